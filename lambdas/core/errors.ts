@@ -1,0 +1,114 @@
+/**
+ * Every error the core raises on purpose. `statusCode` is what the sender sees; `expose` says whether `message`
+ * may be shown to it (client faults) or must be replaced by a generic text (internal faults).
+ * Exactly one place, `toErrorResponse` in http.ts, turns these into HTTP responses.
+ */
+export class AppError extends Error {
+  readonly statusCode: number;
+  readonly code: string;
+  readonly expose: boolean;
+  readonly details?: unknown;
+
+  constructor(statusCode: number, code: string, message: string, options?: { expose?: boolean; details?: unknown }) {
+    super(message);
+    this.name = new.target.name;
+    this.statusCode = statusCode;
+    this.code = code;
+    this.expose = options?.expose ?? statusCode < 500;
+    this.details = options?.details;
+  }
+}
+
+export class BadRequestError extends AppError {
+  constructor(message: string, details?: unknown, code = 'bad_request') {
+    super(400, code, message, { details });
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message = 'Invalid API key for this tenant. Check the hook\'s "Api Key" and the tenant it is sent for.') {
+    super(401, 'unauthorized', message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message: string, code = 'forbidden') {
+    super(403, code, message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message: string) {
+    super(404, 'not_found', message);
+  }
+}
+
+export class MethodNotAllowedError extends AppError {
+  readonly allow: string[];
+  constructor(method: string, path: string, allow: string[]) {
+    super(405, 'method_not_allowed', `${method} is not allowed on ${path}; use ${allow.join(' or ')}.`);
+    this.allow = allow;
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  constructor(limitBytes: number) {
+    super(413, 'payload_too_large', `The hook body is larger than ${Math.round(limitBytes / 1024)} KB.`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(contentType: string) {
+    super(
+      415,
+      'unsupported_media_type',
+      `Content-Type "${contentType}" is not supported; send application/json or application/x-www-form-urlencoded (the hook's Content Type json or form).`,
+    );
+  }
+}
+
+export class UnprocessableError extends AppError {
+  constructor(message: string, code = 'unprocessable', details?: unknown) {
+    super(422, code, message, { details });
+  }
+}
+
+/** A downstream (Twilio, Fineract, HTTP target) failure, classified for the retry policy. */
+export class DownstreamError extends Error {
+  readonly service: 'twilio' | 'fineract' | 'http';
+  readonly retryable: boolean;
+  readonly status?: number;
+  readonly code?: number | string;
+  readonly retryAfterSeconds?: number;
+  /** Twilio 20003: the tenant's credentials are wrong; stop sending for it. */
+  readonly credentialsInvalid: boolean;
+
+  constructor(
+    service: 'twilio' | 'fineract' | 'http',
+    message: string,
+    options: {
+      retryable: boolean;
+      status?: number;
+      code?: number | string;
+      retryAfterSeconds?: number;
+      credentialsInvalid?: boolean;
+    },
+  ) {
+    super(message);
+    this.name = 'DownstreamError';
+    this.service = service;
+    this.retryable = options.retryable;
+    this.status = options.status;
+    this.code = options.code;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.credentialsInvalid = options.credentialsInvalid ?? false;
+  }
+}
+
+/** Raised by stores when a conditional write loses (dedup, state transitions, locks). */
+export class ConditionFailedError extends Error {
+  constructor(message = 'condition failed') {
+    super(message);
+    this.name = 'ConditionFailedError';
+  }
+}

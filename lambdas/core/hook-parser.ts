@@ -1,0 +1,260 @@
+import { gunzipSync } from 'node:zlib';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors';
+import { header, type HttpRequest } from './http';
+import { asFields, parseJavaScalar } from './java-text';
+import { type BodyEncoding, type BodyShape, type HookIds, type HookSource, ID_FIELDS } from './model';
+
+/** Header names per sender family (protocol §2). Fineract's come first: it is the maintained one. */
+export const HEADERS = {
+  entity: ['x-fineract-entity', 'x-mifos-entity'],
+  action: ['x-fineract-action', 'x-mifos-action'],
+  tenant: ['fineract-platform-tenantid', 'x-mifos-platform-tenantid'],
+  endpoint: ['x-fineract-endpoint', 'x-mifos-endpoint'],
+  apiKey: ['x-fineract-api-key', 'x-mifos-api-key'],
+} as const;
+
+export interface HookHeaders {
+  entityRaw: string;
+  actionRaw: string;
+  entity: string;
+  action: string;
+  tenantId: string;
+  apiKey?: string;
+  senderEndpoint?: string;
+  source: HookSource;
+}
+
+/** The normalised event: one shape whatever the sender version, template or encoding. */
+export interface HookEvent extends HookHeaders {
+  shape: BodyShape;
+  encoding: BodyEncoding;
+  /** True for Fineract ≥ 1.5 failed-command envelopes: recorded, never texted. */
+  failed: boolean;
+  ids: HookIds;
+  /** Envelope `request` (the original command); a Java map text for form envelopes. */
+  request?: Record<string, unknown> | string;
+  /** Command result changes (flat `changes` or envelope `response.changes`). */
+  changes?: Record<string, unknown> | string;
+  /** Envelope `response`, or the flat body itself. */
+  response?: Record<string, unknown> | string;
+  /** The parsed top-level body. */
+  body: Record<string, unknown>;
+  rawBody: string;
+  contentType: string;
+  receivedAt: string;
+}
+
+export function readHookHeaders(request: Pick<HttpRequest, 'headers'>): HookHeaders {
+  const entityRaw = header(request, ...HEADERS.entity);
+  const actionRaw = header(request, ...HEADERS.action);
+  const tenantId = header(request, ...HEADERS.tenant);
+  const missing: string[] = [];
+  if (!entityRaw) missing.push('X-Fineract-Entity (or X-Mifos-Entity)');
+  if (!actionRaw) missing.push('X-Fineract-Action (or X-Mifos-Action)');
+  if (!tenantId) missing.push('Fineract-Platform-TenantId (or X-Mifos-Platform-TenantId)');
+  if (missing.length > 0 || !entityRaw || !actionRaw || !tenantId) {
+    throw new BadRequestError(
+      `Missing hook header${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}. MifosX and Fineract send these on every hook event.`,
+      { missing },
+      'missing_header',
+    );
+  }
+  const source: HookSource = Object.keys(request.headers).some(
+    (h) => h.startsWith('x-fineract-') || h === 'fineract-platform-tenantid',
+  )
+    ? 'fineract'
+    : 'mifosx';
+  return {
+    entityRaw,
+    actionRaw,
+    entity: entityRaw.toUpperCase(),
+    action: actionRaw.toUpperCase(),
+    tenantId,
+    apiKey: header(request, ...HEADERS.apiKey),
+    senderEndpoint: header(request, ...HEADERS.endpoint),
+    source,
+  };
+}
+
+interface MediaType {
+  type: string;
+  charset: string;
+}
+
+export function parseContentType(value: string | undefined): MediaType {
+  const [type = '', ...params] = (value ?? '').split(';');
+  let charset = 'utf-8';
+  for (const p of params) {
+    const [k, v] = p.split('=');
+    if (k?.trim().toLowerCase() === 'charset' && v) charset = v.trim().replace(/^"|"$/g, '').toLowerCase();
+  }
+  return { type: type.trim().toLowerCase(), charset };
+}
+
+function decodeText(bytes: Buffer, charset: string): string {
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(charset, { fatal: false });
+  } catch {
+    throw new BadRequestError(`Unknown charset "${charset}" in Content-Type.`, undefined, 'bad_charset');
+  }
+  // TextDecoder drops a UTF-8 BOM by default, which some Java clients prepend.
+  return decoder.decode(bytes);
+}
+
+/** application/x-www-form-urlencoded in the declared charset (URLSearchParams would assume UTF-8). */
+function parseForm(bytes: Buffer, charset: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const text = bytes.toString('latin1');
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const rawKey = eq < 0 ? pair : pair.slice(0, eq);
+    const rawValue = eq < 0 ? '' : pair.slice(eq + 1);
+    out[percentDecode(rawKey, charset)] = percentDecode(rawValue, charset);
+  }
+  return out;
+}
+
+function percentDecode(text: string, charset: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '+') bytes.push(0x20);
+    else if (c === '%' && /^[0-9a-f]{2}$/i.test(text.slice(i + 1, i + 3))) {
+      bytes.push(Number.parseInt(text.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(text.charCodeAt(i) & 0xff);
+  }
+  return decodeText(Buffer.from(bytes), charset);
+}
+
+const JSON_TYPES = new Set(['application/json', 'text/json', 'text/plain', '']);
+
+export interface ParsedBody {
+  body: Record<string, unknown>;
+  rawBody: string;
+  encoding: BodyEncoding;
+  contentType: string;
+}
+
+/** Decodes and parses a hook body; throws 413/415/400 with messages a MifosX admin can act on. */
+export function parseHookBody(request: Pick<HttpRequest, 'headers' | 'body'>, maxBytes: number): ParsedBody {
+  let bytes = request.body;
+  const contentTypeHeader = header(request, 'content-type') ?? '';
+  if (bytes.length > maxBytes) throw new PayloadTooLargeError(maxBytes);
+  if ((header(request, 'content-encoding') ?? '').toLowerCase() === 'gzip') {
+    try {
+      bytes = gunzipSync(bytes, { maxOutputLength: maxBytes + 1 });
+    } catch (error) {
+      if (error instanceof RangeError) throw new PayloadTooLargeError(maxBytes);
+      throw new BadRequestError('The body says Content-Encoding gzip but is not valid gzip.', undefined, 'bad_gzip');
+    }
+    if (bytes.length > maxBytes) throw new PayloadTooLargeError(maxBytes);
+  }
+  const media = parseContentType(contentTypeHeader);
+  const isJson = JSON_TYPES.has(media.type) || media.type.endsWith('+json');
+  const isForm = media.type === 'application/x-www-form-urlencoded';
+  if (!isJson && !isForm) throw new UnsupportedMediaTypeError(contentTypeHeader);
+
+  if (isForm) {
+    const fields = parseForm(bytes, media.charset);
+    const body: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(fields)) body[k] = parseJavaScalar(v);
+    return { body, rawBody: decodeText(bytes, media.charset), encoding: 'form', contentType: contentTypeHeader };
+  }
+
+  const rawBody = decodeText(bytes, media.charset);
+  if (rawBody.trim() === '') return { body: {}, rawBody, encoding: 'json', contentType: contentTypeHeader };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rawBody);
+  } catch (error) {
+    throw new BadRequestError(
+      `The hook body is not valid JSON (${error instanceof Error ? error.message : 'parse error'}). Check the hook's Content Type.`,
+      undefined,
+      'malformed_json',
+    );
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new BadRequestError('The hook body must be a JSON object.', undefined, 'malformed_json');
+  }
+  return { body: parsed as Record<string, unknown>, rawBody, encoding: 'json', contentType: contentTypeHeader };
+}
+
+/** Integral doubles (`42.0`) and numeric strings become numbers; anything else is kept as sent. */
+function asId(value: unknown): number | string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value);
+    return /^-?\d+(\.0+)?$/.test(value.trim()) && Number.isSafeInteger(n) ? n : value;
+  }
+  return undefined;
+}
+
+function isEnvelope(body: Record<string, unknown>): boolean {
+  return typeof body.entityName === 'string' && typeof body.actionName === 'string';
+}
+
+/** Turns headers + parsed body into the normalised event (protocol §3). */
+export function normaliseHook(headers: HookHeaders, parsed: ParsedBody, receivedAt: string): HookEvent {
+  const { body } = parsed;
+  let shape: BodyShape;
+  let failed = false;
+  let request: HookEvent['request'];
+  let response: HookEvent['response'];
+  let changes: HookEvent['changes'];
+
+  if (headers.entity === 'SMS' && headers.action === 'SEND') {
+    shape = 'sms-send';
+  } else if (isEnvelope(body)) {
+    request = body.request as HookEvent['request'];
+    if (!('response' in body) || body.response === null || body.status === 'Exception') {
+      shape = 'failed-envelope';
+      failed = true;
+    } else {
+      shape = 'envelope';
+    }
+    response = body.response as HookEvent['response'];
+    changes = asFields(response)?.changes as HookEvent['changes'];
+  } else if (Object.keys(body).length === 0) {
+    shape = 'empty';
+  } else {
+    shape = 'flat';
+    response = body;
+    changes = body.changes as HookEvent['changes'];
+  }
+
+  const sources = [asFields(response), body, asFields(request)];
+  const ids: HookIds = {};
+  for (const field of ID_FIELDS) {
+    for (const source of sources) {
+      const id = source ? asId(source[field]) : undefined;
+      if (id !== undefined) {
+        ids[field] = id;
+        break;
+      }
+    }
+  }
+
+  return {
+    ...headers,
+    shape,
+    encoding: parsed.encoding,
+    failed,
+    ids,
+    request,
+    changes,
+    response,
+    body,
+    rawBody: parsed.rawBody,
+    contentType: parsed.contentType,
+    receivedAt,
+  };
+}
+
+/** Full parse of a stored or incoming request. */
+export function parseHook(request: Pick<HttpRequest, 'headers' | 'body'>, maxBytes: number, receivedAt: string): HookEvent {
+  const headers = readHookHeaders(request);
+  return normaliseHook(headers, parseHookBody(request, maxBytes), receivedAt);
+}

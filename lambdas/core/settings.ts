@@ -1,0 +1,74 @@
+/**
+ * Runtime settings, read once from the environment. Defaults are the AWS ones; the local server sets its own
+ * defaults (open enrollment, private endpoints, dry-run) before reading them.
+ */
+export interface Settings {
+  tenantsTable: string;
+  eventsTable: string;
+  queueUrl?: string;
+  deadLetterQueueUrl?: string;
+  secretPrefix: string;
+  /** Public base URL of the API (no trailing slash), for Twilio status callbacks. */
+  publicBaseUrl?: string;
+  openEnrollment: boolean;
+  allowPrivateEndpoints: boolean;
+  smsDryRun: boolean;
+  twilioApiBaseUrl?: string;
+  retryScheduleSeconds: number[];
+  keyGraceSeconds: number;
+  maxBodyBytes: number;
+  authCacheSeconds: number;
+  /** How long an event may sit un-dispatched before the sweeper re-enqueues it. */
+  sweepGraceSeconds: number;
+  eventRetentionDays: number;
+  fineractTimeoutMs: number;
+  /** A 404 from the sender this soon after the event is "not committed yet": retried (protocol §6). */
+  fineractNotFoundRetrySeconds: number;
+}
+
+/** 10 s, 1 min, 5 min, 30 min, 2 h, 6 h, 12 h: about 20.6 h of retries before an event is dead. */
+export const DEFAULT_RETRY_SCHEDULE = [10, 60, 300, 1800, 7200, 21600, 43200];
+
+function bool(value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  return /^(1|true|yes|on)$/i.test(value.trim());
+}
+
+function int(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`Expected a non-negative number, got "${value}"`);
+  return n;
+}
+
+export function parseSchedule(value: string | undefined): number[] {
+  if (!value) return DEFAULT_RETRY_SCHEDULE;
+  const steps = value.split(',').map((s) => Number(s.trim()));
+  if (steps.length === 0 || steps.some((n) => !Number.isFinite(n) || n < 0)) {
+    throw new Error(`RETRY_SCHEDULE_SECONDS must be a comma-separated list of seconds, got "${value}"`);
+  }
+  return steps;
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  return {
+    tenantsTable: env.TENANTS_TABLE ?? 'hook-tenants',
+    eventsTable: env.EVENTS_TABLE ?? 'hook-events',
+    queueUrl: env.QUEUE_URL || undefined,
+    deadLetterQueueUrl: env.DLQ_URL || undefined,
+    secretPrefix: env.SECRET_PREFIX ?? 'fineract-hooks/tenants/',
+    publicBaseUrl: env.PUBLIC_BASE_URL ? env.PUBLIC_BASE_URL.replace(/\/+$/, '') : undefined,
+    openEnrollment: bool(env.OPEN_ENROLLMENT, false),
+    allowPrivateEndpoints: bool(env.ALLOW_PRIVATE_ENDPOINTS, false),
+    smsDryRun: bool(env.SMS_DRY_RUN, false),
+    twilioApiBaseUrl: env.TWILIO_API_BASE_URL || undefined,
+    retryScheduleSeconds: parseSchedule(env.RETRY_SCHEDULE_SECONDS),
+    keyGraceSeconds: int(env.KEY_GRACE_SECONDS, 24 * 3600),
+    maxBodyBytes: int(env.MAX_BODY_BYTES, 1024 * 1024),
+    authCacheSeconds: int(env.AUTH_CACHE_SECONDS, 60),
+    sweepGraceSeconds: int(env.SWEEP_GRACE_SECONDS, 300),
+    eventRetentionDays: int(env.EVENT_RETENTION_DAYS, 90),
+    fineractTimeoutMs: int(env.FINERACT_TIMEOUT_MS, 8000),
+    fineractNotFoundRetrySeconds: int(env.FINERACT_NOT_FOUND_RETRY_SECONDS, 60),
+  };
+}

@@ -1,0 +1,2 @@
+// Placeholder until the ingest handler lands.
+export const handler = async (): Promise<void> => {};

@@ -1,0 +1,2 @@
+// Placeholder until the register handler lands.
+export const handler = async (): Promise<void> => {};

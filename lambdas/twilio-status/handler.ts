@@ -1,0 +1,2 @@
+// Placeholder until the twilio-status handler lands.
+export const handler = async (): Promise<void> => {};

@@ -92,14 +92,12 @@ export function parseContentType(value: string | undefined): MediaType {
 }
 
 function decodeText(bytes: Buffer, charset: string): string {
-  let decoder: TextDecoder;
   try {
-    decoder = new TextDecoder(charset, { fatal: false });
+    // TextDecoder drops a UTF-8 BOM by default, which some Java clients prepend.
+    return new TextDecoder(charset, { fatal: false }).decode(bytes);
   } catch {
     throw new BadRequestError(`Unknown charset "${charset}" in Content-Type.`, undefined, 'bad_charset');
   }
-  // TextDecoder drops a UTF-8 BOM by default, which some Java clients prepend.
-  return decoder.decode(bytes);
 }
 
 /** application/x-www-form-urlencoded in the declared charset (URLSearchParams would assume UTF-8). */

@@ -162,6 +162,8 @@ export interface MessageRecord {
   errorCode?: string;
   errorMessage?: string;
   attemptStartedAt?: string;
+  /** While `sending`: until when the worker that claimed it may still be talking to Twilio. */
+  leaseUntil?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -170,12 +172,16 @@ export interface MessageStore {
   /** Creates the record unless one exists; returns whichever is stored. */
   createIfAbsent(record: MessageRecord): Promise<MessageRecord>;
   get(tenantId: string, messageId: string): Promise<MessageRecord | undefined>;
-  /** Conditional transition: throws ConditionFailedError unless the current status is one of `from`. */
+  /**
+   * Conditional transition: throws ConditionFailedError unless the current status is one of `from` and every
+   * field in `expect` has the given value.
+   */
   transition(
     tenantId: string,
     messageId: string,
     from: MessageStatus[],
     patch: Partial<Omit<MessageRecord, 'tenantId' | 'messageId'>>,
+    expect?: Partial<Pick<MessageRecord, 'leaseUntil' | 'sid'>>,
   ): Promise<MessageRecord>;
   listByEvent(tenantId: string, eventId: string): Promise<MessageRecord[]>;
 }

@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import type { Queue, WorkMessage } from '../core/ports';
+
+/** What one delivery of a message looks like to a consumer (the fields an SQS record gives a Lambda). */
+export interface LocalDelivery {
+  messageId: string;
+  receiptHandle: string;
+  body: string;
+  receiveCount: number;
+  sentAt: number;
+}
+
+interface Entry {
+  messageId: string;
+  body: string;
+  sentAt: number;
+  visibleAt: number;
+  receiveCount: number;
+  receiptHandle?: string;
+}
+
+export interface LocalQueueOptions {
+  visibilityTimeoutSeconds: number;
+  maxReceiveCount: number;
+  now?: () => number;
+}
+
+/**
+ * An in-process twin of SQS with the semantics the worker relies on: per-message delay, visibility timeout,
+ * ChangeMessageVisibility, receive counts and a dead-letter list after `maxReceiveCount` receives.
+ * It is not durable, and need not be: events are stored before they are enqueued and the sweeper re-drives
+ * anything a restart dropped.
+ */
+export class LocalQueue implements Queue {
+  readonly deadLetters: { messageId: string; body: string; reason: string; at: number }[] = [];
+  private readonly entries = new Map<string, Entry>();
+  private readonly byReceipt = new Map<string, string>();
+  private readonly listeners = new Set<() => void>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly options: LocalQueueOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async enqueue(message: WorkMessage, delaySeconds = 0): Promise<void> {
+    this.send(JSON.stringify(message), delaySeconds);
+  }
+
+  send(body: string, delaySeconds = 0): string {
+    const messageId = randomUUID();
+    const now = this.now();
+    this.entries.set(messageId, { messageId, body, sentAt: now, visibleAt: now + delaySeconds * 1000, receiveCount: 0 });
+    this.schedule();
+    return messageId;
+  }
+
+  /** Takes up to `max` visible messages and hides them for the visibility timeout. */
+  receive(max: number): LocalDelivery[] {
+    const now = this.now();
+    const out: LocalDelivery[] = [];
+    for (const entry of this.entries.values()) {
+      if (out.length >= max) break;
+      if (entry.visibleAt > now) continue;
+      if (entry.receiveCount >= this.options.maxReceiveCount) {
+        this.moveToDeadLetter(entry, `received ${entry.receiveCount} times without success`);
+        continue;
+      }
+      if (entry.receiptHandle) this.byReceipt.delete(entry.receiptHandle);
+      entry.receiveCount += 1;
+      entry.receiptHandle = randomUUID();
+      entry.visibleAt = now + this.options.visibilityTimeoutSeconds * 1000;
+      this.byReceipt.set(entry.receiptHandle, entry.messageId);
+      out.push({
+        messageId: entry.messageId,
+        receiptHandle: entry.receiptHandle,
+        body: entry.body,
+        receiveCount: entry.receiveCount,
+        sentAt: entry.sentAt,
+      });
+    }
+    this.schedule();
+    return out;
+  }
+
+  delete(receiptHandle: string): void {
+    const id = this.byReceipt.get(receiptHandle);
+    if (!id) return;
+    this.byReceipt.delete(receiptHandle);
+    this.entries.delete(id);
+  }
+
+  changeVisibility(receiptHandle: string, seconds: number): void {
+    const id = this.byReceipt.get(receiptHandle);
+    const entry = id ? this.entries.get(id) : undefined;
+    if (!entry) return;
+    entry.visibleAt = this.now() + seconds * 1000;
+    this.schedule();
+  }
+
+  deadLetter(body: string, reason: string): void {
+    this.deadLetters.push({ messageId: randomUUID(), body, reason, at: this.now() });
+  }
+
+  /** Moves dead letters back onto the queue (the DLQ redrive). Returns how many. */
+  redrive(): number {
+    const letters = this.deadLetters.splice(0);
+    for (const letter of letters) this.send(letter.body);
+    return letters.length;
+  }
+
+  stats(): { visible: number; inFlightOrDelayed: number; deadLetters: number } {
+    const now = this.now();
+    let visible = 0;
+    for (const e of this.entries.values()) if (e.visibleAt <= now) visible++;
+    return { visible, inFlightOrDelayed: this.entries.size - visible, deadLetters: this.deadLetters.length };
+  }
+
+  /** Called whenever a message may have become visible. */
+  onReady(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.listeners.clear();
+  }
+
+  private moveToDeadLetter(entry: Entry, reason: string): void {
+    this.entries.delete(entry.messageId);
+    if (entry.receiptHandle) this.byReceipt.delete(entry.receiptHandle);
+    this.deadLetters.push({ messageId: entry.messageId, body: entry.body, reason, at: this.now() });
+  }
+
+  /** One timer for the next moment a hidden message becomes visible; immediate wake-up when one already is. */
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.entries.size === 0) return;
+    let next = Number.POSITIVE_INFINITY;
+    for (const e of this.entries.values()) next = Math.min(next, e.visibleAt);
+    const wait = Math.max(0, next - this.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      for (const l of this.listeners) l();
+    }, wait);
+    this.timer.unref();
+  }
+}

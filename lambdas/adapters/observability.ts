@@ -1,0 +1,35 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
+import type { Logger as LoggerPort, Metrics } from '../core/ports';
+
+const SERVICE = process.env.POWERTOOLS_SERVICE_NAME ?? 'fineract-hook-receiver';
+
+/** Structured JSON logs (Powertools) in Lambda and locally; the core only sees the Logger port. */
+export function createLogger(serviceName = SERVICE): Logger {
+  return new Logger({ serviceName, logLevel: (process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO' });
+}
+
+/** The core's Logger port over Powertools (whose signature takes the extras as a rest parameter). */
+export function loggerPort(logger: Logger): LoggerPort {
+  return {
+    debug: (message, extra) => (extra ? logger.debug(message, extra) : logger.debug(message)),
+    info: (message, extra) => (extra ? logger.info(message, extra) : logger.info(message)),
+    warn: (message, extra) => (extra ? logger.warn(message, extra) : logger.warn(message)),
+    error: (message, extra) => (extra ? logger.error(message, extra) : logger.error(message)),
+  };
+}
+
+/** Powertools metrics (EMF: no SDK call, flushed by the `logMetrics` middleware once per invocation). */
+export function createMetrics(): PowertoolsMetrics {
+  return new PowertoolsMetrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'FineractHookReceiver', serviceName: SERVICE });
+}
+
+export function metricsPort(metrics: PowertoolsMetrics): Metrics {
+  return {
+    count(name, value = 1) {
+      metrics.addMetric(name, MetricUnit.Count, value);
+    },
+  };
+}
+
+export const noMetrics: Metrics = { count: () => {} };

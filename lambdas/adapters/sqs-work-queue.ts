@@ -1,0 +1,47 @@
+import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Queue, WorkMessage } from '../core/ports';
+
+/** SQS longest delay per message; longer backoffs use the visibility timeout of the received message instead. */
+const MAX_DELAY_SECONDS = 900;
+/** SQS caps a visibility timeout at 12 hours. */
+const MAX_VISIBILITY_SECONDS = 43200;
+
+export class SqsWorkQueue implements Queue {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+    private readonly deadLetterQueueUrl?: string,
+  ) {}
+
+  async enqueue(message: WorkMessage, delaySeconds = 0): Promise<void> {
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify(message),
+        DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(delaySeconds))),
+      }),
+    );
+  }
+
+  /** Hides a received message for the backoff delay; the worker then reports it as a batch item failure. */
+  async changeVisibility(receiptHandle: string, seconds: number): Promise<void> {
+    await this.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.round(seconds))),
+      }),
+    );
+  }
+
+  async deadLetter(body: string, reason: string): Promise<void> {
+    if (!this.deadLetterQueueUrl) throw new Error('DLQ_URL is not configured');
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.deadLetterQueueUrl,
+        MessageBody: body,
+        MessageAttributes: { reason: { DataType: 'String', StringValue: reason.slice(0, 256) } },
+      }),
+    );
+  }
+}

@@ -1,0 +1,103 @@
+import type { Authenticator } from './auth';
+import { BadRequestError, NotFoundError } from './errors';
+import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
+import { HEADERS } from './hook-parser';
+import { type ReplayDeps, replayEvents } from './replay';
+import type { Logger, Metrics, SecretStore, StoredEvent, TenantStore } from './ports';
+
+export interface AdminDeps extends ReplayDeps {
+  auth: Authenticator;
+  tenants: TenantStore;
+  secrets: SecretStore;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** The old bridge's admin API (protocol §7) takes the tenant from the path and the key from the usual header. */
+async function authorise(request: HttpRequest, deps: AdminDeps): Promise<string> {
+  const tenantId = request.params.tenantId ?? '';
+  await deps.auth.authenticate(tenantId, header(request, ...HEADERS.apiKey));
+  return tenantId;
+}
+
+export function maskSid(sid: string | undefined): string | undefined {
+  return sid ? `${sid.slice(0, 4)}…${sid.slice(-4)}` : undefined;
+}
+
+export async function handleGetConfig(request: HttpRequest, deps: AdminDeps): Promise<HttpResponse> {
+  const tenantId = await authorise(request, deps);
+  const config = await deps.tenants.getTenant(tenantId);
+  if (!config) throw new NotFoundError(`Tenant "${tenantId}" has no SMS Bridge configuration.`);
+  const now = deps.clock.now().getTime();
+  const keys = (await deps.tenants.listApiKeys(tenantId))
+    .filter((k) => !k.expiresAt || Date.parse(k.expiresAt) > now)
+    .map((k) => ({ fingerprint: k.fingerprint, createdAt: k.createdAt, expiresAt: k.expiresAt ?? null }));
+  // Never a secret: no token, no mifosToken, the account SID masked.
+  return jsonResponse(200, {
+    tenantId,
+    smsProvider: config.smsProvider,
+    phoneNo: config.phoneNo ?? null,
+    messagingServiceSid: config.messagingServiceSid ?? null,
+    smsProviderAccountId: maskSid(config.accountSid) ?? null,
+    endpoint: config.endpoint ?? null,
+    defaultCountry: config.defaultCountry ?? null,
+    credentialsValid: !config.credentialsInvalidAt,
+    createdOn: config.registeredAt,
+    lastModifiedOn: config.updatedAt,
+    keys,
+  });
+}
+
+export async function handleDeleteConfig(request: HttpRequest, deps: AdminDeps): Promise<HttpResponse> {
+  const tenantId = await authorise(request, deps);
+  for (const key of await deps.tenants.listApiKeys(tenantId)) await deps.tenants.deleteApiKey(tenantId, key.keyHash);
+  await deps.tenants.deleteTenant(tenantId);
+  await deps.secrets.deleteTenantSecret(tenantId);
+  deps.auth.forget(tenantId);
+  deps.logger.info('tenant configuration deleted', { tenantId });
+  return jsonResponse(200, { status: 'deleted', tenantId });
+}
+
+export function eventView(event: StoredEvent) {
+  return {
+    id: event.eventId,
+    tenantId: event.tenantId,
+    entity: event.entity,
+    action: event.action,
+    status: event.status,
+    attempts: event.attempts,
+    lastError: event.lastError ?? null,
+    // The old bridge's field names, for scripts written against it.
+    processed: ['sent', 'ignored', 'failed-command', 'no-recipient'].includes(event.status),
+    errorMessage: event.lastError ?? null,
+    createdOn: event.receivedAt,
+    lastModifiedOn: event.updatedAt,
+    nextAttemptAt: event.nextAttemptAt ?? null,
+    source: event.source,
+    shape: event.shape,
+    failedCommand: event.failed,
+    outcome: event.outcome ?? null,
+    payload: event.rawBody,
+  };
+}
+
+export async function handleListEvents(request: HttpRequest, deps: AdminDeps): Promise<HttpResponse> {
+  const tenantId = await authorise(request, deps);
+  const limit = request.query.limit === undefined ? 25 : Number(request.query.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new BadRequestError('limit must be between 1 and 100.');
+  let page: Awaited<ReturnType<AdminDeps['events']['listByTenant']>>;
+  try {
+    page = await deps.events.listByTenant(tenantId, { limit, cursor: request.query.cursor });
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ConditionFailedError') throw new BadRequestError('cursor is not valid.');
+    throw error;
+  }
+  return jsonResponse(200, { tenantId, events: page.items.map(eventView), nextCursor: page.nextCursor ?? null });
+}
+
+export async function handleResend(request: HttpRequest, deps: AdminDeps): Promise<HttpResponse> {
+  const tenantId = await authorise(request, deps);
+  const replayed = await replayEvents(tenantId, {}, deps);
+  deps.logger.info('events re-driven', { tenantId, count: replayed.length });
+  return jsonResponse(200, { status: 'resent', tenantId, count: replayed.length, eventIds: replayed.map((e) => e.eventId) });
+}

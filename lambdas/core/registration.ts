@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Authenticator } from './auth';
+import { AppError, BadRequestError, DownstreamError, ForbiddenError, UnprocessableError } from './errors';
+import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
+import { fingerprintOf, generateApiKey, hashApiKey } from './keys';
+import { toE164 } from './phone';
+import type { Clock, Logger, Metrics, SecretStore, SmsSender, TenantConfig, TenantStore, UrlPolicy } from './ports';
+import { normaliseApiBase } from './url-policy';
+
+export interface RegisterDeps {
+  tenants: TenantStore;
+  secrets: SecretStore;
+  sms: Pick<SmsSender, 'verifyAccount'>;
+  urlPolicy: UrlPolicy;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  auth?: Authenticator;
+  settings: { openEnrollment: boolean; keyGraceSeconds: number };
+  /** Waits between lock attempts; injectable so tests need not sleep. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const TENANT_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Protocol §5: what the SMS Bridge template posts on its first event. Field names as the sender spells them. */
+const RegistrationSchema = z.object({
+  phoneNo: z.string().trim().min(1, 'Phone Number is required'),
+  smsProvider: z.string().trim().min(1, 'SMS Provider is required'),
+  smsProviderAccountId: z.string().trim().min(1, 'SMS Provider Account Id is required'),
+  smsProviderToken: z.string().trim().min(1, 'SMS Provider Token is required'),
+  tenantId: z.string().trim().regex(TENANT_ID_PATTERN, 'tenantId must be 1-64 letters, digits, ".", "_" or "-"'),
+  mifosToken: z.string().trim().optional().nullable(),
+  endpoint: z.string().trim().url('endpoint must be the http(s) URL of the MifosX/Fineract API'),
+});
+
+/** Where the hook form's field names differ from the JSON ones, name both so an admin finds them. */
+const FORM_LABELS: Record<string, string> = {
+  phoneNo: 'phoneNo (hook field "Phone Number")',
+  smsProvider: 'smsProvider (hook field "SMS Provider")',
+  smsProviderAccountId: 'smsProviderAccountId (hook field "SMS Provider Account Id")',
+  smsProviderToken: 'smsProviderToken (hook field "SMS Provider Token")',
+  tenantId: 'tenantId',
+  mifosToken: 'mifosToken',
+  endpoint: 'endpoint',
+};
+
+interface Sender {
+  phoneNo?: string;
+  messagingServiceSid?: string;
+}
+
+/** Twilio `From`: an E.164 number, a Messaging Service SID, or an alphanumeric sender id (1–11 characters). */
+function parseSender(value: string): Sender | undefined {
+  if (/^MG[0-9a-f]{32}$/i.test(value)) return { messagingServiceSid: value };
+  if (/^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/.test(value)) return { phoneNo: value };
+  const e164 = toE164(value);
+  return e164.ok ? { phoneNo: e164.e164 } : undefined;
+}
+
+const LOCK_LEASE_MS = 30_000;
+const LOCK_WAIT_MS = 15_000;
+
+/**
+ * The SMS Bridge registration handshake: validate, check the credentials with Twilio, store secrets and config,
+ * issue a new key. Re-registration is an upsert: the previous keys keep working for the grace period, so two
+ * concurrent first events (the sender can fire both) each get a working key.
+ */
+export async function handleRegistration(request: HttpRequest, deps: RegisterDeps): Promise<HttpResponse> {
+  const input = parseRegistration(request);
+  const { tenantId } = input;
+  const log = { tenantId };
+
+  if (!deps.settings.openEnrollment) {
+    const enrollment = await deps.tenants.getEnrollment(tenantId);
+    if (!enrollment) {
+      throw new ForbiddenError(
+        `Tenant "${tenantId}" is not enrolled on this receiver. An operator must first run: npm run cli -- tenants enroll ${tenantId}`,
+        'not_enrolled',
+      );
+    }
+    if (enrollment.endpointPrefix && !input.endpoint.startsWith(enrollment.endpointPrefix)) {
+      throw new ForbiddenError(
+        `Tenant "${tenantId}" is enrolled for endpoints under ${enrollment.endpointPrefix}; this hook sent ${input.endpoint}.`,
+        'endpoint_not_allowed',
+      );
+    }
+  }
+
+  if (input.smsProvider.toLowerCase() !== 'twilio') {
+    throw new UnprocessableError(`SMS Provider "${input.smsProvider}" is not supported; set it to "twilio".`, 'unsupported_provider');
+  }
+  const sender = parseSender(input.phoneNo);
+  if (!sender) {
+    throw new UnprocessableError(
+      'Phone Number is not a phone number in international format (e.g. +15005550006), a Twilio Messaging Service SID (MG…) or an alphanumeric sender id.',
+      'invalid_phone_number',
+    );
+  }
+  if (!/^AC[0-9a-f]{32}$/i.test(input.smsProviderAccountId)) {
+    throw new UnprocessableError('SMS Provider Account Id must be a Twilio Account SID (AC followed by 32 hex digits).', 'invalid_account_sid');
+  }
+  try {
+    await deps.urlPolicy.check(input.endpoint);
+  } catch (error) {
+    if (error instanceof AppError) throw new UnprocessableError(`endpoint ${input.endpoint} cannot be used: ${error.message}`, 'endpoint_refused');
+    throw error;
+  }
+
+  try {
+    await deps.sms.verifyAccount({ accountSid: input.smsProviderAccountId, authToken: input.smsProviderToken });
+  } catch (error) {
+    if (error instanceof DownstreamError && !error.retryable) {
+      throw new UnprocessableError(
+        'Twilio rejected the SMS Provider Account Id / Token. Check both in the hook and save it again.',
+        'twilio_credentials_rejected',
+      );
+    }
+    deps.logger.warn('Twilio could not be reached to check credentials', { ...log, error: (error as Error).message });
+    throw new AppError(503, 'twilio_unreachable', 'Twilio could not be reached to check the credentials; nothing was stored. The next event will register again.', { expose: true });
+  }
+
+  const owner = randomUUID();
+  await acquireRegistrationLock(tenantId, owner, deps);
+  try {
+    const now = deps.clock.now();
+    const iso = now.toISOString();
+    const registrationId = randomUUID();
+    const existing = await deps.tenants.getTenant(tenantId);
+    await deps.secrets.putTenantSecret(tenantId, {
+      smsProviderToken: input.smsProviderToken,
+      mifosToken: input.mifosToken ?? undefined,
+      registrationId,
+    });
+    const config: TenantConfig = {
+      tenantId,
+      smsProvider: 'twilio',
+      phoneNo: sender.phoneNo,
+      messagingServiceSid: sender.messagingServiceSid ?? existing?.messagingServiceSid,
+      accountSid: input.smsProviderAccountId,
+      endpoint: input.endpoint,
+      apiBase: normaliseApiBase(input.endpoint),
+      defaultCountry: existing?.defaultCountry,
+      registeredAt: existing?.registeredAt ?? iso,
+      updatedAt: iso,
+      registrationId,
+    };
+    await deps.tenants.putTenant(config);
+
+    const key = generateApiKey();
+    const keyHash = hashApiKey(key);
+    await deps.tenants.putApiKey({ tenantId, keyHash, fingerprint: fingerprintOf(keyHash), createdAt: iso, label: 'registration' });
+    const graceEnd = new Date(now.getTime() + deps.settings.keyGraceSeconds * 1000).toISOString();
+    for (const old of await deps.tenants.listApiKeys(tenantId)) {
+      if (old.keyHash !== keyHash) await deps.tenants.expireApiKey(tenantId, old.keyHash, graceEnd);
+    }
+    deps.auth?.forget(tenantId);
+    deps.metrics.count(existing ? 'TenantReregistered' : 'TenantRegistered', 1);
+    deps.logger.info(existing ? 'tenant registered again; previous keys expire after the grace period' : 'tenant registered', {
+      ...log,
+      keyFingerprint: fingerprintOf(keyHash),
+      previousKeysValidUntil: existing ? graceEnd : undefined,
+    });
+    // A JSON string literal: Fineract ≥ 1.5 parses the body strictly, MifosX takes it too (protocol §5).
+    return { statusCode: 201, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body: JSON.stringify(key) };
+  } finally {
+    await deps.tenants.releaseLock(`register#${tenantId}`, owner).catch(() => undefined);
+  }
+}
+
+function parseRegistration(request: HttpRequest): z.infer<typeof RegistrationSchema> {
+  const contentType = (header(request, 'content-type') ?? '').toLowerCase();
+  let raw: unknown;
+  const text = new TextDecoder().decode(request.body);
+  if (contentType.startsWith('application/x-www-form-urlencoded')) {
+    raw = Object.fromEntries(new URLSearchParams(text));
+  } else {
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      throw new BadRequestError('The registration body is not valid JSON.', undefined, 'malformed_json');
+    }
+  }
+  const result = RegistrationSchema.safeParse(raw);
+  if (!result.success) {
+    const fields = [...new Set(result.error.issues.map((i) => String(i.path[0] ?? 'body')))];
+    throw new BadRequestError(
+      `The SMS Bridge registration is missing or has invalid fields: ${fields.map((f) => FORM_LABELS[f] ?? f).join(', ')}.`,
+      { fields: result.error.issues.map((i) => ({ field: String(i.path[0] ?? 'body'), problem: i.message })) },
+      'invalid_registration',
+    );
+  }
+  return result.data;
+}
+
+async function acquireRegistrationLock(tenantId: string, owner: string, deps: RegisterDeps): Promise<void> {
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    const now = deps.clock.now();
+    const leaseUntil = new Date(now.getTime() + LOCK_LEASE_MS).toISOString();
+    if (await deps.tenants.acquireLock(`register#${tenantId}`, owner, leaseUntil, now.toISOString())) return;
+    if (Date.now() - started > LOCK_WAIT_MS) {
+      throw new AppError(503, 'registration_busy', 'Another registration for this tenant is in progress; the next event will register again.', { expose: true });
+    }
+    await sleep(Math.min(50 * 2 ** attempt, 500));
+  }
+}

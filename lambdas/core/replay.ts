@@ -1,0 +1,78 @@
+import { ConditionFailedError } from './errors';
+import { type EventStatus, RESENDABLE_STATUSES } from './model';
+import type { Clock, EventStore, MessageStore, Queue, StoredEvent } from './ports';
+
+export interface ReplayDeps {
+  events: EventStore;
+  messages: MessageStore;
+  queue: Queue;
+  clock: Clock;
+  settings: { sweepGraceSeconds: number };
+}
+
+export interface ReplayOptions {
+  statuses?: readonly EventStatus[];
+  eventIds?: string[];
+  dryRun?: boolean;
+  /** Upper bound on events examined, newest first. */
+  scanLimit?: number;
+}
+
+/**
+ * Re-drives a tenant's failed and dead events (the bridge's `_resend`, `cli events resend`): back to `received`
+ * with a fresh attempt budget, failed message records back to `pending`, then enqueued. Sent messages are left
+ * alone, so a replay never texts a client twice.
+ */
+export async function replayEvents(tenantId: string, options: ReplayOptions, deps: ReplayDeps): Promise<StoredEvent[]> {
+  const statuses = options.statuses ?? RESENDABLE_STATUSES;
+  const candidates: StoredEvent[] = [];
+  if (options.eventIds?.length) {
+    for (const id of options.eventIds) {
+      const event = await deps.events.get(tenantId, id);
+      if (event && statuses.includes(event.status)) candidates.push(event);
+    }
+  } else {
+    let cursor: string | undefined;
+    let seen = 0;
+    const limit = options.scanLimit ?? 5000;
+    do {
+      const page = await deps.events.listByTenant(tenantId, { limit: 100, cursor });
+      for (const event of page.items) if (statuses.includes(event.status)) candidates.push(event);
+      seen += page.items.length;
+      cursor = page.nextCursor;
+    } while (cursor && seen < limit);
+  }
+  if (options.dryRun) return candidates;
+
+  const replayed: StoredEvent[] = [];
+  for (const event of candidates) {
+    const now = deps.clock.now();
+    for (const message of await deps.messages.listByEvent(tenantId, event.eventId)) {
+      if (message.status === 'failed') {
+        await deps.messages
+          .transition(tenantId, message.messageId, ['failed'], { status: 'pending', updatedAt: now.toISOString() })
+          .catch((error) => {
+            if (!(error instanceof ConditionFailedError)) throw error;
+          });
+      }
+    }
+    try {
+      const updated = await deps.events.update(
+        tenantId,
+        event.eventId,
+        {
+          status: 'received',
+          updatedAt: now.toISOString(),
+          nextAttemptAt: undefined,
+          dueAt: new Date(now.getTime() + deps.settings.sweepGraceSeconds * 1000).toISOString(),
+        },
+        { resetAttempts: true, ifStatusIn: [...statuses] },
+      );
+      await deps.queue.enqueue({ tenantId, eventId: event.eventId });
+      replayed.push(updated);
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+    }
+  }
+  return replayed;
+}

@@ -1,0 +1,72 @@
+import { ConditionFailedError, ForbiddenError, NotFoundError } from './errors';
+import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
+import type { Logger, MessageStatus, MessageStore, Metrics, SecretStore, SignatureVerifier } from './ports';
+
+export interface StatusCallbackDeps {
+  messages: MessageStore;
+  secrets: SecretStore;
+  signatures: SignatureVerifier;
+  logger: Logger;
+  metrics: Metrics;
+  settings: { publicBaseUrl?: string };
+}
+
+/** Twilio MessageStatus → our record. queued/sending/sent all mean "with the carrier". */
+const STATUS_MAP: Record<string, MessageStatus> = {
+  accepted: 'sent',
+  queued: 'sent',
+  sending: 'sent',
+  sent: 'sent',
+  delivered: 'delivered',
+  undelivered: 'undelivered',
+  failed: 'failed',
+};
+
+/** Delivery reports may arrive out of order: never move back from a final carrier status. */
+const ALLOWED_FROM: Record<MessageStatus, MessageStatus[]> = {
+  pending: [],
+  sending: [],
+  sent: ['sending', 'sent'],
+  delivered: ['sending', 'sent', 'undelivered', 'delivered'],
+  undelivered: ['sending', 'sent', 'undelivered'],
+  failed: ['sending', 'sent', 'failed'],
+};
+
+export function statusCallbackUrl(publicBaseUrl: string, tenantId: string, messageId: string): string {
+  return `${publicBaseUrl}/twilio/status/${encodeURIComponent(tenantId)}/${encodeURIComponent(messageId)}`;
+}
+
+/**
+ * Twilio delivery reports. The signature is checked against the URL we gave Twilio (built from the configured
+ * public URL, never from request headers an attacker controls) with the tenant's auth token.
+ */
+export async function handleTwilioStatus(request: HttpRequest, deps: StatusCallbackDeps): Promise<HttpResponse> {
+  const { tenantId = '', messageId = '' } = request.params;
+  const signature = header(request, 'x-twilio-signature');
+  if (!signature) throw new ForbiddenError('Missing X-Twilio-Signature.', 'bad_signature');
+  if (!deps.settings.publicBaseUrl) throw new ForbiddenError('Status callbacks are not configured (PUBLIC_BASE_URL).', 'bad_signature');
+  const params = Object.fromEntries(new URLSearchParams(new TextDecoder().decode(request.body)));
+  const secret = await deps.secrets.getTenantSecret(tenantId);
+  const url = statusCallbackUrl(deps.settings.publicBaseUrl, tenantId, messageId);
+  if (!secret || !deps.signatures.verifyTwilio(secret.smsProviderToken, signature, url, params)) {
+    deps.logger.warn('status callback with a bad signature refused', { tenantId });
+    throw new ForbiddenError('X-Twilio-Signature does not match.', 'bad_signature');
+  }
+  const record = await deps.messages.get(tenantId, messageId);
+  if (!record) throw new NotFoundError('Unknown message.');
+  const status = STATUS_MAP[String(params.MessageStatus ?? params.SmsStatus ?? '').toLowerCase()];
+  if (!status) return jsonResponse(200, { status: 'ignored' });
+  try {
+    await deps.messages.transition(tenantId, messageId, ALLOWED_FROM[status], {
+      status,
+      sid: record.sid ?? params.MessageSid,
+      providerStatus: params.MessageStatus ?? params.SmsStatus,
+      errorCode: params.ErrorCode || undefined,
+      updatedAt: new Date().toISOString(),
+    });
+  } catch (error) {
+    if (!(error instanceof ConditionFailedError)) throw error;
+  }
+  deps.metrics.count(`SmsStatus_${status}`, 1);
+  return jsonResponse(200, { status: 'ok' });
+}

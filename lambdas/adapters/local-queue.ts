@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Queue, WorkMessage } from '../core/ports';
+import type { Queue, QueueControl, WorkMessage } from '../core/ports';
 
 /** What one delivery of a message looks like to a consumer (the fields an SQS record gives a Lambda). */
 export interface LocalDelivery {
@@ -32,6 +32,12 @@ export interface LocalQueueOptions {
  * anything a restart dropped.
  */
 export class LocalQueue implements Queue {
+  /** The consumer's side, with the same (async) shape as the SQS adapter's. */
+  readonly control: QueueControl = {
+    changeVisibility: async (receiptHandle, seconds) => this.changeVisibility(receiptHandle, seconds),
+    deadLetter: async (body, reason) => this.deadLetter(body, reason),
+  };
+
   readonly deadLetters: { messageId: string; body: string; reason: string; at: number }[] = [];
   private readonly entries = new Map<string, Entry>();
   private readonly byReceipt = new Map<string, string>();

@@ -33,3 +33,14 @@ export function metricsPort(metrics: PowertoolsMetrics): Metrics {
 }
 
 export const noMetrics: Metrics = { count: () => {} };
+
+/**
+ * Middy middleware that flushes metrics after each invocation when there are any. Powertools' own `logMetrics`
+ * warns on every invocation without metrics (pings, duplicates), which would be most log lines here.
+ */
+export function flushMetrics(metrics: PowertoolsMetrics) {
+  const flush = async () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return { after: flush, onError: flush };
+}

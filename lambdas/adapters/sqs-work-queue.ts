@@ -1,12 +1,12 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Queue, WorkMessage } from '../core/ports';
+import type { Queue, QueueControl, WorkMessage } from '../core/ports';
 
 /** SQS longest delay per message; longer backoffs use the visibility timeout of the received message instead. */
 const MAX_DELAY_SECONDS = 900;
 /** SQS caps a visibility timeout at 12 hours. */
 const MAX_VISIBILITY_SECONDS = 43200;
 
-export class SqsWorkQueue implements Queue {
+export class SqsWorkQueue implements Queue, QueueControl {
   constructor(
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,

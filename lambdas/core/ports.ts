@@ -213,6 +213,12 @@ export interface Queue {
   enqueue(message: WorkMessage, delaySeconds?: number): Promise<void>;
 }
 
+/** What a consumer may do with a message it received (SQS ChangeMessageVisibility, a DLQ send). */
+export interface QueueControl {
+  changeVisibility(receiptHandle: string, seconds: number): Promise<void>;
+  deadLetter(body: string, reason: string): Promise<void>;
+}
+
 export interface TwilioCredentials {
   accountSid: string;
   authToken: string;

@@ -6,7 +6,7 @@ import { header, type HttpRequest, type HttpResponse, jsonResponse } from './htt
 import { fingerprintOf, generateApiKey, hashApiKey } from './keys';
 import { toE164 } from './phone';
 import type { Clock, Logger, Metrics, SecretStore, SmsSender, TenantConfig, TenantStore, UrlPolicy } from './ports';
-import { normaliseApiBase } from './url-policy';
+import { normaliseApiBase, UrlNotAllowedError, validateOutboundUrl } from './url-policy';
 
 export interface RegisterDeps {
   tenants: TenantStore;
@@ -22,7 +22,7 @@ export interface RegisterDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export const TENANT_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+export const TENANT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Protocol §5: what the SMS Bridge template posts on its first event. Field names as the sender spells them. */
 const RegistrationSchema = z.object({
@@ -30,7 +30,7 @@ const RegistrationSchema = z.object({
   smsProvider: z.string().trim().min(1, 'SMS Provider is required'),
   smsProviderAccountId: z.string().trim().min(1, 'SMS Provider Account Id is required'),
   smsProviderToken: z.string().trim().min(1, 'SMS Provider Token is required'),
-  tenantId: z.string().trim().regex(TENANT_ID_PATTERN, 'tenantId must be 1-64 letters, digits, ".", "_" or "-"'),
+  tenantId: z.string().trim().regex(TENANT_ID_PATTERN, 'tenantId must be 1-64 letters, digits, "_" or "-"'),
   mifosToken: z.string().trim().optional().nullable(),
   endpoint: z.string().trim().url('endpoint must be the http(s) URL of the MifosX/Fineract API'),
 });
@@ -101,12 +101,7 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
   if (!/^AC[0-9a-f]{32}$/i.test(input.smsProviderAccountId)) {
     throw new UnprocessableError('SMS Provider Account Id must be a Twilio Account SID (AC followed by 32 hex digits).', 'invalid_account_sid');
   }
-  try {
-    await deps.urlPolicy.check(input.endpoint);
-  } catch (error) {
-    if (error instanceof AppError) throw new UnprocessableError(`endpoint ${input.endpoint} cannot be used: ${error.message}`, 'endpoint_refused');
-    throw error;
-  }
+  await checkEndpoint(input.endpoint, deps);
 
   try {
     await deps.sms.verifyAccount({ accountSid: input.smsProviderAccountId, authToken: input.smsProviderToken });
@@ -166,6 +161,23 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
     return { statusCode: 201, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body: JSON.stringify(key) };
   } finally {
     await deps.tenants.releaseLock(`register#${tenantId}`, owner).catch(() => undefined);
+  }
+}
+
+/**
+ * Refuses endpoints that are malformed or resolve to addresses we never call. A name that does not resolve from
+ * here (a private DNS name, DNS down) is accepted: every callback is checked again when it connects.
+ */
+async function checkEndpoint(endpoint: string, deps: RegisterDeps): Promise<void> {
+  try {
+    validateOutboundUrl(endpoint);
+    await deps.urlPolicy.check(endpoint);
+  } catch (error) {
+    const refused = error instanceof UrlNotAllowedError && (error.addressClass !== undefined || !/resolve|no addresses/.test(error.message));
+    if (refused) throw new UnprocessableError(`endpoint ${endpoint} cannot be used: ${(error as Error).message}`, 'endpoint_refused');
+    deps.logger.warn('endpoint host could not be resolved now; accepted, callbacks check it when they connect', {
+      host: new URL(endpoint).hostname,
+    });
   }
 }
 

@@ -21,9 +21,10 @@ export interface SweepResult {
  * on by each attempt); one still there after it passed was never enqueued, or its queue message was lost.
  * It is enqueued again and its `dueAt` pushed forward; the worker's conditional writes make a spare copy harmless.
  */
-export async function sweep(deps: SweeperDeps, limit = 1000): Promise<SweepResult> {
+export async function sweep(deps: SweeperDeps, limit = 1000, options: { all?: boolean } = {}): Promise<SweepResult> {
   const now = deps.clock.now();
-  const due = await deps.events.listDue(now.toISOString(), limit);
+  // `all`: after a local restart nothing in flight is queued any more, due or not.
+  const due = await deps.events.listDue(options.all ? '9999' : now.toISOString(), limit);
   let enqueued = 0;
   for (const event of due) {
     try {

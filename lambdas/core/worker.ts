@@ -194,6 +194,8 @@ async function handleFailure(
 
 async function dispatchSms(event: StoredEvent, deps: WorkerDeps): Promise<Dispatched> {
   if (event.failed) return { status: 'failed-command', note: 'the command failed in MifosX/Fineract; not texted' };
+  // Only the SMS Bridge template asks for texts; a Web hook of the same tenant must not text the client twice.
+  if (event.template !== 'sms-bridge') return { status: 'ignored', note: 'Web hook event stored; SMS is sent for SMS Bridge hooks only' };
   const tenant = await deps.tenants.getTenant(event.tenantId);
   if (!tenant) return { status: 'ignored', note: 'tenant has no SMS Bridge registration' };
 

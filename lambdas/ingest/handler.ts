@@ -1,11 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { fromApiGatewayEvent, toApiGatewayResult } from '../adapters/apigw';
+import { createHttpHandler } from '../adapters/http-handler';
 import { localDeps } from '../adapters/local-registry';
-import { createLogger, createMetrics } from '../adapters/observability';
-import { dispatchHttp } from '../core/dispatch';
+import { createLogger, createMetrics, flushMetrics } from '../adapters/observability';
 import { handleHookEvent, handlePing, type IngestDeps } from '../core/ingest';
 import { createIngestDeps } from './deps';
 
@@ -13,20 +10,11 @@ const logger = createLogger();
 const metrics = createMetrics();
 let deps: IngestDeps | undefined;
 
-export function createIngestHandler(getDeps: () => IngestDeps) {
-  return async (event: APIGatewayProxyEventV2) => {
-    const d = getDeps();
-    const response = await dispatchHttp(
-      fromApiGatewayEvent(event),
-      { ping: handlePing, ingest: (request) => handleHookEvent(request, d) },
-      d.logger,
-    );
-    return toApiGatewayResult(response);
-  };
-}
+export const createIngestHandler = (getDeps: () => IngestDeps) =>
+  createHttpHandler(getDeps, (d) => ({ ping: handlePing, ingest: (request) => handleHookEvent(request, d) }));
 
 export const handler = middy(
-  createIngestHandler(() => (deps ??= localDeps<IngestDeps>() ?? createIngestDeps(logger, metrics))),
+  createIngestHandler(() => localDeps<{ ingest: IngestDeps }>()?.ingest ?? (deps ??= createIngestDeps(logger, metrics))),
 )
   .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics));
+  .use(flushMetrics(metrics));

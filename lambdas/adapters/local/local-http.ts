@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { type FunctionKey, matchRoute } from '../../core/routes';
+
+export type HttpLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * node:http → API Gateway HTTP API (payload v2) → the real handlers. Routing mirrors the deployed API: the route
+ * table picks the function, anything else goes to the ingest function (API Gateway's `$default`).
+ */
+export function createLocalHttpServer(handlers: Record<FunctionKey, HttpLambda>, options: { maxBodyBytes: number }): Server {
+  return createServer((req, res) => {
+    void serve(req, res, handlers, options.maxBodyBytes).catch((error: unknown) => {
+      process.stderr.write(`local server error: ${error instanceof Error ? error.message : String(error)}\n`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'internal_error', message: 'Internal error' } }));
+    });
+  });
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    // Keep one byte past the limit so the handler can answer 413; drop the rest unbuffered.
+    if (size <= limit) chunks.push(chunk.subarray(0, limit + 1 - size));
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks);
+}
+
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  handlers: Record<FunctionKey, HttpLambda>,
+  maxBodyBytes: number,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://local');
+  const body = await readBody(req, maxBodyBytes);
+  const method = (req.method ?? 'GET').toUpperCase();
+  let fn: FunctionKey = 'ingest';
+  let routeKey = '$default';
+  let pathParameters: Record<string, string> | undefined;
+  try {
+    const match = matchRoute(method, url.pathname);
+    fn = match.route.fn;
+    routeKey = `${match.route.method} ${match.route.path}`;
+    pathParameters = match.params;
+  } catch {
+    // 404/405 are answered by the ingest function, as behind API Gateway.
+  }
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!.toLowerCase();
+    const value = req.rawHeaders[i + 1]!;
+    headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+  }
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
+  const now = Date.now();
+  const requestId = randomUUID();
+  const event: APIGatewayProxyEventV2 = {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    queryStringParameters: Object.keys(query).length ? query : undefined,
+    pathParameters,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey,
+      stage: '$default',
+      time: new Date(now).toISOString(),
+      timeEpoch: now,
+    },
+    body: body.length ? body.toString('base64') : undefined,
+    isBase64Encoded: body.length > 0,
+  };
+  const result = await handlers[fn](event, lambdaContext(fn, requestId));
+  const responseHeaders: Record<string, string | number> = { ...(result.headers as Record<string, string>) };
+  const payload = result.body ? Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
+  responseHeaders['content-length'] = payload.length;
+  res.writeHead(result.statusCode ?? 200, responseHeaders);
+  res.end(method === 'HEAD' ? undefined : payload);
+}
+
+function lambdaContext(fn: string, requestId: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `local-${fn}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:local-${fn}`,
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: `/local/${fn}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}

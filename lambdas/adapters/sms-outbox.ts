@@ -1,0 +1,133 @@
+/**
+ * Dry-run SmsSender (`SMS_DRY_RUN=true`): nothing leaves the machine. Each message becomes one JSON line in
+ * `{dataDir}/outbox.jsonl`; `findSent` reads them back, so the "accepted, then the worker died" path behaves as
+ * with Twilio.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { DownstreamError } from '../core/errors';
+import type { OutboundSms, SentSms, SmsSender, TwilioCredentials } from '../core/ports';
+
+export interface OutboxEntry {
+  sid: string;
+  /** Account the message was "sent" for (lets one outbox serve several tenants). */
+  accountSid?: string;
+  to: string;
+  from: string | null;
+  messagingServiceSid: string | null;
+  body: string;
+  statusCallback: string | null;
+  at: string;
+}
+
+export interface OutboxSmsSenderOptions {
+  dataDir: string;
+  /** Called after each message is written (the app logs a masked line). */
+  onMessage?: (entry: OutboxEntry) => void;
+  now?: () => Date;
+}
+
+const ACCOUNT_SID = /^AC[0-9a-f]{32}$/i;
+const FIND_SKEW_MS = 60_000;
+
+export class OutboxSmsSender implements SmsSender {
+  readonly file: string;
+  private readonly dataDir: string;
+  private readonly onMessage?: (entry: OutboxEntry) => void;
+  private readonly now: () => Date;
+
+  constructor(options: OutboxSmsSenderOptions) {
+    this.dataDir = options.dataDir;
+    this.file = path.join(options.dataDir, 'outbox.jsonl');
+    this.onMessage = options.onMessage;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async send(credentials: TwilioCredentials, message: OutboundSms): Promise<SentSms> {
+    const entry: OutboxEntry = {
+      sid: `SM${randomBytes(16).toString('hex')}`,
+      accountSid: credentials.accountSid,
+      to: message.to,
+      from: message.from ?? null,
+      messagingServiceSid: message.messagingServiceSid ?? null,
+      body: message.body,
+      statusCallback: message.statusCallback ?? null,
+      at: this.now().toISOString(),
+    };
+    await fs.mkdir(this.dataDir, { recursive: true });
+    // One write per line (O_APPEND): concurrent sends in one process never interleave within a line.
+    await fs.appendFile(this.file, `${JSON.stringify(entry)}\n`, 'utf8');
+    this.onMessage?.(entry);
+    return { sid: entry.sid, status: 'queued', numSegments: countSegments(message.body) };
+  }
+
+  async findSent(
+    credentials: TwilioCredentials,
+    query: { to: string; from?: string; body: string; since: Date },
+  ): Promise<SentSms | undefined> {
+    const notBefore = query.since.getTime() - FIND_SKEW_MS;
+    const entries = await this.readAll();
+    // Newest first, like Twilio's list.
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const e = entries[i]!;
+      if (e.accountSid && e.accountSid !== credentials.accountSid) continue;
+      if (e.to !== query.to || e.body !== query.body) continue;
+      if (query.from && e.from !== query.from) continue;
+      if (Date.parse(e.at) < notBefore) continue;
+      return { sid: e.sid, status: 'queued', numSegments: countSegments(e.body) };
+    }
+    return undefined;
+  }
+
+  async verifyAccount(credentials: TwilioCredentials): Promise<void> {
+    if (!ACCOUNT_SID.test(credentials.accountSid ?? '')) {
+      throw new DownstreamError('twilio', 'The account SID must be AC followed by 32 hex digits (dry run).', {
+        retryable: false,
+        credentialsInvalid: true,
+      });
+    }
+  }
+
+  /** Every entry in the outbox, oldest first; unreadable lines are skipped. */
+  async readAll(): Promise<OutboxEntry[]> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const out: OutboxEntry[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        out.push(JSON.parse(line) as OutboxEntry);
+      } catch {
+        // A torn last line (process killed mid-write) is ignored.
+      }
+    }
+    return out;
+  }
+}
+
+const GSM_BASIC =
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+const GSM_EXTENDED = '^{}\\[~]|€\f';
+
+/** Segments Twilio would bill: GSM-7 (160 / 153 septets) or UCS-2 (70 / 67 UTF-16 units). */
+export function countSegments(body: string): number {
+  let septets = 0;
+  let gsm = true;
+  for (const ch of body) {
+    if (GSM_BASIC.includes(ch)) septets += 1;
+    else if (GSM_EXTENDED.includes(ch)) septets += 2;
+    else {
+      gsm = false;
+      break;
+    }
+  }
+  if (gsm) return septets <= 160 ? 1 : Math.ceil(septets / 153);
+  const units = body.length;
+  return units <= 70 ? 1 : Math.ceil(units / 67);
+}

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import type { Authenticator } from './auth';
 import { AppError, BadRequestError, DownstreamError, ForbiddenError, UnprocessableError } from './errors';
 import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
-import { fingerprintOf, generateApiKey, hashApiKey } from './keys';
 import { toE164 } from './phone';
 import type { Clock, Logger, Metrics, SecretStore, SmsSender, TenantConfig, TenantStore, UrlPolicy } from './ports';
+import { issueApiKey } from './tenants';
 import { normaliseApiBase, UrlNotAllowedError, validateOutboundUrl } from './url-policy';
 
 export interface RegisterDeps {
@@ -143,22 +143,19 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
     };
     await deps.tenants.putTenant(config);
 
-    const key = generateApiKey();
-    const keyHash = hashApiKey(key);
-    await deps.tenants.putApiKey({ tenantId, keyHash, fingerprint: fingerprintOf(keyHash), createdAt: iso, label: 'registration' });
-    const graceEnd = new Date(now.getTime() + deps.settings.keyGraceSeconds * 1000).toISOString();
-    for (const old of await deps.tenants.listApiKeys(tenantId)) {
-      if (old.keyHash !== keyHash) await deps.tenants.expireApiKey(tenantId, old.keyHash, graceEnd);
-    }
+    const issued = await issueApiKey(deps.tenants, deps.clock, tenantId, {
+      graceSeconds: deps.settings.keyGraceSeconds,
+      label: 'registration',
+    });
     deps.auth?.forget(tenantId);
     deps.metrics.count(existing ? 'TenantReregistered' : 'TenantRegistered', 1);
     deps.logger.info(existing ? 'tenant registered again; previous keys expire after the grace period' : 'tenant registered', {
       ...log,
-      keyFingerprint: fingerprintOf(keyHash),
-      previousKeysValidUntil: existing ? graceEnd : undefined,
+      keyFingerprint: issued.fingerprint,
+      previousKeysValidUntil: issued.previousKeysValidUntil,
     });
     // A JSON string literal: Fineract ≥ 1.5 parses the body strictly, MifosX takes it too (protocol §5).
-    return { statusCode: 201, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body: JSON.stringify(key) };
+    return { statusCode: 201, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body: JSON.stringify(issued.key) };
   } finally {
     await deps.tenants.releaseLock(`register#${tenantId}`, owner).catch(() => undefined);
   }

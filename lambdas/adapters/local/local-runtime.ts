@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -181,6 +181,9 @@ export async function startLocalReceiver(options: LocalReceiverOptions = {}): Pr
   }, (options.sweepIntervalSeconds ?? Number(env.SWEEP_INTERVAL_SECONDS ?? 15)) * 1000);
   sweepTimer.unref();
   runner.pump();
+  // Lets `npm run cli` on the same DATA_DIR talk to this process's DynamoDB instead of opening the locked files.
+  const serverFile = dataDir ? path.join(dataDir, 'server.json') : undefined;
+  if (serverFile) writeFileSync(serverFile, JSON.stringify({ pid: process.pid, url: `http://127.0.0.1:${port}`, dynamodbEndpoint: db.endpoint }));
 
   let closed = false;
   return {
@@ -206,6 +209,7 @@ export async function startLocalReceiver(options: LocalReceiverOptions = {}): Pr
       await runner.stop();
       queue.close();
       await db.close();
+      if (serverFile) rmSync(serverFile, { force: true });
     },
   };
 }

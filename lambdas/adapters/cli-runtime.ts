@@ -1,0 +1,116 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { systemClock } from '../core/clock';
+import type { EventStore, MessageStore, Queue, SecretStore, TenantStore } from '../core/ports';
+import { readSettings, type Settings } from '../core/settings';
+import { createDocumentClient } from './dynamodb-client';
+import { DynamoDbEventStore, DynamoDbMessageStore } from './dynamodb-event-store';
+import { DynamoDbTenantStore } from './dynamodb-tenant-store';
+import { createTables, startEmbeddedDynamoDb } from './local/embedded-dynamodb';
+import { FileSecretStore } from './local-secret-store';
+import { SecretsManagerSecretStore } from './secrets-manager-secret-store';
+import { SqsWorkQueue } from './sqs-work-queue';
+
+export interface CliRuntime {
+  target: string;
+  settings: Settings;
+  tenants: TenantStore;
+  events: EventStore;
+  messages: MessageStore;
+  secrets: SecretStore;
+  queue: Queue;
+  clock: typeof systemClock;
+  /** SQS DLQ redrive (AWS only). */
+  redriveDeadLetters?: () => Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The operator CLI's view of one deployment: AWS (tables and queue from a stack's outputs or the environment,
+ * with the operator's own IAM credentials) or a local server's DATA_DIR.
+ */
+export async function openCliRuntime(options: { target: 'aws' | 'local'; stack?: string; dataDir: string }): Promise<CliRuntime> {
+  return options.target === 'aws' ? openAws(options.stack) : openLocal(options.dataDir);
+}
+
+async function openAws(stack: string | undefined): Promise<CliRuntime> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (stack) {
+    const out = await new CloudFormationClient({}).send(new DescribeStacksCommand({ StackName: stack }));
+    const outputs = Object.fromEntries((out.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+    env.TENANTS_TABLE ??= outputs.TenantsTableName;
+    env.EVENTS_TABLE ??= outputs.EventsTableName;
+    env.QUEUE_URL ??= outputs.QueueUrl;
+    env.DLQ_URL ??= outputs.DeadLetterQueueUrl;
+    env.SECRET_PREFIX ??= outputs.SecretPrefix;
+  }
+  const settings = readSettings(env);
+  const doc = createDocumentClient();
+  const sqs = new SQSClient({});
+  if (!settings.queueUrl) throw new Error('No queue URL: pass --stack <name> or set QUEUE_URL');
+  return {
+    target: `AWS (${settings.tenantsTable}, ${settings.eventsTable})`,
+    settings,
+    tenants: new DynamoDbTenantStore(doc, settings.tenantsTable),
+    events: new DynamoDbEventStore(doc, settings.eventsTable, settings.eventRetentionDays),
+    messages: new DynamoDbMessageStore(doc, settings.eventsTable),
+    secrets: new SecretsManagerSecretStore({ prefix: settings.secretPrefix, cacheTtlMs: 0 }),
+    queue: new SqsWorkQueue(sqs, settings.queueUrl, settings.deadLetterQueueUrl),
+    clock: systemClock,
+    redriveDeadLetters: async () => {
+      const { GetQueueAttributesCommand, StartMessageMoveTaskCommand } = await import('@aws-sdk/client-sqs');
+      if (!settings.deadLetterQueueUrl) throw new Error('No DLQ URL: pass --stack <name> or set DLQ_URL');
+      const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: settings.deadLetterQueueUrl, AttributeNames: ['QueueArn'] }));
+      const task = await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: attrs.Attributes?.QueueArn! }));
+      return task.TaskHandle ?? 'started';
+    },
+    close: async () => {
+      doc.destroy();
+      sqs.destroy();
+    },
+  };
+}
+
+async function openLocal(dataDir: string): Promise<CliRuntime> {
+  const dir = path.resolve(dataDir);
+  // Stores are swept by the running server: "enqueue" just makes the event due now.
+  const settings = readSettings({ ...process.env, SWEEP_GRACE_SECONDS: '0' });
+  const serverFile = path.join(dir, 'server.json');
+  let endpoint: string;
+  let close = async () => {};
+  const running = existsSync(serverFile) ? (JSON.parse(readFileSync(serverFile, 'utf8')) as { pid: number; dynamodbEndpoint: string }) : undefined;
+  if (running && isAlive(running.pid)) {
+    endpoint = running.dynamodbEndpoint;
+  } else {
+    const db = await startEmbeddedDynamoDb({ path: path.join(dir, 'dynamodb') });
+    await createTables(db.client, settings);
+    endpoint = db.endpoint;
+    close = db.close;
+  }
+  const doc = createDocumentClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  return {
+    target: `local data in ${dir}${running && isAlive(running.pid) ? ' (through the running server)' : ''}`,
+    settings,
+    tenants: new DynamoDbTenantStore(doc, settings.tenantsTable),
+    events: new DynamoDbEventStore(doc, settings.eventsTable, settings.eventRetentionDays),
+    messages: new DynamoDbMessageStore(doc, settings.eventsTable),
+    secrets: new FileSecretStore({ dataDir: dir }),
+    queue: { enqueue: async () => {} },
+    clock: systemClock,
+    close: async () => {
+      doc.destroy();
+      await close();
+    },
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -13,8 +13,9 @@ export function nextDelaySeconds(
 ): number | undefined {
   const base = schedule[attemptsMade - 1];
   if (base === undefined) return undefined;
-  const jittered = base * (0.8 + 0.4 * random());
-  return Math.max(1, Math.ceil(Math.max(jittered, retryAfterSeconds ?? 0)));
+  const delay = Math.max(base * (0.8 + 0.4 * random()), retryAfterSeconds ?? 0);
+  // Whole seconds as SQS takes them; sub-second schedules (tests, local runs) keep 10 ms precision.
+  return delay >= 1 ? Math.ceil(delay) : Math.max(0.01, Math.round(delay * 100) / 100);
 }
 
 /** Anything we did not classify (a DynamoDB throttle, a bug fixed by a deploy) is worth another try. */

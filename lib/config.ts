@@ -1,0 +1,182 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Node } from 'constructs';
+import { parseSchedule } from '../lambdas/core/settings';
+
+/** The six functions of the receiver; the key is how context and the route table name them. */
+export const FUNCTION_KEYS = ['ingest', 'register', 'admin', 'twilioStatus', 'worker', 'sweeper'] as const;
+export type ReceiverFunctionKey = (typeof FUNCTION_KEYS)[number];
+
+export interface ReceiverConfig {
+  removalPolicy: RemovalPolicy;
+  logRetention: RetentionDays;
+  logLevel: string;
+  maxReceiveCount: number;
+  workerMaxConcurrency: number;
+  reservedConcurrency: Partial<Record<ReceiverFunctionKey, number>>;
+  sweepMinutes: number;
+  throttleRateLimit: number;
+  throttleBurstLimit: number;
+  /** Undefined: derived from the stack name, which the config reader does not know. */
+  secretPrefix?: string;
+  publicBaseUrl?: string;
+  openEnrollment: boolean;
+  allowPrivateEndpoints: boolean;
+  smsDryRun: boolean;
+  retryScheduleSeconds?: string;
+  keyGraceSeconds: number;
+  alarmEmail?: string;
+  alarmTopic: boolean;
+}
+
+/** Context keys the app understands, with the defaults used when a key is absent. */
+export const CONTEXT_DEFAULTS = {
+  removalPolicy: 'retain',
+  logRetentionDays: 90,
+  logLevel: 'INFO',
+  maxReceiveCount: 12,
+  workerMaxConcurrency: 5,
+  sweepMinutes: 5,
+  throttleRateLimit: 200,
+  throttleBurstLimit: 400,
+  openEnrollment: false,
+  allowPrivateEndpoints: false,
+  smsDryRun: false,
+  keyGraceSeconds: 86400,
+  alarmTopic: false,
+} as const;
+
+export class ConfigError extends Error {
+  constructor(key: string, problem: string) {
+    super(`Context "${key}": ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Lookup = (key: string) => unknown;
+
+// `-c key=value` always arrives as a string, cdk.json may hold real JSON values: accept both.
+function str(lookup: Lookup, key: string): string | undefined {
+  const value = lookup(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'string') return value.trim();
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new ConfigError(key, `expected a string, got ${JSON.stringify(value)}`);
+}
+
+function int(lookup: Lookup, key: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = str(lookup, key);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(key, `expected an integer in [${min}, ${max}], got "${raw}"`);
+  }
+  return n;
+}
+
+function bool(lookup: Lookup, key: string, fallback: boolean): boolean {
+  const raw = str(lookup, key);
+  if (raw === undefined) return fallback;
+  if (/^(true|1|yes|on)$/i.test(raw)) return true;
+  if (/^(false|0|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(key, `expected true or false, got "${raw}"`);
+}
+
+function removalPolicy(lookup: Lookup): RemovalPolicy {
+  const raw = (str(lookup, 'removalPolicy') ?? CONTEXT_DEFAULTS.removalPolicy).toLowerCase();
+  if (raw === 'retain') return RemovalPolicy.RETAIN;
+  if (raw === 'destroy') return RemovalPolicy.DESTROY;
+  throw new ConfigError('removalPolicy', `expected "retain" or "destroy", got "${raw}"`);
+}
+
+function logRetention(lookup: Lookup): RetentionDays {
+  const days = int(lookup, 'logRetentionDays', CONTEXT_DEFAULTS.logRetentionDays, 1);
+  // CloudWatch accepts only its fixed list of retention periods; fail at synth rather than at deploy.
+  const allowed = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number' && v > 0);
+  if (!allowed.includes(days)) {
+    throw new ConfigError('logRetentionDays', `${days} is not a CloudWatch retention period (${allowed.join(', ')})`);
+  }
+  return days as RetentionDays;
+}
+
+function reservedConcurrency(lookup: Lookup): Partial<Record<ReceiverFunctionKey, number>> {
+  const result: Partial<Record<ReceiverFunctionKey, number>> = {};
+  const raw = lookup('reservedConcurrency');
+  if (raw !== undefined && raw !== null && raw !== '') {
+    let parsed: unknown = raw;
+    if (typeof raw === 'string') {
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        throw new ConfigError('reservedConcurrency', `expected a JSON object such as {"worker":10}, got "${raw}"`);
+      }
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError('reservedConcurrency', 'expected a JSON object such as {"worker":10}');
+    }
+    for (const [name, value] of Object.entries(parsed)) {
+      if (!(FUNCTION_KEYS as readonly string[]).includes(name)) {
+        throw new ConfigError('reservedConcurrency', `unknown function "${name}" (known: ${FUNCTION_KEYS.join(', ')})`);
+      }
+      result[name as ReceiverFunctionKey] = int(() => value, `reservedConcurrency.${name}`, 0, 0);
+    }
+  }
+  // Individual keys (`workerReservedConcurrency=10`) are easier to pass on the command line and win over the object.
+  for (const name of FUNCTION_KEYS) {
+    const key = `${name}ReservedConcurrency`;
+    if (str(lookup, key) !== undefined) result[name] = int(lookup, key, 0, 0);
+  }
+  return result;
+}
+
+function retrySchedule(lookup: Lookup): string | undefined {
+  const raw = str(lookup, 'retryScheduleSeconds');
+  if (raw === undefined) return undefined;
+  // Same parser as the functions use: a typo fails the synth instead of every worker cold start.
+  try {
+    parseSchedule(raw);
+  } catch (error) {
+    throw new ConfigError('retryScheduleSeconds', (error as Error).message);
+  }
+  return raw;
+}
+
+export function readConfig(lookup: Lookup): ReceiverConfig {
+  const publicBaseUrl = str(lookup, 'publicBaseUrl');
+  if (publicBaseUrl !== undefined && !/^https:\/\/[^\s/]+/.test(publicBaseUrl)) {
+    throw new ConfigError('publicBaseUrl', `expected an https:// URL, got "${publicBaseUrl}"`);
+  }
+  const secretPrefix = str(lookup, 'secretPrefix');
+  if (secretPrefix !== undefined && !/^[A-Za-z0-9/_+=.@-]+$/.test(secretPrefix)) {
+    throw new ConfigError('secretPrefix', `Secrets Manager names allow only A-Z a-z 0-9 / _ + = . @ -, got "${secretPrefix}"`);
+  }
+  const alarmEmail = str(lookup, 'alarmEmail');
+  if (alarmEmail !== undefined && !/^[^\s@]+@[^\s@]+$/.test(alarmEmail)) {
+    throw new ConfigError('alarmEmail', `expected an e-mail address, got "${alarmEmail}"`);
+  }
+  return {
+    removalPolicy: removalPolicy(lookup),
+    logRetention: logRetention(lookup),
+    logLevel: (str(lookup, 'logLevel') ?? CONTEXT_DEFAULTS.logLevel).toUpperCase(),
+    maxReceiveCount: int(lookup, 'maxReceiveCount', CONTEXT_DEFAULTS.maxReceiveCount, 1, 1000),
+    // AWS rejects an SQS event source maximum concurrency outside 2..1000.
+    workerMaxConcurrency: int(lookup, 'workerMaxConcurrency', CONTEXT_DEFAULTS.workerMaxConcurrency, 2, 1000),
+    reservedConcurrency: reservedConcurrency(lookup),
+    sweepMinutes: int(lookup, 'sweepMinutes', CONTEXT_DEFAULTS.sweepMinutes, 1, 1440),
+    throttleRateLimit: int(lookup, 'throttleRateLimit', CONTEXT_DEFAULTS.throttleRateLimit, 1),
+    throttleBurstLimit: int(lookup, 'throttleBurstLimit', CONTEXT_DEFAULTS.throttleBurstLimit, 1),
+    secretPrefix,
+    publicBaseUrl: publicBaseUrl?.replace(/\/+$/, ''),
+    openEnrollment: bool(lookup, 'openEnrollment', CONTEXT_DEFAULTS.openEnrollment),
+    allowPrivateEndpoints: bool(lookup, 'allowPrivateEndpoints', CONTEXT_DEFAULTS.allowPrivateEndpoints),
+    smsDryRun: bool(lookup, 'smsDryRun', CONTEXT_DEFAULTS.smsDryRun),
+    retryScheduleSeconds: retrySchedule(lookup),
+    keyGraceSeconds: int(lookup, 'keyGraceSeconds', CONTEXT_DEFAULTS.keyGraceSeconds, 0),
+    alarmEmail,
+    alarmTopic: bool(lookup, 'alarmTopic', CONTEXT_DEFAULTS.alarmTopic),
+  };
+}
+
+export function readConfigFromContext(node: Node): ReceiverConfig {
+  return readConfig((key) => node.tryGetContext(key));
+}

@@ -1,0 +1,104 @@
+import { Duration } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { ReceiverConfig } from './config';
+import { HookFunction } from './hook-function';
+import { acknowledgeRule } from './nag';
+import type { Storage } from './storage';
+
+export const WORKER_TIMEOUT = Duration.seconds(30);
+// AWS's guidance for SQS event sources: at least 6x the function timeout, so a batch still being retried by the
+// poller after a throttle is not made visible (and processed twice) meanwhile.
+export const QUEUE_VISIBILITY_TIMEOUT = Duration.seconds(WORKER_TIMEOUT.toSeconds() * 6);
+const RETENTION = Duration.days(14);
+
+export interface ProcessingProps {
+  readonly config: ReceiverConfig;
+  readonly storage: Storage;
+  readonly secretPrefix: string;
+  /** Env shared by every function (feature flags): they all read the same Settings. */
+  readonly settingsEnv: Record<string, string>;
+}
+
+/** The work queue with its DLQ, the worker that drains it and the sweeper that refills it from the store. */
+export class Processing extends Construct {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly worker: HookFunction;
+  readonly sweeper: HookFunction;
+  readonly sweepSchedule: Rule;
+
+  constructor(scope: Construct, id: string, props: ProcessingProps) {
+    super(scope, id);
+    const { config, storage } = props;
+    const functionDefaults = {
+      logRetention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+      logLevel: config.logLevel,
+      environment: props.settingsEnv,
+    };
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: RETENTION,
+    });
+    acknowledgeRule(
+      this.deadLetterQueue,
+      'SQS3',
+      'This queue is the dead-letter queue of the work queue; a DLQ of a DLQ would only move the problem.',
+    );
+
+    this.queue = new Queue(this, 'WorkQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: RETENTION,
+      visibilityTimeout: QUEUE_VISIBILITY_TIMEOUT,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: config.maxReceiveCount },
+    });
+
+    this.worker = new HookFunction(this, 'Worker', {
+      ...functionDefaults,
+      entryDir: 'worker',
+      description: 'Sends SMS and forwards hook events taken from the work queue',
+      timeout: WORKER_TIMEOUT,
+      reservedConcurrentExecutions: config.reservedConcurrency.worker,
+    });
+    this.worker
+      .bindTable('EVENTS_TABLE', storage.events, 'readWrite')
+      // readWrite: the worker marks a tenant's credentials invalid after a permanent auth failure.
+      .bindTable('TENANTS_TABLE', storage.tenants, 'readWrite')
+      .bindSecretsPrefix(props.secretPrefix, 'read')
+      .bindQueue('QUEUE_URL', this.queue, 'consume')
+      // Also send: a retry later than the visibility window allows is a re-enqueue with a delay.
+      .bindQueue('QUEUE_URL', this.queue, 'send')
+      .bindQueue('DLQ_URL', this.deadLetterQueue, 'send');
+    this.worker.lambda.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: 10,
+        maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+        maxConcurrency: config.workerMaxConcurrency,
+      }),
+    );
+
+    this.sweeper = new HookFunction(this, 'Sweeper', {
+      ...functionDefaults,
+      entryDir: 'sweeper',
+      description: 'Re-enqueues hook events that were stored but never dispatched',
+      timeout: Duration.seconds(60),
+      reservedConcurrentExecutions: config.reservedConcurrency.sweeper,
+    });
+    this.sweeper.bindTable('EVENTS_TABLE', storage.events, 'readWrite').bindQueue('QUEUE_URL', this.queue, 'send');
+
+    this.sweepSchedule = new Rule(this, 'SweepSchedule', {
+      description: 'Runs the sweeper',
+      schedule: Schedule.rate(Duration.minutes(config.sweepMinutes)),
+      // A missed run is harmless (the next one sweeps the same items), so no retries piling up behind it.
+      targets: [new LambdaFunction(this.sweeper.lambda, { retryAttempts: 0 })],
+    });
+  }
+}

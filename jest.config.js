@@ -7,6 +7,7 @@ module.exports = {
   // @middy/core 6 ships ESM only: let swc turn it into CommonJS for Jest.
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
   testTimeout: 30000,
   setupFiles: ['<rootDir>/test/helpers/jest-env.ts'],
 };

@@ -61,7 +61,7 @@ export interface HookFunctionProps {
 /**
  * A Node.js function with the house defaults (Node 22 on arm64, minified CJS bundle with the SDK left to the
  * runtime, its own log group) and bind helpers that grant access and set the matching env var in one call, so a
- * function can never receive a table name it may not use, nor a permission it has no name for.
+ * function never holds a permission without the name that goes with it.
  */
 export class HookFunction extends Construct {
   readonly lambda: NodejsFunction;

@@ -1,0 +1,200 @@
+import { Duration } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { type FunctionKey, ROUTES, type RouteDef } from '../lambdas/core/routes';
+import type { ReceiverConfig } from './config';
+import { HookFunction } from './hook-function';
+import { acknowledgeRule } from './nag';
+import type { Storage } from './storage';
+
+/**
+ * API Gateway refuses route keys whose path ends in "/" (CDK checks it too), so `/modules/sms/` and
+ * `/hooks/{apiKey}/` get no route of their own. Nothing is lost: such a request is matched to the slash-less route
+ * or falls through to `$default`; both invoke ingest, whose router canonicalises the trailing slash.
+ */
+export function isRoutablePath(path: string): boolean {
+  return path === '/' || !path.endsWith('/');
+}
+
+/** The routes of the shared route table that become API Gateway routes. */
+export function apiGatewayRoutes(routes: readonly RouteDef[] = ROUTES): RouteDef[] {
+  return routes.filter((route) => isRoutablePath(route.path));
+}
+
+function routeId(route: RouteDef): string {
+  const segments = route.path.split('/').filter(Boolean).join('_').replace(/[{}]/g, '');
+  return `${route.method}_${segments || 'root'}`;
+}
+
+// Never $context.path / rawPath / query: a Web hook carries its API key in the path. routeKey shows the template.
+const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  ip: '$context.identity.sourceIp',
+  httpMethod: '$context.httpMethod',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  integrationStatus: '$context.integrationStatus',
+  integrationErrorMessage: '$context.integrationErrorMessage',
+  errorMessage: '$context.error.message',
+});
+
+export interface ApiProps {
+  readonly config: ReceiverConfig;
+  readonly storage: Storage;
+  readonly queue: IQueue;
+  readonly secretPrefix: string;
+  /** Env shared by every function (feature flags): they all read the same Settings. */
+  readonly settingsEnv: Record<string, string>;
+}
+
+/** The HTTP API and the four functions behind it. Routes come from the route table the local server also uses. */
+export class Api extends Construct {
+  readonly httpApi: HttpApi;
+  readonly stage: HttpStage;
+  readonly accessLogGroup: LogGroup;
+  readonly functions: Record<FunctionKey, HookFunction>;
+  readonly ingest: HookFunction;
+  readonly register: HookFunction;
+  readonly admin: HookFunction;
+  readonly twilioStatus: HookFunction;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+    const { config, storage, queue, secretPrefix } = props;
+    const functionDefaults = {
+      logRetention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+      logLevel: config.logLevel,
+      environment: props.settingsEnv,
+    };
+
+    this.ingest = new HookFunction(this, 'Ingest', {
+      ...functionDefaults,
+      entryDir: 'ingest',
+      description: 'Receives MifosX/Fineract hook events: authenticate, store, enqueue',
+      // The sender gives up after ~10 s and never retries; answering later than that is useless.
+      timeout: Duration.seconds(10),
+      reservedConcurrentExecutions: config.reservedConcurrency.ingest,
+    });
+    this.ingest
+      .bindTable('TENANTS_TABLE', storage.tenants, 'read')
+      .bindTable('EVENTS_TABLE', storage.events, 'readWrite')
+      .bindQueue('QUEUE_URL', queue, 'send');
+
+    // Not in a VPC on purpose: registration calls Twilio and the tenant's Fineract over the internet.
+    this.register = new HookFunction(this, 'Register', {
+      ...functionDefaults,
+      entryDir: 'register',
+      description: 'Registers a tenant (SMS Bridge configuration) and stores its credentials',
+      timeout: Duration.seconds(20),
+      reservedConcurrentExecutions: config.reservedConcurrency.register,
+    });
+    this.register
+      .bindTable('TENANTS_TABLE', storage.tenants, 'readWrite')
+      .bindSecretsPrefix(secretPrefix, 'readWrite')
+      // The name only, no access: Settings wants it, registration never touches events.
+      .setEnv('EVENTS_TABLE', storage.events.tableName);
+
+    this.admin = new HookFunction(this, 'Admin', {
+      ...functionDefaults,
+      entryDir: 'admin',
+      description: 'Tenant configuration, event listing and resend',
+      timeout: Duration.seconds(20),
+      reservedConcurrentExecutions: config.reservedConcurrency.admin,
+    });
+    this.admin
+      .bindTable('TENANTS_TABLE', storage.tenants, 'readWrite')
+      // Messages live in the events table too.
+      .bindTable('EVENTS_TABLE', storage.events, 'readWrite')
+      // readWrite: DELETE of a configuration deletes the tenant's secret.
+      .bindSecretsPrefix(secretPrefix, 'readWrite')
+      .bindQueue('QUEUE_URL', queue, 'send');
+
+    this.twilioStatus = new HookFunction(this, 'TwilioStatus', {
+      ...functionDefaults,
+      entryDir: 'twilio-status',
+      description: 'Receives Twilio delivery status callbacks (signature checked)',
+      timeout: Duration.seconds(10),
+      reservedConcurrentExecutions: config.reservedConcurrency.twilioStatus,
+    });
+    this.twilioStatus
+      // Read only: the tenant lookup; the status lands on the message record in the events table.
+      .bindTable('TENANTS_TABLE', storage.tenants, 'read')
+      .bindTable('EVENTS_TABLE', storage.events, 'readWrite')
+      .bindSecretsPrefix(secretPrefix, 'read');
+
+    this.functions = {
+      ingest: this.ingest,
+      register: this.register,
+      admin: this.admin,
+      twilioStatus: this.twilioStatus,
+    };
+
+    // One integration per function, and one API-wide invoke permission per function instead of one per route:
+    // ingest alone has a dozen routes, each of which would add a statement to its resource policy.
+    const integrations = Object.fromEntries(
+      Object.entries(this.functions).map(([key, fn]) => [
+        key,
+        new HttpLambdaIntegration(`${key}Integration`, fn.lambda, { scopePermissionToRoute: false }),
+      ]),
+    ) as Record<FunctionKey, HttpLambdaIntegration>;
+
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      description: 'MifosX/Fineract hook receiver',
+      // The stage below is ours: the default one cannot take access logging or throttling.
+      createDefaultStage: false,
+      // Unknown paths and methods go to ingest, which answers 404/405 in JSON (and catches trailing-slash variants).
+      defaultIntegration: integrations.ingest,
+    });
+
+    for (const route of apiGatewayRoutes()) {
+      new HttpRoute(this, routeId(route), {
+        httpApi: this.httpApi,
+        routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
+        integration: integrations[route.fn],
+      });
+    }
+
+    this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
+      retention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+    this.stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: config.throttleRateLimit, burstLimit: config.throttleBurstLimit },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogGroup),
+        format: AccessLogFormat.custom(ACCESS_LOG_FORMAT),
+      },
+    });
+
+    const noAuthorizer =
+      'By design there is no API Gateway authorizer: MifosX/Fineract hooks cannot send custom auth headers or tokens ' +
+      'beyond what the hook template allows, so each function authenticates the API key (header, or path for Web ' +
+      'hooks) itself, against a hash stored per tenant; Twilio callbacks are authenticated by their signature.';
+    acknowledgeRule(this, 'APIG4', noAuthorizer);
+    acknowledgeRule(this, 'COG4', noAuthorizer);
+  }
+
+  /** Base URL without trailing slash, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com`. */
+  get endpoint(): string {
+    return this.httpApi.apiEndpoint;
+  }
+}

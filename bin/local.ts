@@ -11,7 +11,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   const dataDir = process.env.DATA_DIR ?? './.data';
-  const receiver = await startLocalReceiver({ port, host: process.env.HOST ?? '0.0.0.0', dataDir });
+  const receiver = await startLocalReceiver({ port, host: process.env.HOST || undefined, dataDir });
   const hosts = ['localhost', ...lanAddresses()];
   const lines = [
     '',

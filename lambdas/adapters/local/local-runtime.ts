@@ -86,7 +86,8 @@ function stripEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 export async function startLocalReceiver(options: LocalReceiverOptions = {}): Promise<LocalReceiver> {
   const env = options.env ?? process.env;
-  const host = options.host ?? '0.0.0.0';
+  // Undefined: Node listens on :: (IPv4 and IPv6) where available, else 0.0.0.0, so `localhost` works either way.
+  const host = options.host;
   const requestedPort = options.port ?? 3000;
   const logger = options.logger ?? loggerPort(createLogger());
   const dataDir = options.dataDir ? path.resolve(options.dataDir) : undefined;

@@ -66,7 +66,8 @@ function tenantArg(value: string | undefined): string {
 function statusesOf(value: string | undefined): EventStatus[] | undefined {
   if (!value) return undefined;
   const list = value.split(',').map((s) => s.trim()) as EventStatus[];
-  for (const s of list) if (!EVENT_STATUSES.includes(s)) fail(`Unknown status "${s}"; one of ${EVENT_STATUSES.join(', ')}.`);
+  for (const s of list)
+    if (!EVENT_STATUSES.includes(s)) fail(`Unknown status "${s}"; one of ${EVENT_STATUSES.join(', ')}.`);
   return list;
 }
 
@@ -107,13 +108,22 @@ async function main(): Promise<void> {
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
-async function run(rt: CliRuntime, group: string, command: string | undefined, args: string[], values: Values): Promise<void> {
+async function run(
+  rt: CliRuntime,
+  group: string,
+  command: string | undefined,
+  args: string[],
+  values: Values,
+): Promise<void> {
   const now = rt.clock.now().toISOString();
   switch (`${group} ${command ?? ''}`.trim()) {
     case 'tenants create': {
       const tenantId = tenantArg(args[0]);
       await rt.tenants.putEnrollment({ tenantId, enrolledAt: now });
-      const issued = await issueApiKey(rt.tenants, rt.clock, tenantId, { graceSeconds: rt.settings.keyGraceSeconds, label: 'cli' });
+      const issued = await issueApiKey(rt.tenants, rt.clock, tenantId, {
+        graceSeconds: rt.settings.keyGraceSeconds,
+        label: 'cli',
+      });
       out(`Tenant ${tenantId} ready. API key (shown once, store it now):\n${issued.key}`);
       out(`fingerprint ${issued.fingerprint}; Web hook Payload URL: <receiver>/hooks/${issued.key}/`);
       return;
@@ -123,7 +133,9 @@ async function run(rt: CliRuntime, group: string, command: string | undefined, a
       const prefix = values['endpoint-prefix'] as string | undefined;
       if (prefix && !/^https?:\/\//.test(prefix)) fail('--endpoint-prefix must be an http(s) URL prefix.');
       await rt.tenants.putEnrollment({ tenantId, endpointPrefix: prefix, enrolledAt: now });
-      return out(`Tenant ${tenantId} enrolled${prefix ? ` for endpoints under ${prefix}` : ''}: its SMS Bridge hook may register now.`);
+      return out(
+        `Tenant ${tenantId} enrolled${prefix ? ` for endpoints under ${prefix}` : ''}: its SMS Bridge hook may register now.`,
+      );
     }
     case 'tenants unenroll':
       await rt.tenants.deleteEnrollment(tenantArg(args[0]));
@@ -145,7 +157,12 @@ async function run(rt: CliRuntime, group: string, command: string | undefined, a
       return out({
         config: config ? { ...config, accountSid: maskSid(config.accountSid) } : null,
         enrollment: (await rt.tenants.getEnrollment(tenantId)) ?? null,
-        keys: keys.map((k) => ({ fingerprint: k.fingerprint, createdAt: k.createdAt, expiresAt: k.expiresAt ?? null, label: k.label })),
+        keys: keys.map((k) => ({
+          fingerprint: k.fingerprint,
+          createdAt: k.createdAt,
+          expiresAt: k.expiresAt ?? null,
+          label: k.label,
+        })),
       });
     }
     case 'tenants set': {
@@ -154,8 +171,10 @@ async function run(rt: CliRuntime, group: string, command: string | undefined, a
       if (!config) fail(`Tenant ${tenantId} has no SMS Bridge registration yet.`);
       const country = values['default-country'] as string | undefined;
       const service = values['messaging-service'] as string | undefined;
-      if (country !== undefined && country !== '' && !isValidDefaultCountry(country)) fail('--default-country is an ISO code (KE) or a calling code (254).');
-      if (service !== undefined && service !== '' && !/^MG[0-9a-f]{32}$/i.test(service)) fail('--messaging-service is a Twilio Messaging Service SID (MG…).');
+      if (country !== undefined && country !== '' && !isValidDefaultCountry(country))
+        fail('--default-country is an ISO code (KE) or a calling code (254).');
+      if (service !== undefined && service !== '' && !/^MG[0-9a-f]{32}$/i.test(service))
+        fail('--messaging-service is a Twilio Messaging Service SID (MG…).');
       const updated = {
         ...config,
         ...(country !== undefined ? { defaultCountry: country || undefined } : {}),
@@ -163,14 +182,23 @@ async function run(rt: CliRuntime, group: string, command: string | undefined, a
         updatedAt: now,
       };
       await rt.tenants.putTenant(updated);
-      return out(`Tenant ${tenantId}: default country ${updated.defaultCountry ?? '(none)'}, messaging service ${updated.messagingServiceSid ?? '(none)'}.`);
+      return out(
+        `Tenant ${tenantId}: default country ${updated.defaultCountry ?? '(none)'}, messaging service ${updated.messagingServiceSid ?? '(none)'}.`,
+      );
     }
     case 'tenants rotate-key': {
       const tenantId = tenantArg(args[0]);
       const hours = Number(values['grace-hours'] ?? rt.settings.keyGraceSeconds / 3600);
-      const issued = await issueApiKey(rt.tenants, rt.clock, tenantId, { graceSeconds: hours * 3600, label: 'rotation' });
+      const issued = await issueApiKey(rt.tenants, rt.clock, tenantId, {
+        graceSeconds: hours * 3600,
+        label: 'rotation',
+      });
       out(`New API key for ${tenantId} (shown once):\n${issued.key}`);
-      return out(issued.previousKeysValidUntil ? `Previous keys stop working at ${issued.previousKeysValidUntil}.` : 'No previous keys.');
+      return out(
+        issued.previousKeysValidUntil
+          ? `Previous keys stop working at ${issued.previousKeysValidUntil}.`
+          : 'No previous keys.',
+      );
     }
     case 'templates list': {
       const tenantId = tenantArg(args[0]);
@@ -196,7 +224,9 @@ async function run(rt: CliRuntime, group: string, command: string | undefined, a
       } catch (error) {
         fail(`Not a valid Mustache template: ${(error as Error).message}`);
       }
-      const unknown = [...variablesOf(template)].filter((v) => !(v in TEMPLATE_VARIABLES) && v !== 'name' && v !== 'account');
+      const unknown = [...variablesOf(template)].filter(
+        (v) => !(v in TEMPLATE_VARIABLES) && v !== 'name' && v !== 'account',
+      );
       await rt.tenants.putTemplate(tenantId, key, template);
       out(template === '' ? `${key} silenced for ${tenantId}.` : `${key} template set for ${tenantId}.`);
       if (unknown.length) out(`Note: unknown variables render empty: ${unknown.join(', ')}`);
@@ -221,7 +251,20 @@ async function run(rt: CliRuntime, group: string, command: string | undefined, a
         view = (await gatherSmsData(hookFromStored(event), { needed: variablesOf(template) })).view;
       } else {
         const [entity = '', action = ''] = key.split('.');
-        view = { clientName: 'Jane Doe', name: 'Jane Doe', firstName: 'Jane', lastName: 'Doe', accountNo: '000000007', account: '000000007', amount: '500', date: '24 October 2024', officeName: 'Head Office', tenantId, entity, action };
+        view = {
+          clientName: 'Jane Doe',
+          name: 'Jane Doe',
+          firstName: 'Jane',
+          lastName: 'Doe',
+          accountNo: '000000007',
+          account: '000000007',
+          amount: '500',
+          date: '24 October 2024',
+          officeName: 'Head Office',
+          tenantId,
+          entity,
+          action,
+        };
       }
       return out(renderTemplate(template, view));
     }
@@ -251,7 +294,11 @@ async function run(rt: CliRuntime, group: string, command: string | undefined, a
       const dryRun = Boolean(values['dry-run']);
       const events = await replayEvents(
         tenantId,
-        { statuses: statusesOf(values.status as string | undefined), eventIds: values.event as string[] | undefined, dryRun },
+        {
+          statuses: statusesOf(values.status as string | undefined),
+          eventIds: values.event as string[] | undefined,
+          dryRun,
+        },
         rt,
       );
       if (dryRun) {
@@ -261,14 +308,24 @@ async function run(rt: CliRuntime, group: string, command: string | undefined, a
           const template = resolveTemplate(templateKey(e.entity, e.action), overrides);
           // Rendered from the stored event alone: data the worker would fetch from the sender shows as blanks.
           const view = template ? (await gatherSmsData(hookFromStored(e), { needed: variablesOf(template) })).view : {};
-          rows.push({ id: e.eventId, entity: e.entity, action: e.action, status: e.status, lastError: e.lastError ?? null, wouldSend: template ? renderTemplate(template, view) : '(no SMS)' });
+          rows.push({
+            id: e.eventId,
+            entity: e.entity,
+            action: e.action,
+            status: e.status,
+            lastError: e.lastError ?? null,
+            wouldSend: template ? renderTemplate(template, view) : '(no SMS)',
+          });
         }
         return out(rows);
       }
-      return out(`${events.length} event(s) re-driven${rt.target.startsWith('local') ? ' (the running server picks them up within seconds)' : ''}.`);
+      return out(
+        `${events.length} event(s) re-driven${rt.target.startsWith('local') ? ' (the running server picks them up within seconds)' : ''}.`,
+      );
     }
     case 'dlq redrive': {
-      if (!rt.redriveDeadLetters) fail('Local mode keeps dead letters in the server process; use `events resend` for dead events.');
+      if (!rt.redriveDeadLetters)
+        fail('Local mode keeps dead letters in the server process; use `events resend` for dead events.');
       return out(`DLQ redrive started: ${await rt.redriveDeadLetters()}`);
     }
     default:

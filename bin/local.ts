@@ -23,7 +23,9 @@ async function main(): Promise<void> {
       `  MifosX, Fineract <= 1.6 : http://${h}:${receiver.port}/modules/sms`,
       `  Fineract >= 1.7         : http://${h}:${receiver.port}/modules/sms/`,
     ]),
-    'Template "Web": http://<host>:' + receiver.port + '/hooks/<api-key>/   (key: npm run cli -- tenants create <tenantId>)',
+    'Template "Web": http://<host>:' +
+      receiver.port +
+      '/hooks/<api-key>/   (key: npm run cli -- tenants create <tenantId>)',
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -62,7 +62,7 @@ export class DynamoDbEventStore implements EventStore {
         ExpressionAttributeValues: { ':pk': tenantPk(tenantId) },
         ScanIndexForward: false,
         Limit: options.limit,
-        ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor) : undefined,
+        ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor, tenantPk(tenantId)) : undefined,
       }),
     );
     return {
@@ -205,12 +205,26 @@ function encodeCursor(key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-function decodeCursor(cursor: string): Record<string, unknown> {
+/** Only a cursor this query could have produced: anything else would be a DynamoDB ValidationException (a 500). */
+function decodeCursor(cursor: string, pk: string): Record<string, unknown> {
+  let key: unknown;
   try {
-    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw new ConditionFailedError('bad cursor');
   }
+  const k = key as Record<string, unknown> | null;
+  const names = ['pk', 'sk', 'gsi1pk', 'gsi1sk'];
+  const valid =
+    k !== null &&
+    typeof k === 'object' &&
+    !Array.isArray(k) &&
+    Object.keys(k).length === names.length &&
+    names.every((n) => typeof k[n] === 'string') &&
+    k.pk === pk &&
+    k.gsi1pk === pk;
+  if (!valid) throw new ConditionFailedError('bad cursor');
+  return k;
 }
 
 export class DynamoDbMessageStore implements MessageStore {

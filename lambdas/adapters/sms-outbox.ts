@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DownstreamError } from '../core/errors';
 import type { OutboundSms, SentSms, SmsSender, TwilioCredentials } from '../core/ports';
+import { countSegments } from '../core/segments';
 
 export interface OutboxEntry {
   sid: string;
@@ -59,7 +60,7 @@ export class OutboxSmsSender implements SmsSender {
     // One write per line (O_APPEND): concurrent sends in one process never interleave within a line.
     await fs.appendFile(this.file, `${JSON.stringify(entry)}\n`, 'utf8');
     this.onMessage?.(entry);
-    return { sid: entry.sid, status: 'queued', numSegments: countSegments(message.body) };
+    return { sid: entry.sid, status: 'queued', numSegments: countSegments(message.body).segments };
   }
 
   async findSent(
@@ -75,7 +76,7 @@ export class OutboxSmsSender implements SmsSender {
       if (e.to !== query.to || e.body !== query.body) continue;
       if (query.from && e.from !== query.from) continue;
       if (Date.parse(e.at) < notBefore) continue;
-      return { sid: e.sid, status: 'queued', numSegments: countSegments(e.body) };
+      return { sid: e.sid, status: 'queued', numSegments: countSegments(e.body).segments };
     }
     return undefined;
   }
@@ -109,25 +110,4 @@ export class OutboxSmsSender implements SmsSender {
     }
     return out;
   }
-}
-
-const GSM_BASIC =
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
-const GSM_EXTENDED = '^{}\\[~]|€\f';
-
-/** Segments Twilio would bill: GSM-7 (160 / 153 septets) or UCS-2 (70 / 67 UTF-16 units). */
-export function countSegments(body: string): number {
-  let septets = 0;
-  let gsm = true;
-  for (const ch of body) {
-    if (GSM_BASIC.includes(ch)) septets += 1;
-    else if (GSM_EXTENDED.includes(ch)) septets += 2;
-    else {
-      gsm = false;
-      break;
-    }
-  }
-  if (gsm) return septets <= 160 ? 1 : Math.ceil(septets / 153);
-  const units = body.length;
-  return units <= 70 ? 1 : Math.ceil(units / 67);
 }

@@ -2,6 +2,7 @@ import type { Authenticator } from './auth';
 import { BadRequestError, NotFoundError } from './errors';
 import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
 import { HEADERS } from './hook-parser';
+import { maskPhone } from './phone';
 import { type ReplayDeps, replayEvents } from './replay';
 import type { Logger, Metrics, SecretStore, StoredEvent, TenantStore } from './ports';
 
@@ -58,6 +59,25 @@ export async function handleDeleteConfig(request: HttpRequest, deps: AdminDeps):
   return jsonResponse(200, { status: 'deleted', tenantId });
 }
 
+/** Phone-number fields in a stored body: JSON (`"mobileNo":"…"` or a bare number), form and Java-map `mobileNo=…`. */
+const PHONE_FIELDS =
+  /("(?:mobileNo|mobileNumber|phoneNo|phoneNumber)"\s*:\s*)(?:"([^"\\]*)"|(\d+))|((?:^|[&{,]\s*)(?:mobileNo|mobileNumber|phoneNo|phoneNumber)=)([^&,}]*)/gi;
+
+/** Listings show numbers masked like the logs do (maskPhone); everything else in the payload stays as received. */
+export function maskPhonesInPayload(text: string): string {
+  return text.replace(
+    PHONE_FIELDS,
+    (
+      _match,
+      jsonKey: string | undefined,
+      quoted: string | undefined,
+      bare: string | undefined,
+      formKey: string,
+      formValue: string,
+    ) => (jsonKey !== undefined ? `${jsonKey}"${maskPhone(quoted ?? bare)}"` : `${formKey}${maskPhone(formValue)}`),
+  );
+}
+
 export function eventView(event: StoredEvent) {
   return {
     id: event.eventId,
@@ -77,7 +97,7 @@ export function eventView(event: StoredEvent) {
     shape: event.shape,
     failedCommand: event.failed,
     outcome: event.outcome ?? null,
-    payload: event.rawBody,
+    payload: maskPhonesInPayload(event.rawBody),
   };
 }
 

@@ -145,7 +145,8 @@ export function parseHookBody(request: Pick<HttpRequest, 'headers' | 'body'>, ma
     try {
       bytes = gunzipSync(bytes, { maxOutputLength: maxBytes + 1 });
     } catch (error) {
-      if (error instanceof RangeError) throw new PayloadTooLargeError(maxBytes);
+      // zlib's RangeError comes from another realm under some runners: match on its code.
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new PayloadTooLargeError(maxBytes);
       throw new BadRequestError('The body says Content-Encoding gzip but is not valid gzip.', undefined, 'bad_gzip');
     }
     if (bytes.length > maxBytes) throw new PayloadTooLargeError(maxBytes);

@@ -17,8 +17,10 @@ export function fingerprintOf(keyHash: string): string {
   return keyHash.slice(0, 12);
 }
 
+const HEX = /^(?:[0-9a-f]{2})+$/;
+
 export function hashesEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'hex');
-  const y = Buffer.from(b, 'hex');
-  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+  // Buffer.from(…, 'hex') silently drops what is not hex: check the text first.
+  if (a.length !== b.length || !HEX.test(a) || !HEX.test(b)) return false;
+  return timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
 }

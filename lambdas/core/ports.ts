@@ -199,7 +199,8 @@ export interface TenantSecret {
 }
 
 export interface SecretStore {
-  getTenantSecret(tenantId: string): Promise<TenantSecret | undefined>;
+  /** `fresh` skips any cache: for a reader whose secret's registrationId is older than the config's. */
+  getTenantSecret(tenantId: string, options?: { fresh?: boolean }): Promise<TenantSecret | undefined>;
   putTenantSecret(tenantId: string, secret: TenantSecret): Promise<void>;
   deleteTenantSecret(tenantId: string): Promise<void>;
 }

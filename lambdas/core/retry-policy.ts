@@ -13,7 +13,8 @@ export function nextDelaySeconds(
 ): number | undefined {
   const base = schedule[attemptsMade - 1];
   if (base === undefined) return undefined;
-  const delay = Math.max(base * (0.8 + 0.4 * random()), retryAfterSeconds ?? 0);
+  // Integer percent first: 0.8 + 0.4 * 1 is 1.2000000000000002, which would round a step past its +20 % bound.
+  const delay = Math.max((base * Math.round(80 + 40 * random())) / 100, retryAfterSeconds ?? 0);
   // Whole seconds as SQS takes them; sub-second schedules (tests, local runs) keep 10 ms precision.
   return delay >= 1 ? Math.ceil(delay) : Math.max(0.01, Math.round(delay * 100) / 100);
 }

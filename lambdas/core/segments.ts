@@ -16,17 +16,23 @@ export interface SegmentInfo {
 }
 
 export function countSegments(text: string): SegmentInfo {
-  let septets = 0;
-  let gsm = true;
-  for (const ch of text) {
-    if (basic.has(ch)) septets += 1;
-    else if (extended.has(ch)) septets += 2;
-    else {
-      gsm = false;
-      break;
+  const chars = [...text];
+  const gsm = chars.every((ch) => basic.has(ch) || extended.has(ch));
+  // Units per character: septets for GSM-7, UTF-16 code units for UCS-2 (an emoji is a surrogate pair).
+  const sizes = chars.map((ch) => (gsm ? (extended.has(ch) ? 2 : 1) : ch.length));
+  const units = sizes.reduce((a, b) => a + b, 0);
+  const single = gsm ? 160 : 70;
+  const part = gsm ? 153 : 67;
+  if (units <= single) return { encoding: gsm ? 'GSM-7' : 'UCS-2', units, segments: 1 };
+  // Multipart: an escape pair or a surrogate pair is never split across two parts.
+  let segments = 1;
+  let used = 0;
+  for (const size of sizes) {
+    if (used + size > part) {
+      segments++;
+      used = 0;
     }
+    used += size;
   }
-  if (gsm) return { encoding: 'GSM-7', units: septets, segments: septets <= 160 ? 1 : Math.ceil(septets / 153) };
-  const units = text.length;
-  return { encoding: 'UCS-2', units, segments: units <= 70 ? 1 : Math.ceil(units / 67) };
+  return { encoding: gsm ? 'GSM-7' : 'UCS-2', units, segments };
 }

@@ -22,6 +22,10 @@ export interface Settings {
   sweepGraceSeconds: number;
   eventRetentionDays: number;
   fineractTimeoutMs: number;
+  /** Per-request timeout of the Twilio client; a send that times out is looked up before it is sent again. */
+  twilioTimeoutMs: number;
+  /** How long a worker holds a message in `sending` before another may look it up at Twilio and take over. */
+  sendLeaseSeconds: number;
   /** A 404 from the sender this soon after the event is "not committed yet": retried (protocol §6). */
   fineractNotFoundRetrySeconds: number;
 }
@@ -43,8 +47,9 @@ function int(value: string | undefined, fallback: number): number {
 
 export function parseSchedule(value: string | undefined): number[] {
   if (!value) return DEFAULT_RETRY_SCHEDULE;
-  const steps = value.split(',').map((s) => Number(s.trim()));
-  if (steps.length === 0 || steps.some((n) => !Number.isFinite(n) || n < 0)) {
+  const parts = value.split(',').map((s) => s.trim());
+  const steps = parts.map(Number);
+  if (parts.some((p) => p === '') || steps.some((n) => !Number.isFinite(n) || n < 0)) {
     throw new Error(`RETRY_SCHEDULE_SECONDS must be a comma-separated list of seconds, got "${value}"`);
   }
   return steps;
@@ -69,6 +74,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     sweepGraceSeconds: int(env.SWEEP_GRACE_SECONDS, 300),
     eventRetentionDays: int(env.EVENT_RETENTION_DAYS, 90),
     fineractTimeoutMs: int(env.FINERACT_TIMEOUT_MS, 8000),
+    twilioTimeoutMs: int(env.TWILIO_TIMEOUT_MS, 10_000),
+    sendLeaseSeconds: int(env.SEND_LEASE_SECONDS, 60),
     fineractNotFoundRetrySeconds: int(env.FINERACT_NOT_FOUND_RETRY_SECONDS, 60),
   };
 }

@@ -42,6 +42,8 @@ export interface WorkerDeps {
     sweepGraceSeconds: number;
     fineractNotFoundRetrySeconds: number;
     publicBaseUrl?: string;
+    /** Overrides SEND_LEASE_SECONDS (SEND_LEASE_SECONDS env; short in tests of interrupted sends). */
+    sendLeaseSeconds?: number;
   };
   random?: () => number;
 }
@@ -54,6 +56,10 @@ export type WorkOutcome =
 const IN_FLIGHT: EventStatus[] = ['received', 'processing', 'retrying'];
 /** How long a worker may hold a message in `sending` before another may check Twilio and take over. */
 export const SEND_LEASE_SECONDS = 60;
+
+function leaseSeconds(deps: WorkerDeps): number {
+  return deps.settings.sendLeaseSeconds ?? SEND_LEASE_SECONDS;
+}
 
 /** Twilio codes that mean "this recipient cannot get SMS": final, not worth a retry. */
 const RECIPIENT_CODES = new Set(['21211', '21214', '21408', '21612', '21614', '21606', '21617']);
@@ -181,11 +187,6 @@ async function handleFailure(
   if (error instanceof DownstreamError && error.service === 'twilio' && RECIPIENT_CODES.has(String(error.code))) {
     status = 'invalid-recipient';
   }
-  if (error instanceof DownstreamError && error.credentialsInvalid) {
-    const tenant = await deps.tenants.getTenant(event.tenantId);
-    if (tenant) await deps.tenants.markCredentialsInvalid(event.tenantId, now.toISOString(), tenant.registrationId);
-    deps.logger.error('Twilio rejected the tenant credentials; sends paused until it registers again', log);
-  }
   await finish(event, status, deps, { lastError: text });
   deps.metrics.count(`Event_${status}`, 1);
   deps.logger.warn('event failed permanently', { ...log, status, error: text });
@@ -211,8 +212,15 @@ async function dispatchSms(event: StoredEvent, deps: WorkerDeps): Promise<Dispat
       code: 20003,
     });
   }
-  const secret = await deps.secrets.getTenantSecret(event.tenantId);
+  let secret = await deps.secrets.getTenantSecret(event.tenantId);
+  // Config and secret are written one after the other by a registration: never pair one's SID with the other's token.
+  if (secret && secret.registrationId !== tenant.registrationId) {
+    secret = await deps.secrets.getTenantSecret(event.tenantId, { fresh: true });
+  }
   if (!secret) throw new DownstreamError('twilio', 'no stored credentials for this tenant', { retryable: false });
+  if (secret.registrationId !== tenant.registrationId) {
+    throw new DownstreamError('twilio', 'the tenant is registering again; credentials not settled yet', { retryable: true });
+  }
 
   let body: string;
   let mobileNo: unknown;
@@ -241,7 +249,20 @@ async function dispatchSms(event: StoredEvent, deps: WorkerDeps): Promise<Dispat
   }
   if (body === '') return { status: 'ignored', note: 'the rendered message is empty' };
 
-  const record = await sendOnce(event, key, tenant, { accountSid: tenant.accountSid ?? '', authToken: secret.smsProviderToken }, recipient.e164, body, deps);
+  let record: MessageRecord;
+  try {
+    record = await sendOnce(event, key, tenant, { accountSid: tenant.accountSid ?? '', authToken: secret.smsProviderToken }, recipient.e164, body, deps);
+  } catch (error) {
+    if (error instanceof DownstreamError && error.credentialsInvalid) {
+      // Conditional on the registration these credentials came from: a newer registration is not marked.
+      await deps.tenants.markCredentialsInvalid(event.tenantId, deps.clock.now().toISOString(), tenant.registrationId);
+      deps.logger.error('Twilio rejected the tenant credentials; sends paused until it registers again', {
+        tenantId: event.tenantId,
+        eventId: event.eventId,
+      });
+    }
+    throw error;
+  }
   return {
     status: 'sent',
     outcome: { messageId: record.messageId, sid: record.sid, segments: record.segments, encoding: record.encoding, callbacks },
@@ -289,7 +310,7 @@ async function sendOnce(
     });
   }
 
-  const leaseUntil = new Date(now.getTime() + SEND_LEASE_SECONDS * 1000).toISOString();
+  const leaseUntil = new Date(now.getTime() + leaseSeconds(deps) * 1000).toISOString();
   if (record.status === 'sending') {
     if (record.leaseUntil && Date.parse(record.leaseUntil) > now.getTime()) {
       throw new DownstreamError('twilio', 'another worker is sending this message', {
@@ -329,13 +350,20 @@ async function sendOnce(
       statusCallback,
     });
     deps.metrics.count('SmsSent', 1);
-    return await messages.transition(event.tenantId, messageId, ['sending'], {
-      status: 'sent',
-      sid: sent.sid,
-      providerStatus: sent.status,
-      segments: sent.numSegments ?? record.segments,
-      updatedAt: clock.now().toISOString(),
-    });
+    try {
+      return await messages.transition(event.tenantId, messageId, ['sending'], {
+        status: 'sent',
+        sid: sent.sid,
+        providerStatus: sent.status,
+        segments: sent.numSegments ?? record.segments,
+        updatedAt: clock.now().toISOString(),
+      });
+    } catch (error) {
+      // A delivery report can land before this write: the record is already past `sending`, and that is fine.
+      const current = error instanceof ConditionFailedError ? await messages.get(event.tenantId, messageId) : undefined;
+      if (current && current.status !== 'pending' && current.status !== 'sending') return current;
+      throw error;
+    }
   } catch (error) {
     if (error instanceof DownstreamError && !error.retryable) {
       await messages.transition(event.tenantId, messageId, ['sending'], {
@@ -372,7 +400,7 @@ async function claim(
     );
   } catch (error) {
     if (error instanceof ConditionFailedError) {
-      throw new DownstreamError('twilio', 'another worker took this message', { retryable: true, retryAfterSeconds: SEND_LEASE_SECONDS });
+      throw new DownstreamError('twilio', 'another worker took this message', { retryable: true, retryAfterSeconds: leaseSeconds(deps) });
     }
     throw error;
   }

@@ -15,7 +15,7 @@ export function createRegisterDeps(logger: Logger, metrics: PowertoolsMetrics): 
   return {
     tenants: new DynamoDbTenantStore(createDocumentClient(), settings.tenantsTable),
     secrets: new SecretsManagerSecretStore({ prefix: settings.secretPrefix, cacheTtlMs: 0 }),
-    sms: new TwilioSmsSender({ apiBaseUrl: settings.twilioApiBaseUrl }),
+    sms: new TwilioSmsSender({ apiBaseUrl: settings.twilioApiBaseUrl, timeoutMs: settings.twilioTimeoutMs }),
     urlPolicy: new DnsUrlPolicy({ allowPrivate: settings.allowPrivateEndpoints }),
     clock: systemClock,
     logger: loggerPort(logger),

@@ -25,7 +25,7 @@ export function createWorkerDeps(logger: Logger, metrics: PowertoolsMetrics): Wo
       events: new DynamoDbEventStore(doc, settings.eventsTable, settings.eventRetentionDays),
       messages: new DynamoDbMessageStore(doc, settings.eventsTable),
       secrets: new SecretsManagerSecretStore({ prefix: settings.secretPrefix }),
-      sms: new TwilioSmsSender({ apiBaseUrl: settings.twilioApiBaseUrl }),
+      sms: new TwilioSmsSender({ apiBaseUrl: settings.twilioApiBaseUrl, timeoutMs: settings.twilioTimeoutMs }),
       fineract: new FineractHttpClient({
         allowPrivate: settings.allowPrivateEndpoints,
         timeoutMs: settings.fineractTimeoutMs,

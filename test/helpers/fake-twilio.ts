@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { countSegments } from '../../lambdas/adapters/sms-outbox';
+import { countSegments } from '../../lambdas/core/segments';
 
 export interface FakeMessage {
   sid: string;
@@ -285,7 +285,7 @@ export class FakeTwilio {
       at: new Date(),
       status: f.MessagingServiceSid && !f.From ? 'accepted' : 'queued',
       sentAt: null,
-      numSegments: countSegments(f.Body),
+      numSegments: countSegments(f.Body).segments,
     };
     this.messages.push(message);
 

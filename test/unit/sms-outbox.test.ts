@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { countSegments, type OutboxEntry, OutboxSmsSender } from '../../lambdas/adapters/sms-outbox';
+import { type OutboxEntry, OutboxSmsSender } from '../../lambdas/adapters/sms-outbox';
 import { DownstreamError } from '../../lambdas/core/errors';
 
 const CREDENTIALS = { accountSid: `AC${'c3'.repeat(16)}`, authToken: 'dry-run-token' };
@@ -128,28 +128,3 @@ describe('OutboxSmsSender', () => {
   });
 });
 
-describe('countSegments', () => {
-  it.each([
-    ['', 1],
-    ['a'.repeat(160), 1],
-    ['a'.repeat(161), 2],
-    ['a'.repeat(306), 2],
-    ['a'.repeat(307), 3],
-    ['€'.repeat(80), 1],
-    ['€'.repeat(81), 2],
-    ['é'.repeat(160), 1],
-    ['ç'.repeat(70), 1],
-    ['ç'.repeat(71), 2],
-    ['😊'.repeat(35), 1],
-    ['😊'.repeat(36), 2],
-  ])('counts %j as %i segment(s)', (body, expected) => {
-    // Prepare
-    const text = body;
-
-    // Act
-    const segments = countSegments(text);
-
-    // Assess
-    expect(segments).toBe(expected);
-  });
-});

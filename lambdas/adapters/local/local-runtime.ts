@@ -119,7 +119,7 @@ export async function startLocalReceiver(options: LocalReceiverOptions = {}): Pr
     sms = outbox;
     smsMode = `dry run → ${outbox.file}`;
   } else {
-    sms = new TwilioSmsSender({ apiBaseUrl: settings.twilioApiBaseUrl });
+    sms = new TwilioSmsSender({ apiBaseUrl: settings.twilioApiBaseUrl, timeoutMs: settings.twilioTimeoutMs });
     smsMode = `Twilio${settings.twilioApiBaseUrl ? ` at ${settings.twilioApiBaseUrl}` : ''}`;
   }
   const auth = new Authenticator(tenants, systemClock, settings.authCacheSeconds);

@@ -1,0 +1,349 @@
+import { Authenticator } from '../../lambdas/core/auth';
+import { UnauthorizedError } from '../../lambdas/core/errors';
+import { fingerprintOf, generateApiKey, hashApiKey } from '../../lambdas/core/keys';
+import type { ApiKeyRecord, Clock, TenantStore } from '../../lambdas/core/ports';
+
+/** A clock the test moves by hand. */
+class ManualClock implements Clock {
+  constructor(private current: number) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(seconds: number): void {
+    this.current += seconds * 1000;
+  }
+}
+
+/**
+ * The part of TenantStore the Authenticator uses, backed by a Map. `byHashOnly` mimics a store indexed on the key
+ * hash alone (it returns a record whatever the tenant asked for), so the Authenticator's own tenant check is exercised.
+ */
+class InMemoryKeys implements Pick<TenantStore, 'getApiKey'> {
+  readonly keys = new Map<string, ApiKeyRecord>();
+  reads = 0;
+  constructor(private readonly byHashOnly = false) {}
+
+  add(record: ApiKeyRecord): void {
+    this.keys.set(this.byHashOnly ? record.keyHash : `${record.tenantId}|${record.keyHash}`, record);
+  }
+
+  remove(tenantId: string, keyHash: string): void {
+    this.keys.delete(this.byHashOnly ? keyHash : `${tenantId}|${keyHash}`);
+  }
+
+  async getApiKey(tenantId: string, keyHash: string): Promise<ApiKeyRecord | undefined> {
+    this.reads++;
+    return this.keys.get(this.byHashOnly ? keyHash : `${tenantId}|${keyHash}`);
+  }
+}
+
+const T0 = Date.parse('2024-10-24T09:00:00.000Z');
+
+function recordFor(tenantId: string, key: string, extra: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+  const keyHash = hashApiKey(key);
+  return { tenantId, keyHash, fingerprint: fingerprintOf(keyHash), createdAt: new Date(T0).toISOString(), ...extra };
+}
+
+function setup(options: { cacheSeconds?: number; byHashOnly?: boolean } = {}) {
+  const store = new InMemoryKeys(options.byHashOnly);
+  const clock = new ManualClock(T0);
+  const auth = new Authenticator(store as Pick<TenantStore, 'getApiKey'> as TenantStore, clock, options.cacheSeconds);
+  return { store, clock, auth };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the promise to reject, it resolved');
+}
+
+describe('Authenticator', () => {
+  it('accepts a valid key for its tenant and returns the stored record', async () => {
+    // Prepare
+    const { store, auth } = setup();
+    const key = generateApiKey();
+    const record = recordFor('default', key);
+    store.add(record);
+
+    // Act
+    const result = await auth.authenticate('default', key);
+
+    // Assess
+    expect(result).toEqual(record);
+  });
+
+  it('trims whitespace around the presented key', async () => {
+    // Prepare
+    const { store, auth } = setup();
+    const key = generateApiKey();
+    store.add(recordFor('default', key));
+
+    // Act
+    const result = await auth.authenticate('default', `  ${key}\n`);
+
+    // Assess
+    expect(result.tenantId).toBe('default');
+  });
+
+  it('refuses an unknown key with 401', async () => {
+    // Prepare
+    const { store, auth } = setup();
+    store.add(recordFor('default', generateApiKey()));
+
+    // Act
+    const error = await rejection(auth.authenticate('default', generateApiKey()));
+
+    // Assess
+    expect(error).toBeInstanceOf(UnauthorizedError);
+    expect(error).toMatchObject({ statusCode: 401, code: 'unauthorized', expose: true });
+  });
+
+  it.each([
+    ['undefined', undefined],
+    ['empty', ''],
+  ])('refuses a %s key with 401 without reading the store', async (_label, presented) => {
+    // Prepare
+    const { store, auth } = setup();
+
+    // Act
+    const error = await rejection(auth.authenticate('default', presented));
+
+    // Assess
+    expect(error).toBeInstanceOf(UnauthorizedError);
+    expect(store.reads).toBe(0);
+  });
+
+  it.each([
+    ['a store keyed by tenant + hash', false],
+    ['a store keyed by hash only', true],
+  ])(
+    'refuses tenant A’s key presented for tenant B with the same 401 as an unknown key (%s)',
+    async (_label, byHashOnly) => {
+      // Prepare
+      const { store, auth } = setup({ byHashOnly });
+      const keyOfA = generateApiKey();
+      store.add(recordFor('tenant-a', keyOfA));
+
+      // Act
+      const crossTenant = await rejection(auth.authenticate('tenant-b', keyOfA));
+      const unknown = await rejection(auth.authenticate('tenant-b', generateApiKey()));
+
+      // Assess
+      expect(crossTenant).toBeInstanceOf(UnauthorizedError);
+      expect(crossTenant).toMatchObject({ statusCode: 401 });
+      expect((crossTenant as Error).message).toBe((unknown as Error).message);
+      expect((crossTenant as UnauthorizedError).code).toBe((unknown as UnauthorizedError).code);
+    },
+  );
+
+  it('does not let a key cached for tenant A open tenant B', async () => {
+    // Prepare
+    const { store, auth } = setup({ byHashOnly: true });
+    const keyOfA = generateApiKey();
+    store.add(recordFor('tenant-a', keyOfA));
+    await auth.authenticate('tenant-a', keyOfA);
+
+    // Act
+    const error = await rejection(auth.authenticate('tenant-b', keyOfA));
+
+    // Assess
+    expect(error).toBeInstanceOf(UnauthorizedError);
+  });
+
+  it('refuses an expired key with 401', async () => {
+    // Prepare
+    const { store, auth } = setup();
+    const key = generateApiKey();
+    store.add(recordFor('default', key, { expiresAt: new Date(T0 - 1000).toISOString() }));
+
+    // Act
+    const error = await rejection(auth.authenticate('default', key));
+
+    // Assess
+    expect(error).toBeInstanceOf(UnauthorizedError);
+  });
+
+  it('refuses a key at the very instant it expires', async () => {
+    // Prepare
+    const { store, auth } = setup();
+    const key = generateApiKey();
+    store.add(recordFor('default', key, { expiresAt: new Date(T0).toISOString() }));
+
+    // Act
+    const error = await rejection(auth.authenticate('default', key));
+
+    // Assess
+    expect(error).toBeInstanceOf(UnauthorizedError);
+  });
+
+  it('accepts a replaced key within its grace period', async () => {
+    // Prepare
+    const { store, auth } = setup();
+    const key = generateApiKey();
+    store.add(recordFor('default', key, { expiresAt: new Date(T0 + 86_400_000).toISOString() }));
+
+    // Act
+    const result = await auth.authenticate('default', key);
+
+    // Assess
+    expect(result.expiresAt).toBe(new Date(T0 + 86_400_000).toISOString());
+  });
+
+  it('honours the expiry of a cached key once the grace period is over', async () => {
+    // Prepare
+    const { store, clock, auth } = setup({ cacheSeconds: 3600 });
+    const key = generateApiKey();
+    store.add(recordFor('default', key, { expiresAt: new Date(T0 + 30_000).toISOString() }));
+    await auth.authenticate('default', key);
+    clock.advance(31);
+
+    // Act
+    const error = await rejection(auth.authenticate('default', key));
+
+    // Assess
+    expect(error).toBeInstanceOf(UnauthorizedError);
+    expect(store.reads).toBe(1);
+  });
+
+  it('serves a second check from the cache without reading the store again', async () => {
+    // Prepare
+    const { store, auth } = setup({ cacheSeconds: 60 });
+    const key = generateApiKey();
+    store.add(recordFor('default', key));
+
+    // Act
+    await auth.authenticate('default', key);
+    await auth.authenticate('default', key);
+    await auth.authenticate('default', key);
+
+    // Assess
+    expect(store.reads).toBe(1);
+  });
+
+  it('reads the store again once the cache entry is older than cacheSeconds', async () => {
+    // Prepare
+    const { store, clock, auth } = setup({ cacheSeconds: 60 });
+    const key = generateApiKey();
+    store.add(recordFor('default', key));
+    await auth.authenticate('default', key);
+
+    // Act
+    clock.advance(59);
+    await auth.authenticate('default', key);
+    const readsWithinTtl = store.reads;
+    clock.advance(1);
+    await auth.authenticate('default', key);
+
+    // Assess
+    expect(readsWithinTtl).toBe(1);
+    expect(store.reads).toBe(2);
+  });
+
+  it('notices a deleted key once the cache entry expired', async () => {
+    // Prepare
+    const { store, clock, auth } = setup({ cacheSeconds: 60 });
+    const key = generateApiKey();
+    store.add(recordFor('default', key));
+    await auth.authenticate('default', key);
+    store.remove('default', hashApiKey(key));
+    clock.advance(61);
+
+    // Act
+    const error = await rejection(auth.authenticate('default', key));
+
+    // Assess
+    expect(error).toBeInstanceOf(UnauthorizedError);
+  });
+
+  it('never caches unknown keys', async () => {
+    // Prepare
+    const { store, auth } = setup({ cacheSeconds: 60 });
+    const key = generateApiKey();
+    await rejection(auth.authenticate('default', key));
+    store.add(recordFor('default', key));
+
+    // Act
+    const result = await auth.authenticate('default', key);
+
+    // Assess
+    expect(result.tenantId).toBe('default');
+    expect(store.reads).toBe(2);
+  });
+
+  it('always reads the store with cacheSeconds 0', async () => {
+    // Prepare
+    const { store, auth } = setup({ cacheSeconds: 0 });
+    const key = generateApiKey();
+    store.add(recordFor('default', key));
+
+    // Act
+    await auth.authenticate('default', key);
+    await auth.authenticate('default', key);
+    store.remove('default', hashApiKey(key));
+    const error = await rejection(auth.authenticate('default', key));
+
+    // Assess
+    expect(store.reads).toBe(3);
+    expect(error).toBeInstanceOf(UnauthorizedError);
+  });
+
+  it('forget(tenant) drops that tenant’s cached keys only', async () => {
+    // Prepare
+    const { store, auth } = setup({ cacheSeconds: 60 });
+    const keyA = generateApiKey();
+    const keyB = generateApiKey();
+    store.add(recordFor('tenant-a', keyA));
+    store.add(recordFor('tenant-b', keyB));
+    await auth.authenticate('tenant-a', keyA);
+    await auth.authenticate('tenant-b', keyB);
+    store.remove('tenant-a', hashApiKey(keyA));
+    store.remove('tenant-b', hashApiKey(keyB));
+
+    // Act
+    auth.forget('tenant-a');
+    const errorA = await rejection(auth.authenticate('tenant-a', keyA));
+    const resultB = await auth.authenticate('tenant-b', keyB);
+
+    // Assess
+    expect(errorA).toBeInstanceOf(UnauthorizedError);
+    expect(resultB.tenantId).toBe('tenant-b');
+  });
+
+  it('forget() without a tenant drops every cached key', async () => {
+    // Prepare
+    const { store, auth } = setup({ cacheSeconds: 60 });
+    const keyA = generateApiKey();
+    const keyB = generateApiKey();
+    store.add(recordFor('tenant-a', keyA));
+    store.add(recordFor('tenant-b', keyB));
+    await auth.authenticate('tenant-a', keyA);
+    await auth.authenticate('tenant-b', keyB);
+    const readsBefore = store.reads;
+
+    // Act
+    auth.forget();
+    await auth.authenticate('tenant-a', keyA);
+    await auth.authenticate('tenant-b', keyB);
+
+    // Assess
+    expect(store.reads - readsBefore).toBe(2);
+  });
+
+  it('forget(tenant) does not drop a tenant whose id merely starts with the same text', async () => {
+    // Prepare
+    const { store, auth } = setup({ cacheSeconds: 60 });
+    const key = generateApiKey();
+    store.add(recordFor('acme-2', key));
+    await auth.authenticate('acme-2', key);
+
+    // Act
+    auth.forget('acme');
+    await auth.authenticate('acme-2', key);
+
+    // Assess
+    expect(store.reads).toBe(1);
+  });
+});

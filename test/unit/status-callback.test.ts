@@ -1,0 +1,186 @@
+import { dispatchHttp } from '../../lambdas/core/dispatch';
+import type { HttpResponse } from '../../lambdas/core/http';
+import type { MessageRecord } from '../../lambdas/core/ports';
+import { handleTwilioStatus, type StatusCallbackDeps, statusCallbackUrl } from '../../lambdas/core/status-callback';
+import { FakeSignatureVerifier, httpRequest, memoryWorld } from '../helpers/memory-ports';
+
+const PUBLIC_BASE_URL = 'https://hooks.example.org';
+const TOKEN = 'token-1';
+const MESSAGE_ID = 'MK13gwM-nanlhPJgA2GMks.CLIENT.CREATE';
+const SID = `SM${'1'.repeat(32)}`;
+
+async function setup(settings: StatusCallbackDeps['settings'] = { publicBaseUrl: PUBLIC_BASE_URL }) {
+  const world = memoryWorld();
+  const deps: StatusCallbackDeps = {
+    messages: world.messages,
+    secrets: world.secrets,
+    signatures: world.signatures,
+    logger: world.logger,
+    metrics: world.metrics,
+    settings,
+  };
+  await world.secrets.putTenantSecret('default', { smsProviderToken: TOKEN, registrationId: 'reg-1' });
+  const record: MessageRecord = {
+    tenantId: 'default',
+    messageId: MESSAGE_ID,
+    eventId: 'MK13gwM-nanlhPJgA2GMks',
+    templateKey: 'CLIENT.CREATE',
+    status: 'sent',
+    to: '+254712345678',
+    from: '+15005550006',
+    body: 'Hello Jane Doe, welcome at Mifos X!',
+    encoding: 'GSM-7',
+    segments: 1,
+    sid: SID,
+    createdAt: world.clock.iso(),
+    updatedAt: world.clock.iso(),
+  };
+  await world.messages.createIfAbsent(record);
+
+  /** A Twilio report for `messageId`, signed over `signedUrl` with `token` (or with the given signature). */
+  const report = (
+    params: Record<string, string>,
+    options: { messageId?: string; signature?: string | null; signedUrl?: string; token?: string } = {},
+  ): Promise<HttpResponse> => {
+    const messageId = options.messageId ?? MESSAGE_ID;
+    const signedUrl = options.signedUrl ?? statusCallbackUrl(PUBLIC_BASE_URL, 'default', messageId);
+    const signature =
+      options.signature === undefined
+        ? FakeSignatureVerifier.sign(options.token ?? TOKEN, signedUrl, params)
+        : options.signature;
+    const headers: Record<string, string> = {
+      Host: 'attacker.example.com',
+      'Content-Type': 'application/x-www-form-urlencoded',
+    };
+    if (signature !== null) headers['X-Twilio-Signature'] = signature;
+    return dispatchHttp(
+      httpRequest({
+        path: `/twilio/status/default/${encodeURIComponent(messageId)}`,
+        headers,
+        body: new URLSearchParams(params).toString(),
+      }),
+      { twilioStatus: (r) => handleTwilioStatus(r, deps) },
+      world.logger,
+    );
+  };
+  return { world, report };
+}
+
+const delivered = { MessageSid: SID, MessageStatus: 'delivered', AccountSid: `AC${'0'.repeat(32)}` };
+
+describe('handleTwilioStatus', () => {
+  it('records a correctly signed delivery report', async () => {
+    // Prepare
+    const { world, report } = await setup();
+
+    // Act
+    const response = await report(delivered);
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(await world.messages.get('default', MESSAGE_ID)).toMatchObject({
+      status: 'delivered',
+      providerStatus: 'delivered',
+      sid: SID,
+    });
+    expect(world.metrics.get('SmsStatus_delivered')).toBe(1);
+  });
+
+  it('refuses a report without X-Twilio-Signature with 403', async () => {
+    // Prepare
+    const { world, report } = await setup();
+
+    // Act
+    const response = await report(delivered, { signature: null });
+
+    // Assess
+    expect(response.statusCode).toBe(403);
+    expect((await world.messages.get('default', MESSAGE_ID))?.status).toBe('sent');
+  });
+
+  it('refuses a report with a wrong signature, or one made with another token, with 403', async () => {
+    // Prepare
+    const { world, report } = await setup();
+
+    // Act
+    const garbage = await report(delivered, { signature: 'bm90IGEgc2lnbmF0dXJl' });
+    const otherToken = await report(delivered, { token: 'token-of-someone-else' });
+
+    // Assess
+    expect([garbage.statusCode, otherToken.statusCode]).toEqual([403, 403]);
+    expect((await world.messages.get('default', MESSAGE_ID))?.status).toBe('sent');
+  });
+
+  it('verifies against the URL built from the public base URL, not from the Host header', async () => {
+    // Prepare
+    const { world, report } = await setup();
+    const hostUrl = `https://attacker.example.com/twilio/status/default/${encodeURIComponent(MESSAGE_ID)}`;
+
+    // Act
+    const signedForHost = await report(delivered, { signedUrl: hostUrl });
+    const signedForPublic = await report(delivered);
+
+    // Assess
+    expect(signedForHost.statusCode).toBe(403);
+    expect(signedForPublic.statusCode).toBe(200);
+    expect(world.signatures.calls.map((c) => c.url)).toEqual([
+      `${PUBLIC_BASE_URL}/twilio/status/default/${encodeURIComponent(MESSAGE_ID)}`,
+      `${PUBLIC_BASE_URL}/twilio/status/default/${encodeURIComponent(MESSAGE_ID)}`,
+    ]);
+  });
+
+  it('refuses every report when no public base URL is configured', async () => {
+    // Prepare
+    const { world, report } = await setup({ publicBaseUrl: undefined });
+
+    // Act
+    const response = await report(delivered);
+
+    // Assess
+    expect(response.statusCode).toBe(403);
+    expect((await world.messages.get('default', MESSAGE_ID))?.status).toBe('sent');
+  });
+
+  it('keeps delivered when a late "sent" report arrives after it', async () => {
+    // Prepare
+    const { world, report } = await setup();
+    await report(delivered);
+
+    // Act
+    const late = await report({ ...delivered, MessageStatus: 'sent' });
+
+    // Assess
+    expect(late.statusCode).toBe(200);
+    expect(await world.messages.get('default', MESSAGE_ID)).toMatchObject({
+      status: 'delivered',
+      providerStatus: 'delivered',
+    });
+  });
+
+  it('records an undelivered report with its error code', async () => {
+    // Prepare
+    const { world, report } = await setup();
+
+    // Act
+    const response = await report({ ...delivered, MessageStatus: 'undelivered', ErrorCode: '30003' });
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(await world.messages.get('default', MESSAGE_ID)).toMatchObject({
+      status: 'undelivered',
+      errorCode: '30003',
+    });
+  });
+
+  it('answers 404 for a correctly signed report about an unknown message', async () => {
+    // Prepare
+    const { world, report } = await setup();
+
+    // Act
+    const response = await report(delivered, { messageId: 'nope.CLIENT.CREATE' });
+
+    // Assess
+    expect(response.statusCode).toBe(404);
+    expect(world.messages.all()).toHaveLength(1);
+  });
+});

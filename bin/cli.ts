@@ -178,7 +178,9 @@ async function run(
       const updated = {
         ...config,
         ...(country !== undefined ? { defaultCountry: country || undefined } : {}),
-        ...(service !== undefined ? { messagingServiceSid: service || undefined } : {}),
+        ...(service !== undefined
+          ? { messagingServiceSid: service || undefined, messagingServiceSidSource: service ? ('cli' as const) : undefined }
+          : {}),
         updatedAt: now,
       };
       await rt.tenants.putTenant(updated);

@@ -40,6 +40,8 @@ export interface TenantConfig {
   /** Twilio `From`: an E.164 number or an alphanumeric sender id. */
   phoneNo?: string;
   messagingServiceSid?: string;
+  /** 'cli' when an operator set the Messaging Service: it then survives re-registrations of the hook. */
+  messagingServiceSidSource?: 'hook' | 'cli';
   /** Twilio account SID; not a secret, but shown masked. */
   accountSid?: string;
   /** Sender API base as registered, and the normalised one we call. */

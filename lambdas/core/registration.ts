@@ -132,7 +132,11 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
       tenantId,
       smsProvider: 'twilio',
       phoneNo: sender.phoneNo,
-      messagingServiceSid: sender.messagingServiceSid ?? existing?.messagingServiceSid,
+      ...(sender.messagingServiceSid
+        ? { messagingServiceSid: sender.messagingServiceSid, messagingServiceSidSource: 'hook' as const }
+        : existing?.messagingServiceSidSource === 'cli'
+          ? { messagingServiceSid: existing.messagingServiceSid, messagingServiceSidSource: 'cli' as const }
+          : {}),
       accountSid: input.smsProviderAccountId,
       endpoint: input.endpoint,
       apiBase: normaliseApiBase(input.endpoint),

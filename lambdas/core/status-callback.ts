@@ -1,11 +1,12 @@
 import { ConditionFailedError, ForbiddenError, NotFoundError } from './errors';
 import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
-import type { Logger, MessageStatus, MessageStore, Metrics, SecretStore, SignatureVerifier } from './ports';
+import type { Clock, Logger, MessageStatus, MessageStore, Metrics, SecretStore, SignatureVerifier } from './ports';
 
 export interface StatusCallbackDeps {
   messages: MessageStore;
   secrets: SecretStore;
   signatures: SignatureVerifier;
+  clock: Clock;
   logger: Logger;
   metrics: Metrics;
   settings: { publicBaseUrl?: string };
@@ -62,7 +63,7 @@ export async function handleTwilioStatus(request: HttpRequest, deps: StatusCallb
       sid: record.sid ?? params.MessageSid,
       providerStatus: params.MessageStatus ?? params.SmsStatus,
       errorCode: params.ErrorCode || undefined,
-      updatedAt: new Date().toISOString(),
+      updatedAt: deps.clock.now().toISOString(),
     });
   } catch (error) {
     if (!(error instanceof ConditionFailedError)) throw error;

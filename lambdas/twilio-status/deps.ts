@@ -5,6 +5,7 @@ import { DynamoDbMessageStore } from '../adapters/dynamodb-event-store';
 import { loggerPort, metricsPort } from '../adapters/observability';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store';
 import { TwilioSignatureVerifier } from '../adapters/twilio-signature';
+import { systemClock } from '../core/clock';
 import { readSettings } from '../core/settings';
 import type { StatusCallbackDeps } from '../core/status-callback';
 
@@ -14,6 +15,7 @@ export function createStatusDeps(logger: Logger, metrics: PowertoolsMetrics): St
     messages: new DynamoDbMessageStore(createDocumentClient(), settings.eventsTable),
     secrets: new SecretsManagerSecretStore({ prefix: settings.secretPrefix }),
     signatures: new TwilioSignatureVerifier(),
+    clock: systemClock,
     logger: loggerPort(logger),
     metrics: metricsPort(metrics),
     settings,

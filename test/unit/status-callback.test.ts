@@ -15,6 +15,7 @@ async function setup(settings: StatusCallbackDeps['settings'] = { publicBaseUrl:
     messages: world.messages,
     secrets: world.secrets,
     signatures: world.signatures,
+    clock: world.clock,
     logger: world.logger,
     metrics: world.metrics,
     settings,

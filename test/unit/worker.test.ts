@@ -568,6 +568,7 @@ describe('processWorkMessage: at most one SMS', () => {
           messages: world.messages,
           secrets: world.secrets,
           signatures: world.signatures,
+          clock: world.clock,
           logger: world.logger,
           metrics: world.metrics,
           settings: { publicBaseUrl: PUBLIC_BASE_URL },

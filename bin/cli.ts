@@ -179,7 +179,10 @@ async function run(
         ...config,
         ...(country !== undefined ? { defaultCountry: country || undefined } : {}),
         ...(service !== undefined
-          ? { messagingServiceSid: service || undefined, messagingServiceSidSource: service ? ('cli' as const) : undefined }
+          ? {
+              messagingServiceSid: service || undefined,
+              messagingServiceSidSource: service ? ('cli' as const) : undefined,
+            }
           : {}),
         updatedAt: now,
       };

@@ -190,7 +190,6 @@ export class Api extends Construct {
       'beyond what the hook template allows, so each function authenticates the API key (header, or path for Web ' +
       'hooks) itself, against a hash stored per tenant; Twilio callbacks are authenticated by their signature.';
     acknowledgeRule(this, 'APIG4', noAuthorizer);
-    acknowledgeRule(this, 'COG4', noAuthorizer);
   }
 
   /** Base URL without trailing slash, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com`. */

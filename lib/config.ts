@@ -129,6 +129,15 @@ function reservedConcurrency(lookup: Lookup): Partial<Record<ReceiverFunctionKey
   return result;
 }
 
+// Powertools Logger's levels; anything else would silently fall back to INFO at runtime.
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
+
+function logLevel(lookup: Lookup): string {
+  const level = (str(lookup, 'logLevel') ?? CONTEXT_DEFAULTS.logLevel).toUpperCase();
+  if (!LOG_LEVELS.includes(level)) throw new ConfigError('logLevel', `expected one of ${LOG_LEVELS.join(', ')}`);
+  return level;
+}
+
 function retrySchedule(lookup: Lookup): string | undefined {
   const raw = str(lookup, 'retryScheduleSeconds');
   if (raw === undefined) return undefined;
@@ -148,7 +157,10 @@ export function readConfig(lookup: Lookup): ReceiverConfig {
   }
   const secretPrefix = str(lookup, 'secretPrefix');
   if (secretPrefix !== undefined && !/^[A-Za-z0-9/_+=.@-]+$/.test(secretPrefix)) {
-    throw new ConfigError('secretPrefix', `Secrets Manager names allow only A-Z a-z 0-9 / _ + = . @ -, got "${secretPrefix}"`);
+    throw new ConfigError(
+      'secretPrefix',
+      `Secrets Manager names allow only A-Z a-z 0-9 / _ + = . @ -, got "${secretPrefix}"`,
+    );
   }
   const alarmEmail = str(lookup, 'alarmEmail');
   if (alarmEmail !== undefined && !/^[^\s@]+@[^\s@]+$/.test(alarmEmail)) {
@@ -157,7 +169,7 @@ export function readConfig(lookup: Lookup): ReceiverConfig {
   return {
     removalPolicy: removalPolicy(lookup),
     logRetention: logRetention(lookup),
-    logLevel: (str(lookup, 'logLevel') ?? CONTEXT_DEFAULTS.logLevel).toUpperCase(),
+    logLevel: logLevel(lookup),
     maxReceiveCount: int(lookup, 'maxReceiveCount', CONTEXT_DEFAULTS.maxReceiveCount, 1, 1000),
     // AWS rejects an SQS event source maximum concurrency outside 2..1000.
     workerMaxConcurrency: int(lookup, 'workerMaxConcurrency', CONTEXT_DEFAULTS.workerMaxConcurrency, 2, 1000),

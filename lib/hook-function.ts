@@ -161,7 +161,7 @@ export class HookFunction extends Construct {
       this.role,
       arn,
       'Tenant secrets are created at registration time, one per tenant, so their names are not known at deploy ' +
-        'time; access is limited to the secrets under this stack\'s prefix (the trailing * also covers the random ' +
+        "time; access is limited to the secrets under this stack's prefix (the trailing * also covers the random " +
         'suffix Secrets Manager appends to ARNs).',
     );
     return this.setEnv('SECRET_PREFIX', prefix);

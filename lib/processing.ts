@@ -6,7 +6,6 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ReceiverConfig } from './config';
 import { HookFunction } from './hook-function';
-import { acknowledgeRule } from './nag';
 import type { Storage } from './storage';
 
 export const WORKER_TIMEOUT = Duration.seconds(30);
@@ -41,16 +40,12 @@ export class Processing extends Construct {
       environment: props.settingsEnv,
     };
 
+    // No SQS3 acknowledgement needed: cdk-nag recognises this queue as the work queue's DLQ.
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: RETENTION,
     });
-    acknowledgeRule(
-      this.deadLetterQueue,
-      'SQS3',
-      'This queue is the dead-letter queue of the work queue; a DLQ of a DLQ would only move the problem.',
-    );
 
     this.queue = new Queue(this, 'WorkQueue', {
       encryption: QueueEncryption.SQS_MANAGED,

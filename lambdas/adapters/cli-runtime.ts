@@ -31,7 +31,11 @@ export interface CliRuntime {
  * The operator CLI's view of one deployment: AWS (tables and queue from a stack's outputs or the environment,
  * with the operator's own IAM credentials) or a local server's DATA_DIR.
  */
-export async function openCliRuntime(options: { target: 'aws' | 'local'; stack?: string; dataDir: string }): Promise<CliRuntime> {
+export async function openCliRuntime(options: {
+  target: 'aws' | 'local';
+  stack?: string;
+  dataDir: string;
+}): Promise<CliRuntime> {
   return options.target === 'aws' ? openAws(options.stack) : openLocal(options.dataDir);
 }
 
@@ -62,8 +66,12 @@ async function openAws(stack: string | undefined): Promise<CliRuntime> {
     redriveDeadLetters: async () => {
       const { GetQueueAttributesCommand, StartMessageMoveTaskCommand } = await import('@aws-sdk/client-sqs');
       if (!settings.deadLetterQueueUrl) throw new Error('No DLQ URL: pass --stack <name> or set DLQ_URL');
-      const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: settings.deadLetterQueueUrl, AttributeNames: ['QueueArn'] }));
-      const task = await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: attrs.Attributes?.QueueArn! }));
+      const attrs = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: settings.deadLetterQueueUrl, AttributeNames: ['QueueArn'] }),
+      );
+      const sourceArn = attrs.Attributes?.QueueArn;
+      if (!sourceArn) throw new Error('The DLQ has no ARN attribute');
+      const task = await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: sourceArn }));
       return task.TaskHandle ?? 'started';
     },
     close: async () => {
@@ -80,7 +88,9 @@ async function openLocal(dataDir: string): Promise<CliRuntime> {
   const serverFile = path.join(dir, 'server.json');
   let endpoint: string;
   let close = async () => {};
-  const running = existsSync(serverFile) ? (JSON.parse(readFileSync(serverFile, 'utf8')) as { pid: number; dynamodbEndpoint: string }) : undefined;
+  const running = existsSync(serverFile)
+    ? (JSON.parse(readFileSync(serverFile, 'utf8')) as { pid: number; dynamodbEndpoint: string })
+    : undefined;
   if (running && isAlive(running.pid)) {
     endpoint = running.dynamodbEndpoint;
   } else {
@@ -89,7 +99,11 @@ async function openLocal(dataDir: string): Promise<CliRuntime> {
     endpoint = db.endpoint;
     close = db.close;
   }
-  const doc = createDocumentClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const doc = createDocumentClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   return {
     target: `local data in ${dir}${running && isAlive(running.pid) ? ' (through the running server)' : ''}`,
     settings,

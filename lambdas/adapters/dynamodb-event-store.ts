@@ -48,7 +48,11 @@ export class DynamoDbEventStore implements EventStore {
 
   async get(tenantId: string, eventId: string): Promise<StoredEvent | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { pk: tenantPk(tenantId), sk: `E#${eventId}` }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: tenantPk(tenantId), sk: `E#${eventId}` },
+        ConsistentRead: true,
+      }),
     );
     return out.Item ? fromItem(out.Item) : undefined;
   }
@@ -75,7 +79,12 @@ export class DynamoDbEventStore implements EventStore {
     tenantId: string,
     eventId: string,
     patch: Partial<Pick<StoredEvent, 'status' | 'lastError' | 'nextAttemptAt' | 'dueAt' | 'outcome' | 'updatedAt'>>,
-    options: { incrementAttempts?: boolean; resetAttempts?: boolean; removeDue?: boolean; ifStatusIn?: StoredEvent['status'][] } = {},
+    options: {
+      incrementAttempts?: boolean;
+      resetAttempts?: boolean;
+      removeDue?: boolean;
+      ifStatusIn?: StoredEvent['status'][];
+    } = {},
   ): Promise<StoredEvent> {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
@@ -131,7 +140,10 @@ export class DynamoDbEventStore implements EventStore {
       });
       condition += ` AND #status IN (${keys.join(', ')})`;
     }
-    const expression = [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : '']
+    const expression = [
+      sets.length ? `SET ${sets.join(', ')}` : '',
+      removes.length ? `REMOVE ${removes.join(', ')}` : '',
+    ]
       .filter(Boolean)
       .join(' ');
     try {
@@ -197,7 +209,11 @@ function toItem(event: StoredEvent): Record<string, unknown> {
 function fromItem(item: Record<string, unknown>): StoredEvent {
   const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, duePk: _d, ttl: _t, rawBodyGz, rawBody, ...rest } = item;
   const body =
-    rawBodyGz instanceof Uint8Array ? gunzipSync(rawBodyGz).toString('utf8') : typeof rawBody === 'string' ? rawBody : '';
+    rawBodyGz instanceof Uint8Array
+      ? gunzipSync(rawBodyGz).toString('utf8')
+      : typeof rawBody === 'string'
+        ? rawBody
+        : '';
   return { ...(rest as Omit<StoredEvent, 'rawBody'>), rawBody: body };
 }
 
@@ -253,7 +269,11 @@ export class DynamoDbMessageStore implements MessageStore {
 
   async get(tenantId: string, messageId: string): Promise<MessageRecord | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { pk: tenantPk(tenantId), sk: `M#${messageId}` }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: tenantPk(tenantId), sk: `M#${messageId}` },
+        ConsistentRead: true,
+      }),
     );
     if (!out.Item) return undefined;
     const { pk: _pk, sk: _sk, ...rest } = out.Item;
@@ -292,7 +312,9 @@ export class DynamoDbMessageStore implements MessageStore {
           TableName: this.table,
           Key: { pk: tenantPk(tenantId), sk: `M#${messageId}` },
           UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: [`attribute_exists(pk) AND #status IN (${froms.join(', ')})`, ...conditions].join(' AND '),
+          ConditionExpression: [`attribute_exists(pk) AND #status IN (${froms.join(', ')})`, ...conditions].join(
+            ' AND ',
+          ),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',

@@ -72,7 +72,9 @@ export class DynamoDbTenantStore implements TenantStore {
   }
 
   async deleteApiKey(tenantId: string, keyHash: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: tenantPk(tenantId), sk: `KEY#${keyHash}` } }));
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.table, Key: { pk: tenantPk(tenantId), sk: `KEY#${keyHash}` } }),
+    );
   }
 
   async getTenant(tenantId: string): Promise<TenantConfig | undefined> {
@@ -83,7 +85,9 @@ export class DynamoDbTenantStore implements TenantStore {
   }
 
   async putTenant(config: TenantConfig): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: tenantPk(config.tenantId), sk: 'CONFIG', ...config } }));
+    await this.doc.send(
+      new PutCommand({ TableName: this.table, Item: { pk: tenantPk(config.tenantId), sk: 'CONFIG', ...config } }),
+    );
   }
 
   async deleteTenant(tenantId: string): Promise<void> {
@@ -134,7 +138,10 @@ export class DynamoDbTenantStore implements TenantStore {
 
   async putEnrollment(enrollment: Enrollment): Promise<void> {
     await this.doc.send(
-      new PutCommand({ TableName: this.table, Item: { pk: tenantPk(enrollment.tenantId), sk: 'ENROLL', ...enrollment } }),
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: tenantPk(enrollment.tenantId), sk: 'ENROLL', ...enrollment },
+      }),
     );
   }
 
@@ -187,7 +194,9 @@ export class DynamoDbTenantStore implements TenantStore {
   }
 
   async deleteTemplate(tenantId: string, key: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: tenantPk(tenantId), sk: `TPL#${key}` } }));
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.table, Key: { pk: tenantPk(tenantId), sk: `TPL#${key}` } }),
+    );
   }
 
   private async queryPrefix<T>(tenantId: string, prefix: string): Promise<T[]> {

@@ -56,7 +56,13 @@ export class LocalQueue implements Queue {
   send(body: string, delaySeconds = 0): string {
     const messageId = randomUUID();
     const now = this.now();
-    this.entries.set(messageId, { messageId, body, sentAt: now, visibleAt: now + delaySeconds * 1000, receiveCount: 0 });
+    this.entries.set(messageId, {
+      messageId,
+      body,
+      sentAt: now,
+      visibleAt: now + delaySeconds * 1000,
+      receiveCount: 0,
+    });
     this.schedule();
     return messageId;
   }

@@ -21,7 +21,10 @@ export function loggerPort(logger: Logger): LoggerPort {
 
 /** Powertools metrics (EMF: no SDK call, flushed by the `logMetrics` middleware once per invocation). */
 export function createMetrics(): PowertoolsMetrics {
-  return new PowertoolsMetrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'FineractHookReceiver', serviceName: SERVICE });
+  return new PowertoolsMetrics({
+    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'FineractHookReceiver',
+    serviceName: SERVICE,
+  });
 }
 
 export function metricsPort(metrics: PowertoolsMetrics): Metrics {

@@ -1,14 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { createHttpHandler } from '../adapters/http-handler';
-import { localDeps } from '../adapters/local-registry';
+import { depsProvider } from '../adapters/local-registry';
 import { createLogger, createMetrics, flushMetrics } from '../adapters/observability';
 import { type AdminDeps, handleDeleteConfig, handleGetConfig, handleListEvents, handleResend } from '../core/admin';
 import { createAdminDeps } from './deps';
 
 const logger = createLogger();
 const metrics = createMetrics();
-let deps: AdminDeps | undefined;
 
 export const createAdminHandler = (getDeps: () => AdminDeps) =>
   createHttpHandler(getDeps, (d) => ({
@@ -18,8 +17,6 @@ export const createAdminHandler = (getDeps: () => AdminDeps) =>
     resendEvents: (request) => handleResend(request, d),
   }));
 
-export const handler = middy(
-  createAdminHandler(() => localDeps<{ admin: AdminDeps }>()?.admin ?? (deps ??= createAdminDeps(logger, metrics))),
-)
+export const handler = middy(createAdminHandler(depsProvider('admin', () => createAdminDeps(logger, metrics))))
   .use(injectLambdaContext(logger))
   .use(flushMetrics(metrics));

@@ -1,5 +1,6 @@
 import type { Authenticator } from './auth';
 import { BadRequestError, NotFoundError } from './errors';
+import { isFinal, RESENDABLE_STATUSES } from './model';
 import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
 import { HEADERS } from './hook-parser';
 import { maskPhone } from './phone';
@@ -88,7 +89,7 @@ export function eventView(event: StoredEvent) {
     attempts: event.attempts,
     lastError: event.lastError ?? null,
     // The old bridge's field names, for scripts written against it.
-    processed: ['sent', 'ignored', 'failed-command', 'no-recipient'].includes(event.status),
+    processed: isFinal(event.status) && !RESENDABLE_STATUSES.includes(event.status),
     errorMessage: event.lastError ?? null,
     createdOn: event.receivedAt,
     lastModifiedOn: event.updatedAt,
@@ -104,12 +105,14 @@ export function eventView(event: StoredEvent) {
 export async function handleListEvents(request: HttpRequest, deps: AdminDeps): Promise<HttpResponse> {
   const tenantId = await authorise(request, deps);
   const limit = request.query.limit === undefined ? 25 : Number(request.query.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new BadRequestError('limit must be between 1 and 100.');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+    throw new BadRequestError('limit must be between 1 and 100.');
   let page: Awaited<ReturnType<AdminDeps['events']['listByTenant']>>;
   try {
     page = await deps.events.listByTenant(tenantId, { limit, cursor: request.query.cursor });
   } catch (error) {
-    if (error instanceof Error && error.name === 'ConditionFailedError') throw new BadRequestError('cursor is not valid.');
+    if (error instanceof Error && error.name === 'ConditionFailedError')
+      throw new BadRequestError('cursor is not valid.');
     throw error;
   }
   return jsonResponse(200, { tenantId, events: page.items.map(eventView), nextCursor: page.nextCursor ?? null });
@@ -119,5 +122,10 @@ export async function handleResend(request: HttpRequest, deps: AdminDeps): Promi
   const tenantId = await authorise(request, deps);
   const replayed = await replayEvents(tenantId, {}, deps);
   deps.logger.info('events re-driven', { tenantId, count: replayed.length });
-  return jsonResponse(200, { status: 'resent', tenantId, count: replayed.length, eventIds: replayed.map((e) => e.eventId) });
+  return jsonResponse(200, {
+    status: 'resent',
+    tenantId,
+    count: replayed.length,
+    eventIds: replayed.map((e) => e.eventId),
+  });
 }

@@ -41,7 +41,10 @@ export class Authenticator {
   }
 
   forget(tenantId?: string): void {
-    if (!tenantId) return this.cache.clear();
+    if (!tenantId) {
+      this.cache.clear();
+      return;
+    }
     for (const k of this.cache.keys()) if (k.startsWith(`${tenantId}\u0000`)) this.cache.delete(k);
   }
 }

@@ -253,7 +253,11 @@ export function normaliseHook(headers: HookHeaders, parsed: ParsedBody, received
 }
 
 /** Full parse of a stored or incoming request. */
-export function parseHook(request: Pick<HttpRequest, 'headers' | 'body'>, maxBytes: number, receivedAt: string): HookEvent {
+export function parseHook(
+  request: Pick<HttpRequest, 'headers' | 'body'>,
+  maxBytes: number,
+  receivedAt: string,
+): HookEvent {
   const headers = readHookHeaders(request);
   return normaliseHook(headers, parseHookBody(request, maxBytes), receivedAt);
 }

@@ -34,7 +34,7 @@ export function toE164(raw: unknown, defaultCountry?: string): RecipientResult {
   } else {
     parsed = parsePhoneNumberFromString(`+${cleaned}`);
   }
-  if (!parsed || !parsed.isPossible()) return { ok: false, reason: 'invalid' };
+  if (!parsed?.isPossible()) return { ok: false, reason: 'invalid' };
   return { ok: true, e164: parsed.number };
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Authenticator } from './auth';
 import { AppError, BadRequestError, DownstreamError, ForbiddenError, UnprocessableError } from './errors';
-import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
+import { header, type HttpRequest, type HttpResponse } from './http';
 import { toE164 } from './phone';
 import type { Clock, Logger, Metrics, SecretStore, SmsSender, TenantConfig, TenantStore, UrlPolicy } from './ports';
 import { issueApiKey } from './tenants';
@@ -89,7 +89,10 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
   }
 
   if (input.smsProvider.toLowerCase() !== 'twilio') {
-    throw new UnprocessableError(`SMS Provider "${input.smsProvider}" is not supported; set it to "twilio".`, 'unsupported_provider');
+    throw new UnprocessableError(
+      `SMS Provider "${input.smsProvider}" is not supported; set it to "twilio".`,
+      'unsupported_provider',
+    );
   }
   const sender = parseSender(input.phoneNo);
   if (!sender) {
@@ -99,7 +102,10 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
     );
   }
   if (!/^AC[0-9a-f]{32}$/i.test(input.smsProviderAccountId)) {
-    throw new UnprocessableError('SMS Provider Account Id must be a Twilio Account SID (AC followed by 32 hex digits).', 'invalid_account_sid');
+    throw new UnprocessableError(
+      'SMS Provider Account Id must be a Twilio Account SID (AC followed by 32 hex digits).',
+      'invalid_account_sid',
+    );
   }
   await checkEndpoint(input.endpoint, deps);
 
@@ -113,7 +119,12 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
       );
     }
     deps.logger.warn('Twilio could not be reached to check credentials', { ...log, error: (error as Error).message });
-    throw new AppError(503, 'twilio_unreachable', 'Twilio could not be reached to check the credentials; nothing was stored. The next event will register again.', { expose: true });
+    throw new AppError(
+      503,
+      'twilio_unreachable',
+      'Twilio could not be reached to check the credentials; nothing was stored. The next event will register again.',
+      { expose: true },
+    );
   }
 
   const owner = randomUUID();
@@ -153,13 +164,20 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
     });
     deps.auth?.forget(tenantId);
     deps.metrics.count(existing ? 'TenantReregistered' : 'TenantRegistered', 1);
-    deps.logger.info(existing ? 'tenant registered again; previous keys expire after the grace period' : 'tenant registered', {
-      ...log,
-      keyFingerprint: issued.fingerprint,
-      previousKeysValidUntil: issued.previousKeysValidUntil,
-    });
+    deps.logger.info(
+      existing ? 'tenant registered again; previous keys expire after the grace period' : 'tenant registered',
+      {
+        ...log,
+        keyFingerprint: issued.fingerprint,
+        previousKeysValidUntil: issued.previousKeysValidUntil,
+      },
+    );
     // A JSON string literal: Fineract ≥ 1.5 parses the body strictly, MifosX takes it too (protocol §5).
-    return { statusCode: 201, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body: JSON.stringify(issued.key) };
+    return {
+      statusCode: 201,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+      body: JSON.stringify(issued.key),
+    };
   } finally {
     await deps.tenants.releaseLock(`register#${tenantId}`, owner).catch(() => undefined);
   }
@@ -174,8 +192,14 @@ async function checkEndpoint(endpoint: string, deps: RegisterDeps): Promise<void
     validateOutboundUrl(endpoint);
     await deps.urlPolicy.check(endpoint);
   } catch (error) {
-    const refused = error instanceof UrlNotAllowedError && (error.addressClass !== undefined || !/resolve|no addresses/.test(error.message));
-    if (refused) throw new UnprocessableError(`endpoint ${endpoint} cannot be used: ${(error as Error).message}`, 'endpoint_refused');
+    const refused =
+      error instanceof UrlNotAllowedError &&
+      (error.addressClass !== undefined || !/resolve|no addresses/.test(error.message));
+    if (refused)
+      throw new UnprocessableError(
+        `endpoint ${endpoint} cannot be used: ${(error as Error).message}`,
+        'endpoint_refused',
+      );
     deps.logger.warn('endpoint host could not be resolved now; accepted, callbacks check it when they connect', {
       host: new URL(endpoint).hostname,
     });
@@ -215,7 +239,12 @@ async function acquireRegistrationLock(tenantId: string, owner: string, deps: Re
     const leaseUntil = new Date(now.getTime() + LOCK_LEASE_MS).toISOString();
     if (await deps.tenants.acquireLock(`register#${tenantId}`, owner, leaseUntil, now.toISOString())) return;
     if (Date.now() - started > LOCK_WAIT_MS) {
-      throw new AppError(503, 'registration_busy', 'Another registration for this tenant is in progress; the next event will register again.', { expose: true });
+      throw new AppError(
+        503,
+        'registration_busy',
+        'Another registration for this tenant is in progress; the next event will register again.',
+        { expose: true },
+      );
     }
     await sleep(Math.min(50 * 2 ** attempt, 500));
   }

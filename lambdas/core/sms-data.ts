@@ -61,7 +61,14 @@ export async function gatherSmsData(event: HookEvent, options: GatherOptions): P
     lastName: display(firstOf([request], 'lastname', 'lastName')),
     amount: display(firstOf([changes, request], 'transactionAmount', 'amount', 'principal', 'approvedLoanAmount')),
     date: display(
-      firstOf([changes, request], 'transactionDate', 'actualDisbursementDate', 'approvedOnDate', 'activationDate', 'submittedOnDate'),
+      firstOf(
+        [changes, request],
+        'transactionDate',
+        'actualDisbursementDate',
+        'approvedOnDate',
+        'activationDate',
+        'submittedOnDate',
+      ),
     ),
     accountNo: display(firstOf([response, request], 'accountNo')),
   };
@@ -75,7 +82,8 @@ export async function gatherSmsData(event: HookEvent, options: GatherOptions): P
   let clientId = ids.clientId ?? (entity === 'CLIENT' ? ids.resourceId : undefined);
 
   const fin = options.fineract;
-  const needsName = options.needed.has('clientName') || options.needed.has('firstName') || options.needed.has('lastName');
+  const needsName =
+    options.needed.has('clientName') || options.needed.has('firstName') || options.needed.has('lastName');
   const needsAccount = options.needed.has('accountNo');
 
   if (fin && needsAccount && !view.accountNo && entity !== 'CLIENT') {
@@ -94,7 +102,8 @@ export async function gatherSmsData(event: HookEvent, options: GatherOptions): P
     }
   }
 
-  const missingClientData = mobileNo === undefined || (needsName && !view.clientName) || (needsAccount && !view.accountNo);
+  const missingClientData =
+    mobileNo === undefined || (needsName && !view.clientName) || (needsAccount && !view.accountNo);
   if (fin && missingClientData && clientId !== undefined) {
     const client = await fin.client.get(fin.apiBase, `clients/${clientId}`, fin.auth);
     callbacks.push('clients');

@@ -45,7 +45,8 @@ export async function handleTwilioStatus(request: HttpRequest, deps: StatusCallb
   const { tenantId = '', messageId = '' } = request.params;
   const signature = header(request, 'x-twilio-signature');
   if (!signature) throw new ForbiddenError('Missing X-Twilio-Signature.', 'bad_signature');
-  if (!deps.settings.publicBaseUrl) throw new ForbiddenError('Status callbacks are not configured (PUBLIC_BASE_URL).', 'bad_signature');
+  if (!deps.settings.publicBaseUrl)
+    throw new ForbiddenError('Status callbacks are not configured (PUBLIC_BASE_URL).', 'bad_signature');
   const params = Object.fromEntries(new URLSearchParams(new TextDecoder().decode(request.body)));
   const secret = await deps.secrets.getTenantSecret(tenantId);
   const url = statusCallbackUrl(deps.settings.publicBaseUrl, tenantId, messageId);

@@ -5,7 +5,10 @@ import type { StoredEvent } from './ports';
 export function hookFromStored(event: StoredEvent): HookEvent {
   const parsed =
     event.encoding === 'form'
-      ? parseHookBody({ headers: { 'content-type': event.contentType }, body: Buffer.from(event.rawBody, 'utf8') }, Infinity)
+      ? parseHookBody(
+          { headers: { 'content-type': event.contentType }, body: Buffer.from(event.rawBody, 'utf8') },
+          Infinity,
+        )
       : parseHookBody(
           // The stored text is already decoded: parse it as UTF-8 whatever charset it arrived in.
           { headers: { 'content-type': 'application/json' }, body: Buffer.from(event.rawBody, 'utf8') },

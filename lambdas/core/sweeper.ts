@@ -38,10 +38,15 @@ export async function sweep(deps: SweeperDeps, limit = 1000, options: { all?: bo
       enqueued++;
     } catch (error) {
       if (error instanceof ConditionFailedError) continue;
-      deps.logger.error('sweeper could not re-enqueue an event', { tenantId: event.tenantId, eventId: event.eventId, error: describeError(error) });
+      deps.logger.error('sweeper could not re-enqueue an event', {
+        tenantId: event.tenantId,
+        eventId: event.eventId,
+        error: describeError(error),
+      });
     }
   }
-  if (due.length > 0) deps.logger.warn('sweeper re-enqueued events that were stored but not dispatched', { found: due.length, enqueued });
+  if (due.length > 0)
+    deps.logger.warn('sweeper re-enqueued events that were stored but not dispatched', { found: due.length, enqueued });
   deps.metrics.count('SweeperFound', due.length);
   return { found: due.length, enqueued };
 }

@@ -9,13 +9,15 @@ export const DEFAULT_TEMPLATES: Readonly<Record<string, string>> = {
   'CLIENT.CREATE': 'Hello {{clientName}}, welcome at Mifos X!',
   'CLIENT.ACTIVATE': 'Hello {{clientName}}, your account is now active.',
   'LOAN.APPROVE': 'Hello {{clientName}}, your loan {{accountNo}} has been approved.',
-  'LOAN.DISBURSE': 'Hello {{clientName}}, your loan {{accountNo}} has been disbursed{{#amount}}: {{amount}}{{/amount}}.',
+  'LOAN.DISBURSE':
+    'Hello {{clientName}}, your loan {{accountNo}} has been disbursed{{#amount}}: {{amount}}{{/amount}}.',
   'LOAN.REPAYMENT': 'Hello {{clientName}}, repayment for {{accountNo}} received!',
   'SAVINGSACCOUNT.DEPOSIT':
     'Hello {{clientName}}, we received your deposit{{#amount}} of {{amount}}{{/amount}} to account {{accountNo}}.',
   'SAVINGSACCOUNT.WITHDRAWAL':
     'Hello {{clientName}}, a withdrawal{{#amount}} of {{amount}}{{/amount}} was made from account {{accountNo}}.',
-  'LOANCHARGE.PAY': 'Hello {{clientName}}, your charge payment{{#amount}} of {{amount}}{{/amount}} on loan {{accountNo}} was received.',
+  'LOANCHARGE.PAY':
+    'Hello {{clientName}}, your charge payment{{#amount}} of {{amount}}{{/amount}} on loan {{accountNo}} was received.',
   'SAVINGSACCOUNTCHARGE.PAY':
     'Hello {{clientName}}, a charge{{#amount}} of {{amount}}{{/amount}} was paid on account {{accountNo}}.',
 };
@@ -57,7 +59,8 @@ export function variablesOf(template: string): Set<string> {
   const names = new Set<string>();
   const walk = (tokens: unknown[]) => {
     for (const token of tokens as [string, string, number, number, unknown[]?][]) {
-      if (token[0] === 'name' || token[0] === '&' || token[0] === '#' || token[0] === '^') names.add(token[1].split('.')[0]!);
+      if (token[0] === 'name' || token[0] === '&' || token[0] === '#' || token[0] === '^')
+        names.add(token[1].split('.')[0]!);
       if (Array.isArray(token[4])) walk(token[4]);
     }
   };

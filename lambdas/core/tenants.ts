@@ -21,7 +21,13 @@ export async function issueApiKey(
   const now = clock.now();
   const key = generateApiKey();
   const keyHash = hashApiKey(key);
-  await tenants.putApiKey({ tenantId, keyHash, fingerprint: fingerprintOf(keyHash), createdAt: now.toISOString(), label: options.label });
+  await tenants.putApiKey({
+    tenantId,
+    keyHash,
+    fingerprint: fingerprintOf(keyHash),
+    createdAt: now.toISOString(),
+    label: options.label,
+  });
   const graceEnd = new Date(now.getTime() + options.graceSeconds * 1000).toISOString();
   let replaced = 0;
   for (const old of await tenants.listApiKeys(tenantId)) {

@@ -57,6 +57,9 @@ const IN_FLIGHT: EventStatus[] = ['received', 'processing', 'retrying'];
 /** How long a worker may hold a message in `sending` before another may check Twilio and take over. */
 export const SEND_LEASE_SECONDS = 60;
 
+/** DownstreamError code of "another worker holds this message's send lease" (a duplicate delivery, a sweeper copy). */
+export const SEND_IN_PROGRESS = 'send_in_progress';
+
 function leaseSeconds(deps: WorkerDeps): number {
   return deps.settings.sendLeaseSeconds ?? SEND_LEASE_SECONDS;
 }
@@ -97,7 +100,11 @@ export async function processWorkMessage(message: WorkMessage, deps: WorkerDeps)
   const now = clock.now();
   if (event.status === 'retrying' && event.nextAttemptAt && Date.parse(event.nextAttemptAt) - now.getTime() > 1000) {
     // An early copy (sweeper, duplicate enqueue): wait for the scheduled time without spending an attempt.
-    return { action: 'retry', delaySeconds: Math.ceil((Date.parse(event.nextAttemptAt) - now.getTime()) / 1000), error: 'not due yet' };
+    return {
+      action: 'retry',
+      delaySeconds: Math.ceil((Date.parse(event.nextAttemptAt) - now.getTime()) / 1000),
+      error: 'not due yet',
+    };
   }
 
   let current: StoredEvent;
@@ -166,7 +173,12 @@ async function handleFailure(
   const earlyNotFound = isEarlyNotFound(error, event.receivedAt, now, deps.settings.fineractNotFoundRetrySeconds);
   if (isRetryable(error) || earlyNotFound) {
     const retryAfter = error instanceof DownstreamError ? error.retryAfterSeconds : undefined;
-    const delay = nextDelaySeconds(event.attempts, deps.settings.retryScheduleSeconds, retryAfter, deps.random);
+    // A copy that found another worker mid-send did not fail at anything: it must not use up the schedule (and mark
+    // dead an event whose SMS that other worker is sending). It comes back when the lease ends; bounded by the lease.
+    const inProgress = error instanceof DownstreamError && error.code === SEND_IN_PROGRESS;
+    const delay = inProgress
+      ? Math.max(retryAfter ?? leaseSeconds(deps), 0.01)
+      : nextDelaySeconds(event.attempts, deps.settings.retryScheduleSeconds, retryAfter, deps.random);
     if (delay === undefined) {
       await finish(event, 'dead', deps, { lastError: text });
       deps.metrics.count('EventDead', 1);
@@ -196,7 +208,8 @@ async function handleFailure(
 async function dispatchSms(event: StoredEvent, deps: WorkerDeps): Promise<Dispatched> {
   if (event.failed) return { status: 'failed-command', note: 'the command failed in MifosX/Fineract; not texted' };
   // Only the SMS Bridge template asks for texts; a Web hook of the same tenant must not text the client twice.
-  if (event.template !== 'sms-bridge') return { status: 'ignored', note: 'Web hook event stored; SMS is sent for SMS Bridge hooks only' };
+  if (event.template !== 'sms-bridge')
+    return { status: 'ignored', note: 'Web hook event stored; SMS is sent for SMS Bridge hooks only' };
   const tenant = await deps.tenants.getTenant(event.tenantId);
   if (!tenant) return { status: 'ignored', note: 'tenant has no SMS Bridge registration' };
 
@@ -219,7 +232,9 @@ async function dispatchSms(event: StoredEvent, deps: WorkerDeps): Promise<Dispat
   }
   if (!secret) throw new DownstreamError('twilio', 'no stored credentials for this tenant', { retryable: false });
   if (secret.registrationId !== tenant.registrationId) {
-    throw new DownstreamError('twilio', 'the tenant is registering again; credentials not settled yet', { retryable: true });
+    throw new DownstreamError('twilio', 'the tenant is registering again; credentials not settled yet', {
+      retryable: true,
+    });
   }
 
   let body: string;
@@ -251,7 +266,15 @@ async function dispatchSms(event: StoredEvent, deps: WorkerDeps): Promise<Dispat
 
   let record: MessageRecord;
   try {
-    record = await sendOnce(event, key, tenant, { accountSid: tenant.accountSid ?? '', authToken: secret.smsProviderToken }, recipient.e164, body, deps);
+    record = await sendOnce(
+      event,
+      key,
+      tenant,
+      { accountSid: tenant.accountSid ?? '', authToken: secret.smsProviderToken },
+      recipient.e164,
+      body,
+      deps,
+    );
   } catch (error) {
     if (error instanceof DownstreamError && error.credentialsInvalid) {
       // Conditional on the registration these credentials came from: a newer registration is not marked.
@@ -265,7 +288,13 @@ async function dispatchSms(event: StoredEvent, deps: WorkerDeps): Promise<Dispat
   }
   return {
     status: 'sent',
-    outcome: { messageId: record.messageId, sid: record.sid, segments: record.segments, encoding: record.encoding, callbacks },
+    outcome: {
+      messageId: record.messageId,
+      sid: record.sid,
+      segments: record.segments,
+      encoding: record.encoding,
+      callbacks,
+    },
   };
 }
 
@@ -315,6 +344,7 @@ async function sendOnce(
     if (record.leaseUntil && Date.parse(record.leaseUntil) > now.getTime()) {
       throw new DownstreamError('twilio', 'another worker is sending this message', {
         retryable: true,
+        code: SEND_IN_PROGRESS,
         retryAfterSeconds: Math.ceil((Date.parse(record.leaseUntil) - now.getTime()) / 1000),
       });
     }
@@ -325,7 +355,10 @@ async function sendOnce(
       since: new Date(Date.parse(record.attemptStartedAt ?? record.createdAt) - 60_000),
     });
     if (found) {
-      deps.logger.info('message found at Twilio after an interrupted send; not sending again', { messageId, sid: found.sid });
+      deps.logger.info('message found at Twilio after an interrupted send; not sending again', {
+        messageId,
+        sid: found.sid,
+      });
       return messages.transition(event.tenantId, messageId, ['sending'], {
         status: 'sent',
         sid: found.sid,
@@ -375,7 +408,10 @@ async function sendOnce(
     } else {
       // Release the lease but stay in `sending`: Twilio may have accepted it, so the next attempt checks first.
       await messages
-        .transition(event.tenantId, messageId, ['sending'], { leaseUntil: clock.now().toISOString(), updatedAt: clock.now().toISOString() })
+        .transition(event.tenantId, messageId, ['sending'], {
+          leaseUntil: clock.now().toISOString(),
+          updatedAt: clock.now().toISOString(),
+        })
         .catch(() => undefined);
     }
     throw error;
@@ -395,12 +431,21 @@ async function claim(
       event.tenantId,
       messageId,
       from,
-      { status: 'sending', leaseUntil, attemptStartedAt: deps.clock.now().toISOString(), updatedAt: deps.clock.now().toISOString() },
+      {
+        status: 'sending',
+        leaseUntil,
+        attemptStartedAt: deps.clock.now().toISOString(),
+        updatedAt: deps.clock.now().toISOString(),
+      },
       expectedLease === undefined ? undefined : { leaseUntil: expectedLease },
     );
   } catch (error) {
     if (error instanceof ConditionFailedError) {
-      throw new DownstreamError('twilio', 'another worker took this message', { retryable: true, retryAfterSeconds: leaseSeconds(deps) });
+      throw new DownstreamError('twilio', 'another worker took this message', {
+        retryable: true,
+        code: SEND_IN_PROGRESS,
+        retryAfterSeconds: leaseSeconds(deps),
+      });
     }
     throw error;
   }

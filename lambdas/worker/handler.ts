@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { localDeps } from '../adapters/local-registry';
+import { depsProvider } from '../adapters/local-registry';
 import { createLogger, createMetrics, flushMetrics } from '../adapters/observability';
 import { describeError } from '../core/http';
 import type { QueueControl } from '../core/ports';
@@ -15,7 +15,6 @@ export interface WorkerHandlerDeps {
 
 const logger = createLogger();
 const metrics = createMetrics();
-let deps: WorkerHandlerDeps | undefined;
 
 /** SQS batch → core, one record at a time in parallel; retries are hidden for their backoff, then reported failed. */
 export function createWorkerHandler(getDeps: () => WorkerHandlerDeps) {
@@ -45,8 +44,6 @@ export function createWorkerHandler(getDeps: () => WorkerHandlerDeps) {
   };
 }
 
-export const handler = middy(
-  createWorkerHandler(() => localDeps<{ worker: WorkerHandlerDeps }>()?.worker ?? (deps ??= createWorkerDeps(logger, metrics))),
-)
+export const handler = middy(createWorkerHandler(depsProvider('worker', () => createWorkerDeps(logger, metrics))))
   .use(injectLambdaContext(logger))
   .use(flushMetrics(metrics));

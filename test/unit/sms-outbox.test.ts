@@ -127,4 +127,3 @@ describe('OutboxSmsSender', () => {
     await expect(bad).rejects.toMatchObject({ retryable: false, credentialsInvalid: true });
   });
 });
-

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 
 /**
@@ -38,7 +38,10 @@ export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Pr
 }
 
 /** The same key schema as the CDK stack (lib/storage.ts). */
-export async function createTables(client: DynamoDBClient, names: { tenantsTable: string; eventsTable: string }): Promise<void> {
+export async function createTables(
+  client: DynamoDBClient,
+  names: { tenantsTable: string; eventsTable: string },
+): Promise<void> {
   const keys = {
     AttributeDefinitions: [
       { AttributeName: 'pk', AttributeType: 'S' as const },
@@ -90,5 +93,21 @@ async function createIfMissing(client: DynamoDBClient, command: CreateTableComma
     await client.send(command);
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  await waitUntilActive(client, command.input.TableName!);
+}
+
+/**
+ * dynalite answers CreateTable with CREATING and flips the table to ACTIVE a moment later; until then every read
+ * fails with ResourceNotFoundException (the startup sweep did, under load). Wait for ACTIVE, briefly.
+ */
+async function waitUntilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const indexes = Table?.GlobalSecondaryIndexes ?? [];
+    if (Table?.TableStatus === 'ACTIVE' && indexes.every((i) => i.IndexStatus === 'ACTIVE')) return;
+    if (Date.now() > deadline) throw new Error(`table ${tableName} did not become ACTIVE`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -3,13 +3,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type FunctionKey, matchRoute } from '../../core/routes';
 
-export type HttpLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+export type HttpLambda = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /**
  * node:http → API Gateway HTTP API (payload v2) → the real handlers. Routing mirrors the deployed API: the route
  * table picks the function, anything else goes to the ingest function (API Gateway's `$default`).
  */
-export function createLocalHttpServer(handlers: Record<FunctionKey, HttpLambda>, options: { maxBodyBytes: number }): Server {
+export function createLocalHttpServer(
+  handlers: Record<FunctionKey, HttpLambda>,
+  options: { maxBodyBytes: number },
+): Server {
   return createServer((req, res) => {
     void serve(req, res, handlers, options.maxBodyBytes).catch((error: unknown) => {
       process.stderr.write(`local server error: ${error instanceof Error ? error.message : String(error)}\n`);

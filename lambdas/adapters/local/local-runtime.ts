@@ -97,7 +97,11 @@ export async function startLocalReceiver(options: LocalReceiverOptions = {}): Pr
   // The public URL is only known once the port is; settings are completed after listen().
   let settings = localSettings(env, `http://127.0.0.1:${requestedPort}`);
   await createTables(db.client, settings);
-  const doc = createDocumentClient({ endpoint: db.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const doc = createDocumentClient({
+    endpoint: db.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   const tenants = new DynamoDbTenantStore(doc, settings.tenantsTable);
   const events = new DynamoDbEventStore(doc, settings.eventsTable, settings.eventRetentionDays);
   const messages = new DynamoDbMessageStore(doc, settings.eventsTable);
@@ -114,7 +118,12 @@ export async function startLocalReceiver(options: LocalReceiverOptions = {}): Pr
   } else if (settings.smsDryRun) {
     const outbox = new OutboxSmsSender({
       dataDir: dataDir ?? secretsDir(secrets),
-      onMessage: (entry) => logger.info('SMS written to the outbox (dry run)', { to: maskPhone(entry.to), sid: entry.sid, chars: entry.body.length }),
+      onMessage: (entry) =>
+        logger.info('SMS written to the outbox (dry run)', {
+          to: maskPhone(entry.to),
+          sid: entry.sid,
+          chars: entry.body.length,
+        }),
     });
     sms = outbox;
     smsMode = `dry run → ${outbox.file}`;
@@ -132,9 +141,29 @@ export async function startLocalReceiver(options: LocalReceiverOptions = {}): Pr
 
   const deps = (): LocalDepsBundle => ({
     ingest: { ...common, auth, events, queue, settings },
-    register: { ...common, tenants, secrets, sms, urlPolicy: new DnsUrlPolicy({ allowPrivate: settings.allowPrivateEndpoints }), auth, settings },
-    admin: { ...common, auth: new Authenticator(tenants, systemClock, 0), tenants, events, messages, secrets, queue, settings },
-    worker: { worker: { ...common, tenants, events, messages, secrets, sms, fineract, settings }, control: queue.control },
+    register: {
+      ...common,
+      tenants,
+      secrets,
+      sms,
+      urlPolicy: new DnsUrlPolicy({ allowPrivate: settings.allowPrivateEndpoints }),
+      auth,
+      settings,
+    },
+    admin: {
+      ...common,
+      auth: new Authenticator(tenants, systemClock, 0),
+      tenants,
+      events,
+      messages,
+      secrets,
+      queue,
+      settings,
+    },
+    worker: {
+      worker: { ...common, tenants, events, messages, secrets, sms, fineract, settings },
+      control: queue.control,
+    },
     twilioStatus: { ...common, messages, secrets, signatures: new TwilioSignatureVerifier(), settings },
     sweeper: { ...common, events, queue, settings },
   });
@@ -177,14 +206,21 @@ export async function startLocalReceiver(options: LocalReceiverOptions = {}): Pr
   // After a restart the queue is empty: whatever is still in flight in the store was orphaned, send it on now.
   const startup = await sweep(bundle.sweeper, 100_000, { all: true });
   if (startup.found > 0) logger.info('resumed in-flight events from the store', { ...startup });
-  const sweepTimer = setInterval(() => {
-    runSweep().catch((error) => logger.error('sweep failed', { error: describeError(error) }));
-  }, (options.sweepIntervalSeconds ?? Number(env.SWEEP_INTERVAL_SECONDS ?? 15)) * 1000);
+  const sweepTimer = setInterval(
+    () => {
+      runSweep().catch((error) => logger.error('sweep failed', { error: describeError(error) }));
+    },
+    (options.sweepIntervalSeconds ?? Number(env.SWEEP_INTERVAL_SECONDS ?? 15)) * 1000,
+  );
   sweepTimer.unref();
   runner.pump();
   // Lets `npm run cli` on the same DATA_DIR talk to this process's DynamoDB instead of opening the locked files.
   const serverFile = dataDir ? path.join(dataDir, 'server.json') : undefined;
-  if (serverFile) writeFileSync(serverFile, JSON.stringify({ pid: process.pid, url: `http://127.0.0.1:${port}`, dynamodbEndpoint: db.endpoint }));
+  if (serverFile)
+    writeFileSync(
+      serverFile,
+      JSON.stringify({ pid: process.pid, url: `http://127.0.0.1:${port}`, dynamodbEndpoint: db.endpoint }),
+    );
 
   let closed = false;
   return {

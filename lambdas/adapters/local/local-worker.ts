@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { LocalDelivery, LocalQueue } from '../local-queue';
 
-type BatchHandler = (event: SQSEvent, context: never) => Promise<SQSBatchResponse | void>;
+type BatchHandler = (event: SQSEvent, context: never) => Promise<SQSBatchResponse | undefined>;
 
 /**
  * Plays the part of Lambda's SQS event source in local mode: receives batches from the local queue, calls the very

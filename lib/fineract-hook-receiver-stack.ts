@@ -1,0 +1,81 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { Api } from './api';
+import { type ReceiverConfig, readConfigFromContext } from './config';
+import { Observability } from './observability';
+import { Processing } from './processing';
+import { Storage } from './storage';
+
+export interface FineractHookReceiverStackProps extends StackProps {
+  /** Overrides the CDK context (tests); by default the config is read from context. */
+  readonly config?: ReceiverConfig;
+}
+
+/** Env every function gets: they all build the same Settings, and a flag seen by only some would diverge. */
+function settingsEnv(config: ReceiverConfig): Record<string, string> {
+  const env: Record<string, string> = {
+    OPEN_ENROLLMENT: String(config.openEnrollment),
+    ALLOW_PRIVATE_ENDPOINTS: String(config.allowPrivateEndpoints),
+    SMS_DRY_RUN: String(config.smsDryRun),
+    KEY_GRACE_SECONDS: String(config.keyGraceSeconds),
+  };
+  if (config.retryScheduleSeconds !== undefined) env.RETRY_SCHEDULE_SECONDS = config.retryScheduleSeconds;
+  return env;
+}
+
+export class FineractHookReceiverStack extends Stack {
+  readonly config: ReceiverConfig;
+  readonly secretPrefix: string;
+  readonly storage: Storage;
+  readonly processing: Processing;
+  readonly api: Api;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: FineractHookReceiverStackProps = {}) {
+    super(scope, id, props);
+    const config = props.config ?? readConfigFromContext(this.node);
+    this.config = config;
+    // Per stack, so two deployments in one account never share tenant secrets.
+    this.secretPrefix = config.secretPrefix ?? `${this.stackName.toLowerCase()}/tenants/`;
+    const common = { config, secretPrefix: this.secretPrefix, settingsEnv: settingsEnv(config) };
+
+    this.storage = new Storage(this, 'Storage', { removalPolicy: config.removalPolicy });
+    this.processing = new Processing(this, 'Processing', { ...common, storage: this.storage });
+    this.api = new Api(this, 'Api', { ...common, storage: this.storage, queue: this.processing.queue });
+
+    // Twilio status callbacks point here; the worker builds them, twilio-status checks their signature against it.
+    const publicBaseUrl = config.publicBaseUrl ?? this.api.endpoint;
+    this.processing.worker.setEnv('PUBLIC_BASE_URL', publicBaseUrl);
+    this.api.twilioStatus.setEnv('PUBLIC_BASE_URL', publicBaseUrl);
+
+    this.observability = new Observability(this, 'Observability', {
+      httpApi: this.api.httpApi,
+      ingest: this.api.ingest.lambda,
+      worker: this.processing.worker.lambda,
+      queue: this.processing.queue,
+      deadLetterQueue: this.processing.deadLetterQueue,
+      removalPolicy: config.removalPolicy,
+      alarmTopic: config.alarmTopic,
+      alarmEmail: config.alarmEmail,
+    });
+
+    const endpoint = this.api.endpoint;
+    const outputs: Record<string, [string, string]> = {
+      ApiUrl: [endpoint, 'Base URL of the hook receiver API'],
+      SmsBridgePayloadUrlMifosX: [`${endpoint}/modules/sms`, 'Payload URL of the SMS Bridge hook (MifosX)'],
+      SmsBridgePayloadUrlFineract: [`${endpoint}/modules/sms/`, 'Payload URL of the SMS Bridge hook (Fineract)'],
+      WebHookPayloadUrlTemplate: [
+        `${endpoint}/hooks/<api-key>/`,
+        'Payload URL of a Web hook: put the tenant API key in',
+      ],
+      TenantsTableName: [this.storage.tenants.tableName, 'DynamoDB table of tenants and API keys'],
+      EventsTableName: [this.storage.events.tableName, 'DynamoDB table of hook events and messages'],
+      QueueUrl: [this.processing.queue.queueUrl, 'Work queue'],
+      DeadLetterQueueUrl: [this.processing.deadLetterQueue.queueUrl, 'Dead-letter queue of the work queue'],
+      SecretPrefix: [this.secretPrefix, 'Secrets Manager name prefix of tenant secrets'],
+    };
+    for (const [name, [value, description]] of Object.entries(outputs)) {
+      new CfnOutput(this, name, { value, description });
+    }
+  }
+}

@@ -33,6 +33,7 @@ export function withKey(delivery: Delivery, key: string): Delivery {
 
 export function withTenant(delivery: Delivery, tenantId: string): Delivery {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(delivery.headers)) headers[name] = /tenantid$/i.test(name) ? tenantId : value;
+  for (const [name, value] of Object.entries(delivery.headers))
+    headers[name] = /tenantid$/i.test(name) ? tenantId : value;
   return { ...delivery, headers };
 }

@@ -39,7 +39,9 @@ export interface TestReceiver {
  * loopback port with its own data directory. `env` overrides settings (e.g. TWILIO_API_BASE_URL,
  * RETRY_SCHEDULE_SECONDS).
  */
-export async function startTestReceiver(options: { env?: Record<string, string>; dataDir?: string } = {}): Promise<TestReceiver> {
+export async function startTestReceiver(
+  options: { env?: Record<string, string>; dataDir?: string } = {},
+): Promise<TestReceiver> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'fhr-test-'));
   const logger = new CapturingLogger();
   const receiver = await startLocalReceiver({
@@ -70,7 +72,10 @@ export interface Sent {
 }
 
 /** Sends a recorded delivery exactly as its sender would (method, path, headers, raw body bytes). */
-export async function send(baseUrl: string, delivery: Pick<Delivery, 'method' | 'path' | 'headers' | 'body'>): Promise<Sent> {
+export async function send(
+  baseUrl: string,
+  delivery: Pick<Delivery, 'method' | 'path' | 'headers' | 'body'>,
+): Promise<Sent> {
   const response = await fetch(new URL(delivery.path, baseUrl), {
     method: delivery.method,
     headers: delivery.headers,
@@ -87,7 +92,11 @@ export async function send(baseUrl: string, delivery: Pick<Delivery, 'method' | 
 }
 
 /** Polls until `check` returns a value (not undefined/false) or the deadline passes. */
-export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

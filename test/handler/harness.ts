@@ -1,0 +1,191 @@
+/**
+ * The real Lambda handler factories (`createIngestHandler`, `createRegisterHandler`, `createAdminHandler`) wired
+ * to DynamoDB stores on the embedded engine (real SDK), a file secret store on a temp dir, and tiny fakes where a
+ * fake is all a port needs (a queue that records, a URL policy that accepts, a settable clock).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { FileSecretStore } from '../../lambdas/adapters/local-secret-store';
+import { noMetrics } from '../../lambdas/adapters/observability';
+import { OutboxSmsSender } from '../../lambdas/adapters/sms-outbox';
+import { createAdminHandler } from '../../lambdas/admin/handler';
+import type { AdminDeps } from '../../lambdas/core/admin';
+import { Authenticator } from '../../lambdas/core/auth';
+import type { IngestDeps } from '../../lambdas/core/ingest';
+import type { Clock, EventStore, Queue, SmsSender, UrlPolicy, WorkMessage } from '../../lambdas/core/ports';
+import type { RegisterDeps } from '../../lambdas/core/registration';
+import { issueApiKey } from '../../lambdas/core/tenants';
+import { createIngestHandler } from '../../lambdas/ingest/handler';
+import { createRegisterHandler } from '../../lambdas/register/handler';
+import { routeOf, toApiGatewayEvent } from '../helpers/apigw-events';
+import type { TestDynamo, TestStores } from '../helpers/dynamo';
+import { type Delivery, loadDelivery } from '../helpers/fixtures';
+import { CapturingLogger } from '../helpers/receiver';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** A Queue that records what was enqueued; `failWith` makes the next enqueues throw. */
+export class RecordingQueue implements Queue {
+  readonly messages: WorkMessage[] = [];
+  failWith?: Error;
+  async enqueue(message: WorkMessage): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.messages.push(message);
+  }
+}
+
+export class TestClock implements Clock {
+  constructor(private at = Date.parse('2024-10-24T09:12:34.000Z')) {}
+  now(): Date {
+    return new Date(this.at);
+  }
+  advance(seconds: number): void {
+    this.at += seconds * 1000;
+  }
+}
+
+/** Registration checks endpoints with DNS in AWS; here every endpoint is accepted and recorded. */
+export class AcceptingUrlPolicy implements UrlPolicy {
+  readonly checked: string[] = [];
+  async check(url: string): Promise<void> {
+    this.checked.push(url);
+  }
+}
+
+export interface Result {
+  statusCode: number;
+  headers: Record<string, string>;
+  text: string;
+  /** The body parsed as JSON (undefined when it is not JSON). */
+  json: unknown;
+}
+
+export interface Harness {
+  stores: TestStores;
+  queue: RecordingQueue;
+  clock: TestClock;
+  logger: CapturingLogger;
+  secrets: FileSecretStore;
+  sms: SmsSender;
+  urlPolicy: AcceptingUrlPolicy;
+  dataDir: string;
+  /** Swap the events store the ingest function sees (fault injection). */
+  useEvents(events: EventStore): void;
+  ingest(event: APIGatewayProxyEventV2): Promise<Result>;
+  register(event: APIGatewayProxyEventV2): Promise<Result>;
+  admin(event: APIGatewayProxyEventV2): Promise<Result>;
+  /** Invokes the function API Gateway would route this event to (ingest for `$default`). */
+  invoke(event: APIGatewayProxyEventV2): Promise<Result>;
+  /** Registers a tenant with a registration fixture; returns the issued key. */
+  registerTenant(tenantId?: string, fixture?: string): Promise<string>;
+  /** Just a key for a tenant (what `cli tenants create` gives a Web hook), without the registration handshake. */
+  issueKey(tenantId: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+function toResult(out: APIGatewayProxyStructuredResultV2): Result {
+  const text = typeof out.body === 'string' ? out.body : '';
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { statusCode: out.statusCode ?? 200, headers: (out.headers ?? {}) as Record<string, string>, text, json };
+}
+
+/** A registration fixture for another tenant (same credentials, different `tenantId`). */
+export function registrationFor(tenantId: string, fixture = 'mifosx-sms-registration'): Delivery {
+  const delivery = loadDelivery(fixture);
+  const body = JSON.parse(delivery.body) as Record<string, unknown>;
+  return { ...delivery, body: JSON.stringify({ ...body, tenantId }) };
+}
+
+export async function startHarness(
+  dynamo: TestDynamo,
+  options: { sms?: SmsSender; label?: string } = {},
+): Promise<Harness> {
+  const stores = await dynamo.createStores(options.label ?? 'handler');
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'fhr-handler-'));
+  const queue = new RecordingQueue();
+  const clock = new TestClock();
+  const logger = new CapturingLogger();
+  const secrets = new FileSecretStore({ dataDir });
+  const sms = options.sms ?? new OutboxSmsSender({ dataDir });
+  const urlPolicy = new AcceptingUrlPolicy();
+  const common = { clock, logger, metrics: noMetrics };
+  let events: EventStore = stores.events;
+
+  // A fresh Authenticator per invocation is what a cold container has; no cache hides a store change.
+  const ingestDeps = (): IngestDeps => ({
+    ...common,
+    auth: new Authenticator(stores.tenants, clock, 0),
+    events,
+    queue,
+    settings: { maxBodyBytes: MAX_BODY_BYTES, sweepGraceSeconds: 300 },
+  });
+  const registerDeps = (): RegisterDeps => ({
+    ...common,
+    tenants: stores.tenants,
+    secrets,
+    sms,
+    urlPolicy,
+    auth: new Authenticator(stores.tenants, clock, 0),
+    settings: { openEnrollment: true, keyGraceSeconds: 3600 },
+    sleep: async () => {},
+  });
+  const adminDeps = (): AdminDeps => ({
+    ...common,
+    auth: new Authenticator(stores.tenants, clock, 0),
+    tenants: stores.tenants,
+    events,
+    messages: stores.messages,
+    secrets,
+    queue,
+    settings: { sweepGraceSeconds: 300 },
+  });
+
+  const ingestHandler = createIngestHandler(ingestDeps);
+  const registerHandler = createRegisterHandler(registerDeps);
+  const adminHandler = createAdminHandler(adminDeps);
+
+  const harness: Harness = {
+    stores,
+    queue,
+    clock,
+    logger,
+    secrets,
+    sms,
+    urlPolicy,
+    dataDir,
+    useEvents(store) {
+      events = store;
+    },
+    ingest: async (event) => toResult(await ingestHandler(event)),
+    register: async (event) => toResult(await registerHandler(event)),
+    admin: async (event) => toResult(await adminHandler(event)),
+    async invoke(event) {
+      const { fn } = routeOf(event.requestContext.http.method, event.rawPath);
+      if (fn === 'register') return harness.register(event);
+      if (fn === 'admin') return harness.admin(event);
+      if (fn === 'ingest') return harness.ingest(event);
+      throw new Error(`no ${fn} function in this harness`);
+    },
+    async registerTenant(tenantId = 'default', fixture = 'mifosx-sms-registration') {
+      const result = await harness.register(toApiGatewayEvent(registrationFor(tenantId, fixture)));
+      if (result.statusCode !== 201 || typeof result.json !== 'string') {
+        throw new Error(`registration of ${tenantId} failed: ${result.statusCode} ${result.text}`);
+      }
+      return result.json;
+    },
+    async issueKey(tenantId) {
+      return (await issueApiKey(stores.tenants, clock, tenantId, { graceSeconds: 0, label: 'test' })).key;
+    },
+    async close() {
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}

@@ -348,12 +348,21 @@ async function sendOnce(
         retryAfterSeconds: Math.ceil((Date.parse(record.leaseUntil) - now.getTime()) / 1000),
       });
     }
-    const found = await deps.sms.findSent(credentials, {
-      to: record.to,
-      from: record.from,
-      body: record.body,
-      since: new Date(Date.parse(record.attemptStartedAt ?? record.createdAt) - 60_000),
-    });
+    let found: Awaited<ReturnType<SmsSender['findSent']>>;
+    try {
+      found = await deps.sms.findSent(credentials, {
+        to: record.to,
+        from: record.from,
+        body: record.body,
+        since: new Date(Date.parse(record.attemptStartedAt ?? record.createdAt) - 60_000),
+      });
+    } catch (error) {
+      // Without the lookup we cannot know whether Twilio has it: wait and ask again rather than risk a second SMS.
+      const text = error instanceof Error ? error.message : String(error);
+      throw new DownstreamError('twilio', `could not check Twilio for an interrupted send: ${text}`, {
+        retryable: true,
+      });
+    }
     if (found) {
       deps.logger.info('message found at Twilio after an interrupted send; not sending again', {
         messageId,
@@ -405,8 +414,14 @@ async function sendOnce(
         errorMessage: error.message,
         updatedAt: clock.now().toISOString(),
       });
+    } else if (wasNotAccepted(error)) {
+      // Twilio answered with an error (or was never reached): nothing was created, the next attempt sends afresh.
+      await messages
+        .transition(event.tenantId, messageId, ['sending'], { status: 'pending', updatedAt: clock.now().toISOString() })
+        .catch(() => undefined);
     } else {
-      // Release the lease but stay in `sending`: Twilio may have accepted it, so the next attempt checks first.
+      // A timeout or a dropped connection: Twilio may have accepted it. Release the lease but stay in `sending`,
+      // so the next attempt looks the message up at Twilio before sending anything.
       await messages
         .transition(event.tenantId, messageId, ['sending'], {
           leaseUntil: clock.now().toISOString(),
@@ -416,6 +431,11 @@ async function sendOnce(
     }
     throw error;
   }
+}
+
+/** An HTTP error answer from Twilio, or a connection that was never made, means no message was created. */
+function wasNotAccepted(error: unknown): boolean {
+  return error instanceof DownstreamError && (error.status !== undefined || error.code === 'ECONNREFUSED');
 }
 
 async function claim(

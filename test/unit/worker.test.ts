@@ -344,6 +344,23 @@ describe('processWorkMessage: retries', () => {
     expect(stored.dueAt).toBeUndefined();
   });
 
+  it('sends again without a Twilio lookup when Twilio answered the failed attempt with an error status', async () => {
+    // Prepare
+    const { world, ingest, work } = await setup({ schedule: [10] });
+    world.sms.failNext(1, twilioErrors.serverError());
+    const message = await ingest('fineract-sms-client-create-envelope');
+
+    // Act
+    await work(message);
+    world.clock.advanceSeconds(10);
+    const second = await work(message);
+
+    // Assess
+    expect(second).toEqual({ action: 'ack', status: 'sent' });
+    expect(world.sms.findCalls).toHaveLength(0);
+    expect(world.sms.messages).toHaveLength(1);
+  });
+
   it('records a retry with its next attempt time and a due time after it', async () => {
     // Prepare
     const { ingest, work, event, world } = await setup({ schedule: [10] });

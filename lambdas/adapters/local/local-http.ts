@@ -12,16 +12,29 @@ export type HttpLambda = (
  * node:http → API Gateway HTTP API (payload v2) → the real handlers. Routing mirrors the deployed API: the route
  * table picks the function, anything else goes to the ingest function (API Gateway's `$default`).
  */
+/** Requests being answered right now; `onIdle` fires when the count drops to zero. */
+export interface RequestTracker {
+  active: number;
+  onIdle?: () => void;
+}
+
 export function createLocalHttpServer(
   handlers: Record<FunctionKey, HttpLambda>,
-  options: { maxBodyBytes: number },
+  options: { maxBodyBytes: number; tracker?: RequestTracker },
 ): Server {
+  const tracker = options.tracker ?? { active: 0 };
   return createServer((req, res) => {
-    void serve(req, res, handlers, options.maxBodyBytes).catch((error: unknown) => {
-      process.stderr.write(`local server error: ${error instanceof Error ? error.message : String(error)}\n`);
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: 'internal_error', message: 'Internal error' } }));
-    });
+    tracker.active++;
+    void serve(req, res, handlers, options.maxBodyBytes)
+      .catch((error: unknown) => {
+        process.stderr.write(`local server error: ${error instanceof Error ? error.message : String(error)}\n`);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'internal_error', message: 'Internal error' } }));
+      })
+      .finally(() => {
+        tracker.active--;
+        if (tracker.active === 0) tracker.onIdle?.();
+      });
   });
 }
 

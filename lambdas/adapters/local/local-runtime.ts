@@ -28,7 +28,7 @@ import { TwilioSignatureVerifier } from '../twilio-signature';
 import { TwilioSmsSender } from '../twilio-sms-sender';
 import { DnsUrlPolicy } from '../url-guard';
 import { createTables, type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './embedded-dynamodb';
-import { createLocalHttpServer, type HttpLambda } from './local-http';
+import { createLocalHttpServer, type HttpLambda, type RequestTracker } from './local-http';
 import { LocalWorkerRunner } from './local-worker';
 
 export interface LocalReceiverOptions {
@@ -177,6 +177,7 @@ export async function startLocalReceiver(options: LocalReceiverOptions = {}): Pr
     import('../../twilio-status/handler'),
     import('../../worker/handler'),
   ]);
+  const tracker: RequestTracker = { active: 0 };
   const server: Server = createLocalHttpServer(
     {
       ingest: ingest.handler as unknown as HttpLambda,
@@ -184,7 +185,7 @@ export async function startLocalReceiver(options: LocalReceiverOptions = {}): Pr
       admin: admin.handler as unknown as HttpLambda,
       twilioStatus: twilioStatus.handler as unknown as HttpLambda,
     },
-    { maxBodyBytes: settings.maxBodyBytes },
+    { maxBodyBytes: settings.maxBodyBytes, tracker },
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -201,7 +202,9 @@ export async function startLocalReceiver(options: LocalReceiverOptions = {}): Pr
     concurrency: Number(env.LOCAL_WORKER_CONCURRENCY ?? 4),
     batchSize: 10,
     onError: (error) => logger.error('local worker batch failed', { error: describeError(error) }),
+    busy: () => tracker.active > 0,
   });
+  tracker.onIdle = () => runner.pump();
   const runSweep = () => sweep(bundle.sweeper);
   // After a restart the queue is empty: whatever is still in flight in the store was orphaned, send it on now.
   const startup = await sweep(bundle.sweeper, 100_000, { all: true });

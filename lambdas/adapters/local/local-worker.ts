@@ -7,25 +7,45 @@ type BatchHandler = (event: SQSEvent, context: never) => Promise<SQSBatchRespons
  * Plays the part of Lambda's SQS event source in local mode: receives batches from the local queue, calls the very
  * same worker handler, deletes what succeeded and leaves the reported failures to their visibility timeout.
  * Wakes on every enqueue, so a hook reaches the worker in milliseconds.
+ *
+ * In AWS ingest and worker are separate functions; here they share one event loop. So while hook requests are
+ * being answered (`busy()`), the worker steps aside and takes one batch at most every `busyIntervalMs`: a burst of
+ * hooks is acknowledged at the speed of the store, and the queue drains as soon as the burst is over.
  */
 export class LocalWorkerRunner {
   private active = 0;
   private stopped = false;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly unsubscribe: () => void;
+  private lastStart = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly queue: LocalQueue,
     private readonly handler: BatchHandler,
-    private readonly options: { concurrency: number; batchSize: number; onError?: (error: unknown) => void },
+    private readonly options: {
+      concurrency: number;
+      batchSize: number;
+      onError?: (error: unknown) => void;
+      busy?: () => boolean;
+      busyIntervalMs?: number;
+    },
   ) {
     this.unsubscribe = queue.onReady(() => this.pump());
   }
 
   pump(): void {
     while (!this.stopped && this.active < this.options.concurrency) {
+      if (this.options.busy?.()) {
+        const wait = this.lastStart + (this.options.busyIntervalMs ?? 500) - Date.now();
+        if (this.active > 0 || wait > 0) {
+          this.retryLater(Math.max(wait, 50));
+          break;
+        }
+      }
       const batch = this.queue.receive(this.options.batchSize);
       if (batch.length === 0) break;
+      this.lastStart = Date.now();
       this.active++;
       void this.run(batch).finally(() => {
         this.active--;
@@ -35,9 +55,19 @@ export class LocalWorkerRunner {
     }
   }
 
+  private retryLater(ms: number): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.pump();
+    }, ms);
+    this.retryTimer.unref();
+  }
+
   /** Stops taking new batches and waits for the running ones. */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.unsubscribe();
     if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }

@@ -56,6 +56,12 @@ function lanAddresses(): string[] {
 }
 
 main().catch((error: unknown) => {
+  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    process.stderr.write(
+      `could not start: port ${process.env.PORT ?? 3000} is in use; stop the other process or set PORT.\n`,
+    );
+    process.exit(1);
+  }
   process.stderr.write(`could not start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

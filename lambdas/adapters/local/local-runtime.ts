@@ -94,6 +94,28 @@ export async function startLocalReceiver(options: LocalReceiverOptions = {}): Pr
   if (dataDir) mkdirSync(dataDir, { recursive: true });
 
   const db = await startEmbeddedDynamoDb({ path: dataDir ? path.join(dataDir, 'dynamodb') : undefined });
+  try {
+    return await boot(db, { env, host, requestedPort, logger, dataDir, options });
+  } catch (error) {
+    // A failed start (port in use, unreadable data) must not leave the engine running and the process stuck.
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+interface BootContext {
+  env: NodeJS.ProcessEnv;
+  host: string | undefined;
+  requestedPort: number;
+  logger: Logger;
+  dataDir: string | undefined;
+  options: LocalReceiverOptions;
+}
+
+async function boot(
+  db: EmbeddedDynamoDb,
+  { env, host, requestedPort, logger, dataDir, options }: BootContext,
+): Promise<LocalReceiver> {
   // The public URL is only known once the port is; settings are completed after listen().
   let settings = localSettings(env, `http://127.0.0.1:${requestedPort}`);
   await createTables(db.client, settings);

@@ -43,6 +43,7 @@ export class LocalQueue implements Queue {
   private readonly byReceipt = new Map<string, string>();
   private readonly listeners = new Set<() => void>();
   private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
   private readonly now: () => number;
 
   constructor(private readonly options: LocalQueueOptions) {
@@ -63,7 +64,7 @@ export class LocalQueue implements Queue {
       visibleAt: now + delaySeconds * 1000,
       receiveCount: 0,
     });
-    this.schedule();
+    this.wakeAt(now + delaySeconds * 1000);
     return messageId;
   }
 
@@ -91,7 +92,7 @@ export class LocalQueue implements Queue {
         sentAt: entry.sentAt,
       });
     }
-    this.schedule();
+    if (out.length > 0) this.wakeAt(now + this.options.visibilityTimeoutSeconds * 1000);
     return out;
   }
 
@@ -107,7 +108,7 @@ export class LocalQueue implements Queue {
     const entry = id ? this.entries.get(id) : undefined;
     if (!entry) return;
     entry.visibleAt = this.now() + seconds * 1000;
-    this.schedule();
+    this.wakeAt(entry.visibleAt);
   }
 
   deadLetter(body: string, reason: string): void {
@@ -146,18 +147,25 @@ export class LocalQueue implements Queue {
     this.deadLetters.push({ messageId: entry.messageId, body: entry.body, reason, at: this.now() });
   }
 
-  /** One timer for the next moment a hidden message becomes visible; immediate wake-up when one already is. */
-  private schedule(): void {
+  /**
+   * One timer, for the earliest moment a message becomes visible. Operations only ever move it earlier (O(1));
+   * when it fires, one scan finds the next moment. A queue of thousands of waiting messages stays cheap to use.
+   */
+  private wakeAt(at: number): void {
+    if (this.timer && at >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.entries.size === 0) return;
-    let next = Number.POSITIVE_INFINITY;
-    for (const e of this.entries.values()) next = Math.min(next, e.visibleAt);
-    const wait = Math.max(0, next - this.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      for (const l of this.listeners) l();
-    }, wait);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - this.now()));
     this.timer.unref();
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const now = this.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const e of this.entries.values()) if (e.visibleAt > now && e.visibleAt < next) next = e.visibleAt;
+    if (next !== Number.POSITIVE_INFINITY) this.wakeAt(next);
+    for (const l of this.listeners) l();
   }
 }

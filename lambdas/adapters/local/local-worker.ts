@@ -9,7 +9,7 @@ type BatchHandler = (event: SQSEvent, context: never) => Promise<SQSBatchRespons
  * Wakes on every enqueue, so a hook reaches the worker in milliseconds.
  *
  * In AWS ingest and worker are separate functions; here they share one event loop. So while hook requests are
- * being answered (`busy()`), the worker steps aside and takes one batch at most every `busyIntervalMs`: a burst of
+ * being answered (`busy()`), the worker steps aside and takes one message at most every `busyIntervalMs`: a burst of
  * hooks is acknowledged at the speed of the store, and the queue drains as soon as the burst is over.
  */
 export class LocalWorkerRunner {
@@ -36,14 +36,16 @@ export class LocalWorkerRunner {
 
   pump(): void {
     while (!this.stopped && this.active < this.options.concurrency) {
-      if (this.options.busy?.()) {
-        const wait = this.lastStart + (this.options.busyIntervalMs ?? 500) - Date.now();
+      const busy = this.options.busy?.() ?? false;
+      if (busy) {
+        const wait = this.lastStart + (this.options.busyIntervalMs ?? 1000) - Date.now();
         if (this.active > 0 || wait > 0) {
           this.retryLater(Math.max(wait, 50));
           break;
         }
       }
-      const batch = this.queue.receive(this.options.batchSize);
+      // Under a burst of hooks: one message at a time, so the queue keeps moving without slowing the answers.
+      const batch = this.queue.receive(busy ? 1 : this.options.batchSize);
       if (batch.length === 0) break;
       this.lastStart = Date.now();
       this.active++;

@@ -4,6 +4,7 @@ import {
   Alarm,
   ComparisonOperator,
   Dashboard,
+  type IMetric,
   GraphWidget,
   type IAlarmAction,
   SingleValueWidget,
@@ -43,34 +44,34 @@ export class Observability extends Construct {
     const minute = Duration.minutes(1);
     const fiveMinutes = Duration.minutes(5);
 
-    this.dlqAlarm = new Alarm(this, 'DeadLettersAlarm', {
-      alarmDescription: 'Hook events reached the dead-letter queue: inspect them, then redrive with the CLI.',
-      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: 'Maximum' }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    // Every alarm fires on the first non-zero datapoint: each one is an event at risk or a sender turned away.
+    const alarmOn = (id: string, alarmDescription: string, metric: IMetric) =>
+      new Alarm(this, id, {
+        alarmDescription,
+        metric,
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
 
+    this.dlqAlarm = alarmOn(
+      'DeadLettersAlarm',
+      'Hook events reached the dead-letter queue: inspect them, then redrive with the CLI.',
+      props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: 'Maximum' }),
+    );
     // Per-message failures are reported as batch item failures, so a function error means a whole batch failed.
-    this.workerErrorsAlarm = new Alarm(this, 'WorkerErrorsAlarm', {
-      alarmDescription: 'The worker function failed (whole batches are being retried).',
-      metric: props.worker.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-
+    this.workerErrorsAlarm = alarmOn(
+      'WorkerErrorsAlarm',
+      'The worker function failed (whole batches are being retried).',
+      props.worker.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+    );
     // Senders never retry: every 5xx is a hook event that may be lost unless the store succeeded.
-    this.api5xxAlarm = new Alarm(this, 'Api5xxAlarm', {
-      alarmDescription: 'The API answered 5xx to hook senders, which do not retry.',
-      metric: props.httpApi.metricServerError({ period: fiveMinutes, statistic: 'Sum' }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    this.api5xxAlarm = alarmOn(
+      'Api5xxAlarm',
+      'The API answered 5xx to hook senders, which do not retry.',
+      props.httpApi.metricServerError({ period: fiveMinutes, statistic: 'Sum' }),
+    );
 
     if (props.alarmTopic || props.alarmEmail) {
       // A customer-managed key: CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key,

@@ -22,6 +22,8 @@ export interface Settings {
   sweepGraceSeconds: number;
   eventRetentionDays: number;
   fineractTimeoutMs: number;
+  /** Accept self-signed certificates on callbacks (MifosX installs on :8443 often have one). */
+  fineractTlsInsecure: boolean;
   /** Per-request timeout of the Twilio client; a send that times out is looked up before it is sent again. */
   twilioTimeoutMs: number;
   /** How long a worker holds a message in `sending` before another may look it up at Twilio and take over. */
@@ -74,6 +76,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     sweepGraceSeconds: int(env.SWEEP_GRACE_SECONDS, 300),
     eventRetentionDays: int(env.EVENT_RETENTION_DAYS, 90),
     fineractTimeoutMs: int(env.FINERACT_TIMEOUT_MS, 8000),
+    fineractTlsInsecure: bool(env.FINERACT_TLS_INSECURE, false),
     twilioTimeoutMs: int(env.TWILIO_TIMEOUT_MS, 10_000),
     sendLeaseSeconds: int(env.SEND_LEASE_SECONDS, 60),
     fineractNotFoundRetrySeconds: int(env.FINERACT_NOT_FOUND_RETRY_SECONDS, 60),

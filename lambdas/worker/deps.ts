@@ -29,7 +29,7 @@ export function createWorkerDeps(logger: Logger, metrics: PowertoolsMetrics): Wo
       fineract: new FineractHttpClient({
         allowPrivate: settings.allowPrivateEndpoints,
         timeoutMs: settings.fineractTimeoutMs,
-        rejectUnauthorized: process.env.FINERACT_TLS_INSECURE !== 'true',
+        rejectUnauthorized: !settings.fineractTlsInsecure,
       }),
       clock: systemClock,
       logger: loggerPort(logger),

@@ -47,6 +47,7 @@ describe('readSettings defaults', () => {
       sweepGraceSeconds: 300,
       eventRetentionDays: 90,
       fineractTimeoutMs: 8000,
+      fineractTlsInsecure: false,
       fineractNotFoundRetrySeconds: 60,
     });
     expect(settings.queueUrl).toBeUndefined();

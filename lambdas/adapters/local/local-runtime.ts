@@ -158,7 +158,7 @@ async function boot(
   const fineract = new FineractHttpClient({
     allowPrivate: settings.allowPrivateEndpoints,
     timeoutMs: settings.fineractTimeoutMs,
-    rejectUnauthorized: env.FINERACT_TLS_INSECURE !== 'true',
+    rejectUnauthorized: !settings.fineractTlsInsecure,
   });
 
   const deps = (): LocalDepsBundle => ({

@@ -8,7 +8,8 @@ import type { LookupAddress, LookupAllOptions, LookupOptions } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { DownstreamError } from '../core/errors';
 import type { UrlPolicy } from '../core/ports';
-import { assertAddressAllowed, hostOf, isIpLiteral, UrlNotAllowedError, validateOutboundUrl } from '../core/url-policy';
+import { UrlNotAllowedError } from '../core/errors';
+import { assertAddressAllowed, hostOf, isIpLiteral, validateOutboundUrl } from '../core/url-policy';
 
 /** `dns.promises.lookup(host, { all: true })`, or a stand-in in tests. */
 export type ResolveAll = (host: string) => Promise<LookupAddress[]>;

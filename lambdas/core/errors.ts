@@ -1,3 +1,5 @@
+import type { AddressClass } from './url-policy';
+
 /**
  * Every error the core raises on purpose. `statusCode` is what the sender sees; `expose` says whether `message`
  * may be shown to it (client faults) or must be replaced by a generic text (internal faults).
@@ -70,6 +72,15 @@ export class UnsupportedMediaTypeError extends AppError {
 export class UnprocessableError extends AppError {
   constructor(message: string, code = 'unprocessable', details?: unknown) {
     super(422, code, message, { details });
+  }
+}
+
+/** Raised when an outbound URL or one of its addresses is refused; 422, message safe to expose. */
+export class UrlNotAllowedError extends UnprocessableError {
+  readonly addressClass?: AddressClass;
+  constructor(message: string, addressClass?: AddressClass) {
+    super(message, 'url_not_allowed');
+    this.addressClass = addressClass;
   }
 }
 

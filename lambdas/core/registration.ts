@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Authenticator } from './auth';
-import { AppError, BadRequestError, DownstreamError, ForbiddenError, UnprocessableError } from './errors';
+import {
+  AppError,
+  BadRequestError,
+  DownstreamError,
+  ForbiddenError,
+  UnprocessableError,
+  UrlNotAllowedError,
+} from './errors';
 import { header, type HttpRequest, type HttpResponse } from './http';
 import { toE164 } from './phone';
 import type { Clock, Logger, Metrics, SecretStore, SmsSender, TenantConfig, TenantStore, UrlPolicy } from './ports';
 import { issueApiKey } from './tenants';
-import { normaliseApiBase, UrlNotAllowedError, validateOutboundUrl } from './url-policy';
+import { normaliseApiBase, validateOutboundUrl } from './url-policy';
 
 export interface RegisterDeps {
   tenants: TenantStore;

@@ -2,7 +2,7 @@
  * Outbound URL policy (SSRF guard), pure: IP address classification, URL shape checks and the normalisation of a
  * sender's API base. No DNS, no sockets — the adapter (adapters/url-guard.ts) resolves names and calls in here.
  */
-import { UnprocessableError } from './errors';
+import { UrlNotAllowedError } from './errors';
 
 export type AddressClass =
   | 'public'
@@ -200,15 +200,6 @@ export function checkAddress(address: string, options: AddressPolicyOptions): Ad
     ? ' Such addresses are never called.'
     : ' Private endpoints are refused unless the deployment sets ALLOW_PRIVATE_ENDPOINTS=true.';
   return { address, addressClass, reason: `it resolves to ${DESCRIPTIONS[addressClass]}.${hint}` };
-}
-
-/** Raised when an outbound URL or one of its addresses is refused; 422, message safe to expose. */
-export class UrlNotAllowedError extends UnprocessableError {
-  readonly addressClass?: AddressClass;
-  constructor(message: string, addressClass?: AddressClass) {
-    super(message, 'url_not_allowed');
-    this.addressClass = addressClass;
-  }
 }
 
 /**

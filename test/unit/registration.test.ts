@@ -5,7 +5,7 @@ import type { HttpResponse } from '../../lambdas/core/http';
 import { hashApiKey } from '../../lambdas/core/keys';
 import { handleRegistration, type RegisterDeps } from '../../lambdas/core/registration';
 import { readSettings } from '../../lambdas/core/settings';
-import { UrlNotAllowedError } from '../../lambdas/core/url-policy';
+import { UrlNotAllowedError } from '../../lambdas/core/errors';
 import { loadDelivery } from '../helpers/fixtures';
 import { httpRequest, memoryWorld, tick } from '../helpers/memory-ports';
 

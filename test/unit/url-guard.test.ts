@@ -2,7 +2,7 @@ import type { LookupAddress } from 'node:dns';
 import type dns from 'node:dns';
 import { DnsUrlPolicy, guardedLookup } from '../../lambdas/adapters/url-guard';
 import { DownstreamError } from '../../lambdas/core/errors';
-import { UrlNotAllowedError } from '../../lambdas/core/url-policy';
+import { UrlNotAllowedError } from '../../lambdas/core/errors';
 
 function resolver(table: Record<string, LookupAddress[] | string>) {
   return async (host: string): Promise<LookupAddress[]> => {

@@ -5,9 +5,9 @@ import {
   classifyAddress,
   normaliseApiBase,
   parseIPv6,
-  UrlNotAllowedError,
   validateOutboundUrl,
 } from '../../lambdas/core/url-policy';
+import { UrlNotAllowedError } from '../../lambdas/core/errors';
 
 describe('classifyAddress', () => {
   const table: [string, AddressClass][] = [

@@ -9,7 +9,8 @@ import {
   UnprocessableError,
   UrlNotAllowedError,
 } from './errors';
-import { header, type HttpRequest, type HttpResponse } from './http';
+import type { HttpRequest, HttpResponse } from './http';
+import { parseHookBody } from './hook-parser';
 import { toE164 } from './phone';
 import type { Clock, Logger, Metrics, SecretStore, SmsSender, TenantConfig, TenantStore, UrlPolicy } from './ports';
 import { issueApiKey } from './tenants';
@@ -214,18 +215,8 @@ async function checkEndpoint(endpoint: string, deps: RegisterDeps): Promise<void
 }
 
 function parseRegistration(request: HttpRequest): z.infer<typeof RegistrationSchema> {
-  const contentType = (header(request, 'content-type') ?? '').toLowerCase();
-  let raw: unknown;
-  const text = new TextDecoder().decode(request.body);
-  if (contentType.startsWith('application/x-www-form-urlencoded')) {
-    raw = Object.fromEntries(new URLSearchParams(text));
-  } else {
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      throw new BadRequestError('The registration body is not valid JSON.', undefined, 'malformed_json');
-    }
-  }
+  // Same decoding as hook events: declared charset, gzip, JSON or form; a registration is a few hundred bytes.
+  const raw = parseHookBody(request, 64 * 1024).body;
   const result = RegistrationSchema.safeParse(raw);
   if (!result.success) {
     const fields = [...new Set(result.error.issues.map((i) => String(i.path[0] ?? 'body')))];

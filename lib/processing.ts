@@ -8,7 +8,8 @@ import type { ReceiverConfig } from './config';
 import { HookFunction } from './hook-function';
 import type { Storage } from './storage';
 
-export const WORKER_TIMEOUT = Duration.seconds(30);
+// A batch runs its messages in parallel, each at most a Fineract callback (8 s) and a Twilio send (10 s).
+export const WORKER_TIMEOUT = Duration.seconds(60);
 // AWS's guidance for SQS event sources: at least 6x the function timeout, so a batch still being retried by the
 // poller after a throttle is not made visible (and processed twice) meanwhile.
 export const QUEUE_VISIBILITY_TIMEOUT = Duration.seconds(WORKER_TIMEOUT.toSeconds() * 6);

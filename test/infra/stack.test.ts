@@ -322,7 +322,8 @@ describe('processing', () => {
     const visibility = resources[logicalId(stack.processing.queue)].Properties.VisibilityTimeout as number;
     const workerTimeout = resources[logicalId(fns.worker!.lambda)].Properties.Timeout as number;
     // Assess
-    expect(workerTimeout).toBe(30);
+    // A batch of 10 runs in parallel: a Fineract callback (8 s) then a Twilio send (10 s) each, with room to spare.
+    expect(workerTimeout).toBe(60);
     expect(visibility).toBeGreaterThanOrEqual(6 * workerTimeout);
   });
 

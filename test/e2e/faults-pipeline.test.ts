@@ -12,11 +12,7 @@ describe('fault injection: callbacks, storage, worker, queue', () => {
   afterEach(async () => {
     const harness = h;
     h = undefined;
-    try {
-      await harness?.assertSettled();
-    } finally {
-      await harness?.stop();
-    }
+    await FaultHarness.settleAndStop(harness);
   });
 
   it('retries while Fineract is down and sends once it is back up', async () => {

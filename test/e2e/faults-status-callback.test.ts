@@ -47,11 +47,7 @@ describe('fault injection: Twilio status callbacks', () => {
   afterEach(async () => {
     const harness = h;
     h = undefined;
-    try {
-      await harness?.assertSettled();
-    } finally {
-      await harness?.stop();
-    }
+    await FaultHarness.settleAndStop(harness);
   });
 
   it('accepts a correctly signed report and refuses unsigned, wrongly signed and re-hosted ones', async () => {

@@ -14,11 +14,7 @@ describe('fault injection: Twilio', () => {
   afterEach(async () => {
     const harness = h;
     h = undefined;
-    try {
-      await harness?.assertSettled();
-    } finally {
-      await harness?.stop();
-    }
+    await FaultHarness.settleAndStop(harness);
   });
 
   it('retries Twilio 500, 500 and sends once on the 201 (3 attempts)', async () => {

@@ -61,6 +61,15 @@ export interface FaultHarnessOptions {
 }
 
 export class FaultHarness {
+  /** afterEach of every fault test: every acknowledged event final and no SMS twice, then everything stopped. */
+  static async settleAndStop(harness: FaultHarness | undefined): Promise<void> {
+    try {
+      await harness?.assertSettled();
+    } finally {
+      await harness?.stop();
+    }
+  }
+
   /** Every event id the receiver acknowledged with a 2xx, in order (duplicates once). */
   readonly acknowledged: string[] = [];
   apiKey = '';

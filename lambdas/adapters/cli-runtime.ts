@@ -9,7 +9,7 @@ import { createDocumentClient } from './dynamodb-client';
 import { DynamoDbEventStore, DynamoDbMessageStore } from './dynamodb-event-store';
 import { DynamoDbTenantStore } from './dynamodb-tenant-store';
 import { createTables, startEmbeddedDynamoDb } from './local/embedded-dynamodb';
-import { FileSecretStore } from './local-secret-store';
+import { FileSecretStore } from './local/file-secret-store';
 import { SecretsManagerSecretStore } from './secrets-manager-secret-store';
 import { SqsWorkQueue } from './sqs-work-queue';
 

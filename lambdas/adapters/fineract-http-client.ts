@@ -9,7 +9,7 @@ import type { LookupFunction } from 'node:net';
 import { AppError, DownstreamError } from '../core/errors';
 import type { FineractAuth, FineractClient } from '../core/ports';
 import { assertAddressAllowed, hostOf, isIpLiteral, normaliseApiBase, validateOutboundUrl } from '../core/url-policy';
-import { guardedLookup } from './url-guard';
+import { guardedLookup } from './dns-url-policy';
 
 export interface FineractHttpClientOptions {
   /** Allow loopback/private addresses (local mode, or a MifosX reached over a private network). */

@@ -1,6 +1,6 @@
 /**
  * Outbound URL policy (SSRF guard), pure: IP address classification, URL shape checks and the normalisation of a
- * sender's API base. No DNS, no sockets — the adapter (adapters/url-guard.ts) resolves names and calls in here.
+ * sender's API base. No DNS, no sockets — the adapter (adapters/dns-url-policy.ts) resolves names and calls in here.
  */
 import { UrlNotAllowedError } from './errors';
 

@@ -5,7 +5,7 @@ import { DynamoDbTenantStore } from '../adapters/dynamodb-tenant-store';
 import { loggerPort, metricsPort } from '../adapters/observability';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store';
 import { TwilioSmsSender } from '../adapters/twilio-sms-sender';
-import { DnsUrlPolicy } from '../adapters/url-guard';
+import { DnsUrlPolicy } from '../adapters/dns-url-policy';
 import { systemClock } from '../core/clock';
 import type { RegisterDeps } from '../core/registration';
 import { readSettings } from '../core/settings';

@@ -1,7 +1,7 @@
 import type { LookupAddress } from 'node:dns';
 import type dns from 'node:dns';
 import { authorizationHeader, FineractHttpClient } from '../../lambdas/adapters/fineract-http-client';
-import { guardedLookup } from '../../lambdas/adapters/url-guard';
+import { guardedLookup } from '../../lambdas/adapters/dns-url-policy';
 import { DownstreamError } from '../../lambdas/core/errors';
 import { FakeFineract } from '../helpers/fake-fineract';
 

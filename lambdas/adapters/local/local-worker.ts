@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { LocalDelivery, LocalQueue } from '../local-queue';
+import type { LocalDelivery, LocalQueue } from './local-queue';
 
 type BatchHandler = (event: SQSEvent, context: never) => Promise<SQSBatchResponse | undefined>;
 

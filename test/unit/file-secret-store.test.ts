@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FileSecretStore } from '../../lambdas/adapters/local-secret-store';
+import { FileSecretStore } from '../../lambdas/adapters/local/file-secret-store';
 import type { TenantSecret } from '../../lambdas/core/ports';
 
 describe('FileSecretStore', () => {

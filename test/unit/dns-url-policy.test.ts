@@ -1,6 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import type dns from 'node:dns';
-import { DnsUrlPolicy, guardedLookup } from '../../lambdas/adapters/url-guard';
+import { DnsUrlPolicy, guardedLookup } from '../../lambdas/adapters/dns-url-policy';
 import { DownstreamError } from '../../lambdas/core/errors';
 import { UrlNotAllowedError } from '../../lambdas/core/errors';
 

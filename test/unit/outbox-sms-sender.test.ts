@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type OutboxEntry, OutboxSmsSender } from '../../lambdas/adapters/sms-outbox';
+import { type OutboxEntry, OutboxSmsSender } from '../../lambdas/adapters/local/outbox-sms-sender';
 import { DownstreamError } from '../../lambdas/core/errors';
 
 const CREDENTIALS = { accountSid: `AC${'c3'.repeat(16)}`, authToken: 'dry-run-token' };

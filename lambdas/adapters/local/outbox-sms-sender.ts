@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { DownstreamError } from '../core/errors';
-import type { OutboundSms, SentSms, SmsSender, TwilioCredentials } from '../core/ports';
-import { countSegments } from '../core/segments';
+import { DownstreamError } from '../../core/errors';
+import type { OutboundSms, SentSms, SmsSender, TwilioCredentials } from '../../core/ports';
+import { countSegments } from '../../core/segments';
 
 export interface OutboxEntry {
   sid: string;

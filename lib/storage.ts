@@ -1,14 +1,21 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import {
+  type Attribute,
   AttributeType,
   BillingMode,
   type GlobalSecondaryIndexProps,
   ProjectionType,
   Table,
   TableEncryption,
-  type TableProps,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import {
+  EVENTS_TABLE,
+  type KeyAttribute,
+  type KeyAttributeType,
+  TENANTS_TABLE,
+  type TableSchema,
+} from '../lambdas/adapters/table-schema';
 import type { BindableTable } from './hook-function';
 
 /** A Table that remembers its GSI names, so grants can list each index ARN instead of `index/*`. */
@@ -29,40 +36,43 @@ export interface StorageProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-/** Both tables: on-demand, PITR, TTL on `ttl`, AWS-managed encryption; retained by default (they are the record). */
+/** Both tables: on-demand, PITR, TTL, AWS-managed encryption; retained by default (they are the record). */
 export class Storage extends Construct {
   readonly tenants: IndexedTable;
   readonly events: IndexedTable;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
+    this.tenants = indexedTable(this, 'TenantsTable', TENANTS_TABLE, props.removalPolicy);
+    this.events = indexedTable(this, 'EventsTable', EVENTS_TABLE, props.removalPolicy);
+  }
+}
 
-    const common: TableProps = {
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      sortKey: { name: 'sk', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: 'ttl',
-      encryption: TableEncryption.AWS_MANAGED,
-      removalPolicy: props.removalPolicy,
-    };
+const ATTRIBUTE_TYPE: Record<KeyAttributeType, AttributeType> = {
+  S: AttributeType.STRING,
+  N: AttributeType.NUMBER,
+  B: AttributeType.BINARY,
+};
 
-    this.tenants = new IndexedTable(this, 'TenantsTable', common);
+const attribute = (key: KeyAttribute): Attribute => ({ name: key.name, type: ATTRIBUTE_TYPE[key.type] });
 
-    this.events = new IndexedTable(this, 'EventsTable', common);
-    // A tenant's events, newest first (admin listing, resend).
-    this.events.addGlobalSecondaryIndex({
-      indexName: 'byTenantTime',
-      partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
-      sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
-    });
-    // Sparse list of events not yet final; ALL because the sweeper re-enqueues from the item without a second read.
-    this.events.addGlobalSecondaryIndex({
-      indexName: 'byDue',
-      partitionKey: { name: 'duePk', type: AttributeType.STRING },
-      sortKey: { name: 'dueAt', type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
+function indexedTable(scope: Construct, id: string, schema: TableSchema, removalPolicy: RemovalPolicy): IndexedTable {
+  const table = new IndexedTable(scope, id, {
+    partitionKey: attribute(schema.partitionKey),
+    sortKey: attribute(schema.sortKey),
+    billingMode: BillingMode.PAY_PER_REQUEST,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    timeToLiveAttribute: schema.ttlAttribute,
+    encryption: TableEncryption.AWS_MANAGED,
+    removalPolicy,
+  });
+  for (const index of schema.indexes) {
+    table.addGlobalSecondaryIndex({
+      indexName: index.indexName,
+      partitionKey: attribute(index.partitionKey),
+      sortKey: attribute(index.sortKey),
+      projectionType: ProjectionType[index.projection],
     });
   }
+  return table;
 }

@@ -8,17 +8,15 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailedError, PayloadTooLargeError } from '../core/errors';
 import { isFinal } from '../core/model';
-import type { EventPage, EventStore, MessageRecord, MessageStatus, MessageStore, StoredEvent } from '../core/ports';
+import type { EventPage, EventStore, StoredEvent } from '../core/ports';
 import { isConditionFailed } from './dynamodb-client';
+import { BY_DUE, BY_TENANT_TIME, DUE_PK, eventSk, PK, SK, TTL, tenantPk } from './table-schema';
 
-/**
- * Events table layout (pk, sk):
- *   T#{tenant} E#{eventId}     the event; gsi1 (byTenantTime) lists a tenant's events newest first;
- *                               duePk/dueAt (byDue, sparse) is the sweeper's work list while not final
- *   T#{tenant} M#{messageId}   an SMS message record, messageId = {eventId}.{ENTITY.ACTION}
- */
-const tenantPk = (tenantId: string) => `T#${tenantId}`;
-const DUE_PK = 'DUE';
+/** The event items of the events table (layout in table-schema.ts); its message records are DynamoDbMessageStore's. */
+const GSI1_PK = BY_TENANT_TIME.partitionKey.name;
+const GSI1_SK = BY_TENANT_TIME.sortKey.name;
+const DUE_PK_ATTR = BY_DUE.partitionKey.name;
+const DUE_AT_ATTR = BY_DUE.sortKey.name;
 /** Bodies above this are stored gzipped: hook envelopes compress ~10x and items are capped at 400 KB. */
 const COMPRESS_ABOVE = 32 * 1024;
 const MAX_STORED_BODY = 350 * 1024;
@@ -36,7 +34,7 @@ export class DynamoDbEventStore implements EventStore {
         new PutCommand({
           TableName: this.table,
           Item: toItem(event),
-          ConditionExpression: 'attribute_not_exists(pk)',
+          ConditionExpression: `attribute_not_exists(${PK})`,
         }),
       );
       return 'stored';
@@ -50,7 +48,7 @@ export class DynamoDbEventStore implements EventStore {
     const out = await this.doc.send(
       new GetCommand({
         TableName: this.table,
-        Key: { pk: tenantPk(tenantId), sk: `E#${eventId}` },
+        Key: { [PK]: tenantPk(tenantId), [SK]: eventSk(eventId) },
         ConsistentRead: true,
       }),
     );
@@ -61,8 +59,8 @@ export class DynamoDbEventStore implements EventStore {
     const out = await this.doc.send(
       new QueryCommand({
         TableName: this.table,
-        IndexName: 'byTenantTime',
-        KeyConditionExpression: 'gsi1pk = :pk',
+        IndexName: BY_TENANT_TIME.indexName,
+        KeyConditionExpression: `${GSI1_PK} = :pk`,
         ExpressionAttributeValues: { ':pk': tenantPk(tenantId) },
         ScanIndexForward: false,
         Limit: options.limit,
@@ -94,7 +92,7 @@ export class DynamoDbEventStore implements EventStore {
     // A final event leaves the sweeper's index; an in-flight one gets (or keeps) its place in it.
     const dropDue = options.removeDue || final;
     for (const [key, value] of Object.entries(patch)) {
-      if (key === 'dueAt' && dropDue) continue;
+      if (key === DUE_AT_ATTR && dropDue) continue;
       names[`#${key}`] = key;
       if (value === undefined) removes.push(`#${key}`);
       else {
@@ -102,9 +100,9 @@ export class DynamoDbEventStore implements EventStore {
         values[`:${key}`] = value;
       }
     }
-    names['#duePk'] = 'duePk';
+    names['#duePk'] = DUE_PK_ATTR;
     if (dropDue) {
-      names['#dueAt'] = 'dueAt';
+      names['#dueAt'] = DUE_AT_ATTR;
       removes.push('#duePk', '#dueAt');
     } else if (patch.dueAt !== undefined) {
       sets.push('#duePk = :duePk');
@@ -112,7 +110,7 @@ export class DynamoDbEventStore implements EventStore {
     } else {
       delete names['#duePk'];
     }
-    names['#ttl'] = 'ttl';
+    names['#ttl'] = TTL;
     if (final) {
       sets.push('#ttl = :ttl');
       values[':ttl'] = Math.floor(Date.now() / 1000) + this.retentionDays * 86400;
@@ -131,7 +129,7 @@ export class DynamoDbEventStore implements EventStore {
       sets.push('#attempts = :zero');
       values[':zero'] = 0;
     }
-    let condition = 'attribute_exists(pk)';
+    let condition = `attribute_exists(${PK})`;
     if (options.ifStatusIn && options.ifStatusIn.length > 0) {
       names['#status'] = 'status';
       const keys = options.ifStatusIn.map((s, i) => {
@@ -150,7 +148,7 @@ export class DynamoDbEventStore implements EventStore {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { pk: tenantPk(tenantId), sk: `E#${eventId}` },
+          Key: { [PK]: tenantPk(tenantId), [SK]: eventSk(eventId) },
           UpdateExpression: expression,
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
@@ -172,8 +170,8 @@ export class DynamoDbEventStore implements EventStore {
       const out = await this.doc.send(
         new QueryCommand({
           TableName: this.table,
-          IndexName: 'byDue',
-          KeyConditionExpression: 'duePk = :d AND dueAt <= :b',
+          IndexName: BY_DUE.indexName,
+          KeyConditionExpression: `${DUE_PK_ATTR} = :d AND ${DUE_AT_ATTR} <= :b`,
           ExpressionAttributeValues: { ':d': DUE_PK, ':b': before },
           Limit: Math.min(limit - items.length, 100),
           ExclusiveStartKey: start,
@@ -189,13 +187,13 @@ export class DynamoDbEventStore implements EventStore {
 function toItem(event: StoredEvent): Record<string, unknown> {
   const { rawBody, ...rest } = event;
   const item: Record<string, unknown> = {
-    pk: tenantPk(event.tenantId),
-    sk: `E#${event.eventId}`,
-    gsi1pk: tenantPk(event.tenantId),
-    gsi1sk: `${event.receivedAt}#${event.eventId}`,
+    [PK]: tenantPk(event.tenantId),
+    [SK]: eventSk(event.eventId),
+    [GSI1_PK]: tenantPk(event.tenantId),
+    [GSI1_SK]: `${event.receivedAt}#${event.eventId}`,
     ...rest,
   };
-  if (event.dueAt) item.duePk = DUE_PK;
+  if (event.dueAt) item[DUE_PK_ATTR] = DUE_PK;
   if (Buffer.byteLength(rawBody) > COMPRESS_ABOVE) {
     const gz = gzipSync(rawBody);
     if (gz.length > MAX_STORED_BODY) throw new PayloadTooLargeError(MAX_STORED_BODY);
@@ -207,7 +205,17 @@ function toItem(event: StoredEvent): Record<string, unknown> {
 }
 
 function fromItem(item: Record<string, unknown>): StoredEvent {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, duePk: _d, ttl: _t, rawBodyGz, rawBody, ...rest } = item;
+  const {
+    [PK]: _pk,
+    [SK]: _sk,
+    [GSI1_PK]: _g1,
+    [GSI1_SK]: _g2,
+    [DUE_PK_ATTR]: _d,
+    [TTL]: _t,
+    rawBodyGz,
+    rawBody,
+    ...rest
+  } = item;
   const body =
     rawBodyGz instanceof Uint8Array
       ? gunzipSync(rawBodyGz).toString('utf8')
@@ -230,116 +238,15 @@ function decodeCursor(cursor: string, pk: string): Record<string, unknown> {
     throw new ConditionFailedError('bad cursor');
   }
   const k = key as Record<string, unknown> | null;
-  const names = ['pk', 'sk', 'gsi1pk', 'gsi1sk'];
+  const names = [PK, SK, GSI1_PK, GSI1_SK];
   const valid =
     k !== null &&
     typeof k === 'object' &&
     !Array.isArray(k) &&
     Object.keys(k).length === names.length &&
     names.every((n) => typeof k[n] === 'string') &&
-    k.pk === pk &&
-    k.gsi1pk === pk;
+    k[PK] === pk &&
+    k[GSI1_PK] === pk;
   if (!valid) throw new ConditionFailedError('bad cursor');
   return k;
-}
-
-export class DynamoDbMessageStore implements MessageStore {
-  constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    private readonly table: string,
-  ) {}
-
-  async createIfAbsent(record: MessageRecord): Promise<MessageRecord> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { pk: tenantPk(record.tenantId), sk: `M#${record.messageId}`, ...record },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return record;
-    } catch (error) {
-      if (!isConditionFailed(error)) throw error;
-      const existing = await this.get(record.tenantId, record.messageId);
-      if (!existing) throw error;
-      return existing;
-    }
-  }
-
-  async get(tenantId: string, messageId: string): Promise<MessageRecord | undefined> {
-    const out = await this.doc.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: { pk: tenantPk(tenantId), sk: `M#${messageId}` },
-        ConsistentRead: true,
-      }),
-    );
-    if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, ...rest } = out.Item;
-    return rest as MessageRecord;
-  }
-
-  async transition(
-    tenantId: string,
-    messageId: string,
-    from: MessageStatus[],
-    patch: Partial<Omit<MessageRecord, 'tenantId' | 'messageId'>>,
-    expect: Partial<Pick<MessageRecord, 'leaseUntil' | 'sid'>> = {},
-  ): Promise<MessageRecord> {
-    const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = {};
-    const conditions: string[] = [];
-    for (const [key, value] of Object.entries(expect)) {
-      names[`#x_${key}`] = key;
-      values[`:x_${key}`] = value;
-      conditions.push(`#x_${key} = :x_${key}`);
-    }
-    const sets: string[] = [];
-    for (const [key, value] of Object.entries(patch)) {
-      if (value === undefined) continue;
-      names[`#${key}`] = key;
-      values[`:${key}`] = value;
-      sets.push(`#${key} = :${key}`);
-    }
-    const froms = from.map((s, i) => {
-      values[`:from${i}`] = s;
-      return `:from${i}`;
-    });
-    try {
-      const out = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: tenantPk(tenantId), sk: `M#${messageId}` },
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: [`attribute_exists(pk) AND #status IN (${froms.join(', ')})`, ...conditions].join(
-            ' AND ',
-          ),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      const { pk: _pk, sk: _sk, ...rest } = out.Attributes!;
-      return rest as MessageRecord;
-    } catch (error) {
-      if (isConditionFailed(error)) throw new ConditionFailedError(`message ${messageId} is not in ${from.join('/')}`);
-      throw error;
-    }
-  }
-
-  async listByEvent(tenantId: string, eventId: string): Promise<MessageRecord[]> {
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-        ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':p': `M#${eventId}.` },
-        ConsistentRead: true,
-      }),
-    );
-    return (out.Items ?? []).map((item) => {
-      const { pk: _pk, sk: _sk, ...rest } = item;
-      return rest as MessageRecord;
-    });
-  }
 }

@@ -9,21 +9,16 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRecord, Enrollment, TenantConfig, TenantStore } from '../core/ports';
 import { isConditionFailed } from './dynamodb-client';
+import { PK, SK, TTL, tenantPk } from './table-schema';
 
 /**
- * Tenants table layout (pk, sk):
- *   T#{tenant} CONFIG        tenant config (no secrets)
- *   T#{tenant} KEY#{sha256}  API key record (hash only)
- *   T#{tenant} TPL#{E.A}     Mustache template override
- *   T#{tenant} ENROLL        operator enrollment
- *   LOCK#{name} LOCK         registration lease
- * Key lookups are a GetItem on (tenant, hash): a key of another tenant simply is not there.
+ * The tenants table (layout in table-schema.ts). Key lookups are a GetItem on (tenant, hash): a key of another
+ * tenant simply is not there.
  */
-const tenantPk = (tenantId: string) => `T#${tenantId}`;
 
 function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
   if (!item) return undefined;
-  const { pk: _pk, sk: _sk, ttl: _ttl, ...rest } = item;
+  const { [PK]: _pk, [SK]: _sk, [TTL]: _ttl, ...rest } = item;
   return rest as T;
 }
 
@@ -35,7 +30,7 @@ export class DynamoDbTenantStore implements TenantStore {
 
   async getApiKey(tenantId: string, keyHash: string): Promise<ApiKeyRecord | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { pk: tenantPk(tenantId), sk: `KEY#${keyHash}` } }),
+      new GetCommand({ TableName: this.table, Key: { [PK]: tenantPk(tenantId), [SK]: `KEY#${keyHash}` } }),
     );
     return strip<ApiKeyRecord>(out.Item);
   }
@@ -44,7 +39,12 @@ export class DynamoDbTenantStore implements TenantStore {
     await this.doc.send(
       new PutCommand({
         TableName: this.table,
-        Item: { pk: tenantPk(record.tenantId), sk: `KEY#${record.keyHash}`, ...record, ttl: ttlOf(record.expiresAt) },
+        Item: {
+          [PK]: tenantPk(record.tenantId),
+          [SK]: `KEY#${record.keyHash}`,
+          ...record,
+          [TTL]: ttlOf(record.expiresAt),
+        },
       }),
     );
   }
@@ -58,11 +58,11 @@ export class DynamoDbTenantStore implements TenantStore {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { pk: tenantPk(tenantId), sk: `KEY#${keyHash}` },
+          Key: { [PK]: tenantPk(tenantId), [SK]: `KEY#${keyHash}` },
           UpdateExpression: 'SET expiresAt = :e, #ttl = :t',
           // Never extend a key that already expires sooner.
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(expiresAt) OR expiresAt > :e)',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ConditionExpression: `attribute_exists(${PK}) AND (attribute_not_exists(expiresAt) OR expiresAt > :e)`,
+          ExpressionAttributeNames: { '#ttl': TTL },
           ExpressionAttributeValues: { ':e': expiresAt, ':t': ttlOf(expiresAt) },
         }),
       );
@@ -73,25 +73,31 @@ export class DynamoDbTenantStore implements TenantStore {
 
   async deleteApiKey(tenantId: string, keyHash: string): Promise<void> {
     await this.doc.send(
-      new DeleteCommand({ TableName: this.table, Key: { pk: tenantPk(tenantId), sk: `KEY#${keyHash}` } }),
+      new DeleteCommand({ TableName: this.table, Key: { [PK]: tenantPk(tenantId), [SK]: `KEY#${keyHash}` } }),
     );
   }
 
   async getTenant(tenantId: string): Promise<TenantConfig | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { pk: tenantPk(tenantId), sk: 'CONFIG' }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.table,
+        Key: { [PK]: tenantPk(tenantId), [SK]: 'CONFIG' },
+        ConsistentRead: true,
+      }),
     );
     return strip<TenantConfig>(out.Item);
   }
 
   async putTenant(config: TenantConfig): Promise<void> {
     await this.doc.send(
-      new PutCommand({ TableName: this.table, Item: { pk: tenantPk(config.tenantId), sk: 'CONFIG', ...config } }),
+      new PutCommand({ TableName: this.table, Item: { [PK]: tenantPk(config.tenantId), [SK]: 'CONFIG', ...config } }),
     );
   }
 
   async deleteTenant(tenantId: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: tenantPk(tenantId), sk: 'CONFIG' } }));
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.table, Key: { [PK]: tenantPk(tenantId), [SK]: 'CONFIG' } }),
+    );
   }
 
   async markCredentialsInvalid(tenantId: string, at: string, registrationId: string): Promise<void> {
@@ -99,7 +105,7 @@ export class DynamoDbTenantStore implements TenantStore {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { pk: tenantPk(tenantId), sk: 'CONFIG' },
+          Key: { [PK]: tenantPk(tenantId), [SK]: 'CONFIG' },
           UpdateExpression: 'SET credentialsInvalidAt = :at',
           // A registration that replaced the credentials meanwhile must not be marked.
           ConditionExpression: 'registrationId = :r',
@@ -118,7 +124,7 @@ export class DynamoDbTenantStore implements TenantStore {
       const out = await this.doc.send(
         new ScanCommand({
           TableName: this.table,
-          FilterExpression: 'sk = :c',
+          FilterExpression: `${SK} = :c`,
           ExpressionAttributeValues: { ':c': 'CONFIG' },
           ExclusiveStartKey: start,
         }),
@@ -131,7 +137,11 @@ export class DynamoDbTenantStore implements TenantStore {
 
   async getEnrollment(tenantId: string): Promise<Enrollment | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { pk: tenantPk(tenantId), sk: 'ENROLL' }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.table,
+        Key: { [PK]: tenantPk(tenantId), [SK]: 'ENROLL' },
+        ConsistentRead: true,
+      }),
     );
     return strip<Enrollment>(out.Item);
   }
@@ -140,13 +150,15 @@ export class DynamoDbTenantStore implements TenantStore {
     await this.doc.send(
       new PutCommand({
         TableName: this.table,
-        Item: { pk: tenantPk(enrollment.tenantId), sk: 'ENROLL', ...enrollment },
+        Item: { [PK]: tenantPk(enrollment.tenantId), [SK]: 'ENROLL', ...enrollment },
       }),
     );
   }
 
   async deleteEnrollment(tenantId: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: tenantPk(tenantId), sk: 'ENROLL' } }));
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.table, Key: { [PK]: tenantPk(tenantId), [SK]: 'ENROLL' } }),
+    );
   }
 
   async acquireLock(name: string, owner: string, leaseUntil: string, now: string): Promise<boolean> {
@@ -154,8 +166,8 @@ export class DynamoDbTenantStore implements TenantStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.table,
-          Item: { pk: `LOCK#${name}`, sk: 'LOCK', owner, leaseUntil, ttl: ttlOf(leaseUntil, 3600) },
-          ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now',
+          Item: { [PK]: `LOCK#${name}`, [SK]: 'LOCK', owner, leaseUntil, [TTL]: ttlOf(leaseUntil, 3600) },
+          ConditionExpression: `attribute_not_exists(${PK}) OR leaseUntil < :now`,
           ExpressionAttributeValues: { ':now': now },
         }),
       );
@@ -171,7 +183,7 @@ export class DynamoDbTenantStore implements TenantStore {
       await this.doc.send(
         new DeleteCommand({
           TableName: this.table,
-          Key: { pk: `LOCK#${name}`, sk: 'LOCK' },
+          Key: { [PK]: `LOCK#${name}`, [SK]: 'LOCK' },
           ConditionExpression: '#o = :o',
           ExpressionAttributeNames: { '#o': 'owner' },
           ExpressionAttributeValues: { ':o': owner },
@@ -189,13 +201,13 @@ export class DynamoDbTenantStore implements TenantStore {
 
   async putTemplate(tenantId: string, key: string, template: string): Promise<void> {
     await this.doc.send(
-      new PutCommand({ TableName: this.table, Item: { pk: tenantPk(tenantId), sk: `TPL#${key}`, key, template } }),
+      new PutCommand({ TableName: this.table, Item: { [PK]: tenantPk(tenantId), [SK]: `TPL#${key}`, key, template } }),
     );
   }
 
   async deleteTemplate(tenantId: string, key: string): Promise<void> {
     await this.doc.send(
-      new DeleteCommand({ TableName: this.table, Key: { pk: tenantPk(tenantId), sk: `TPL#${key}` } }),
+      new DeleteCommand({ TableName: this.table, Key: { [PK]: tenantPk(tenantId), [SK]: `TPL#${key}` } }),
     );
   }
 
@@ -206,7 +218,7 @@ export class DynamoDbTenantStore implements TenantStore {
       const out = await this.doc.send(
         new QueryCommand({
           TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+          KeyConditionExpression: `${PK} = :pk AND begins_with(${SK}, :p)`,
           ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':p': prefix },
           ConsistentRead: true,
           ExclusiveStartKey: start,

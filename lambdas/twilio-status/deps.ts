@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
 import { createDocumentClient } from '../adapters/dynamodb-client';
-import { DynamoDbMessageStore } from '../adapters/dynamodb-event-store';
+import { DynamoDbMessageStore } from '../adapters/dynamodb-message-store';
 import { loggerPort, metricsPort } from '../adapters/observability';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store';
 import { TwilioSignatureVerifier } from '../adapters/twilio-signature';

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../lambdas/adapters/dynamodb-client';
-import { DynamoDbEventStore, DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-event-store';
+import { DynamoDbEventStore } from '../../lambdas/adapters/dynamodb-event-store';
+import { DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-message-store';
 import { DynamoDbTenantStore } from '../../lambdas/adapters/dynamodb-tenant-store';
 import {
   createTables,

@@ -3,9 +3,12 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
+  type GlobalSecondaryIndex,
+  type KeySchemaElement,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { EVENTS_TABLE, type KeyAttribute, keyAttributes, type TableSchema, TENANTS_TABLE } from '../table-schema';
 
 /**
  * DynamoDB on loopback for `npm start`, the tests and the benchmarks: dynalite speaks the real DynamoDB API to the
@@ -42,55 +45,35 @@ export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Pr
   };
 }
 
-/** The same key schema as the CDK stack (lib/storage.ts). */
+/**
+ * Both tables as the CDK stack declares them (table-schema.ts). TTL is left out: dynalite has no
+ * UpdateTimeToLive, and locally nothing needs expiring items to disappear.
+ */
 export async function createTables(
   client: DynamoDBClient,
   names: { tenantsTable: string; eventsTable: string },
 ): Promise<void> {
-  const keys = {
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' as const },
-      { AttributeName: 'sk', AttributeType: 'S' as const },
-    ],
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' as const },
-      { AttributeName: 'sk', KeyType: 'RANGE' as const },
-    ],
-    BillingMode: 'PAY_PER_REQUEST' as const,
-  };
-  await createIfMissing(client, new CreateTableCommand({ TableName: names.tenantsTable, ...keys }));
-  await createIfMissing(
-    client,
-    new CreateTableCommand({
-      TableName: names.eventsTable,
-      ...keys,
-      AttributeDefinitions: [
-        ...keys.AttributeDefinitions,
-        { AttributeName: 'gsi1pk', AttributeType: 'S' },
-        { AttributeName: 'gsi1sk', AttributeType: 'S' },
-        { AttributeName: 'duePk', AttributeType: 'S' },
-        { AttributeName: 'dueAt', AttributeType: 'S' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'byTenantTime',
-          KeySchema: [
-            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-        {
-          IndexName: 'byDue',
-          KeySchema: [
-            { AttributeName: 'duePk', KeyType: 'HASH' },
-            { AttributeName: 'dueAt', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
+  await createIfMissing(client, createTableCommand(names.tenantsTable, TENANTS_TABLE));
+  await createIfMissing(client, createTableCommand(names.eventsTable, EVENTS_TABLE));
+}
+
+function createTableCommand(tableName: string, table: TableSchema): CreateTableCommand {
+  const keySchema = (partitionKey: KeyAttribute, sortKey: KeyAttribute): KeySchemaElement[] => [
+    { AttributeName: partitionKey.name, KeyType: 'HASH' },
+    { AttributeName: sortKey.name, KeyType: 'RANGE' },
+  ];
+  const indexes: GlobalSecondaryIndex[] = table.indexes.map((index) => ({
+    IndexName: index.indexName,
+    KeySchema: keySchema(index.partitionKey, index.sortKey),
+    Projection: { ProjectionType: index.projection },
+  }));
+  return new CreateTableCommand({
+    TableName: tableName,
+    AttributeDefinitions: keyAttributes(table).map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
+    KeySchema: keySchema(table.partitionKey, table.sortKey),
+    BillingMode: 'PAY_PER_REQUEST',
+    GlobalSecondaryIndexes: indexes.length > 0 ? indexes : undefined,
+  });
 }
 
 async function createIfMissing(client: DynamoDBClient, command: CreateTableCommand): Promise<void> {

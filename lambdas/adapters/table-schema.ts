@@ -1,0 +1,83 @@
+/**
+ * The two DynamoDB tables, described once as plain data. The CDK stack (lib/storage.ts), the embedded engine's
+ * CreateTable (local/embedded-dynamodb.ts) and the stores all read it, so a key or index cannot drift between
+ * the cloud, local mode and the code that queries it. Every name here is stored data or an IAM resource: renaming
+ * one is a migration, not a refactor. No SDK import: the CDK app loads this file too.
+ *
+ * Tenants table (pk, sk):
+ *   T#{tenant}   CONFIG        tenant config (no secrets)
+ *   T#{tenant}   KEY#{sha256}  API key record (hash only; ttl once it expires)
+ *   T#{tenant}   TPL#{E.A}     Mustache template override
+ *   T#{tenant}   ENROLL        operator enrollment
+ *   LOCK#{name}  LOCK          registration lease (ttl)
+ *
+ * Events table (pk, sk):
+ *   T#{tenant}   E#{eventId}     the event; byTenantTime lists a tenant's events newest first; byDue (sparse, only
+ *                                while not final) is the sweeper's work list; ttl once final
+ *   T#{tenant}   M#{messageId}   an SMS message record, messageId = {eventId}.{ENTITY.ACTION}
+ */
+
+export type KeyAttributeType = 'S' | 'N' | 'B';
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: KeyAttributeType;
+}
+
+export interface IndexSchema {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey: KeyAttribute;
+  /** ALL everywhere: the readers of both indexes use the whole item and a second read would cost a round trip. */
+  readonly projection: 'ALL';
+}
+
+export interface TableSchema {
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey: KeyAttribute;
+  /** Epoch seconds; DynamoDB deletes the item some time after. */
+  readonly ttlAttribute: string;
+  readonly indexes: readonly IndexSchema[];
+}
+
+/** The primary key of both tables. */
+export const PK = 'pk';
+export const SK = 'sk';
+export const TTL = 'ttl';
+
+/** A tenant's events, newest first (admin listing, resend). */
+export const BY_TENANT_TIME = {
+  indexName: 'byTenantTime',
+  partitionKey: { name: 'gsi1pk', type: 'S' },
+  sortKey: { name: 'gsi1sk', type: 'S' },
+  projection: 'ALL',
+} as const satisfies IndexSchema;
+
+/** Sparse list of events not yet final: the sweeper re-enqueues straight from the index item. */
+export const BY_DUE = {
+  indexName: 'byDue',
+  partitionKey: { name: 'duePk', type: 'S' },
+  sortKey: { name: 'dueAt', type: 'S' },
+  projection: 'ALL',
+} as const satisfies IndexSchema;
+
+const primaryKey = {
+  partitionKey: { name: PK, type: 'S' },
+  sortKey: { name: SK, type: 'S' },
+  ttlAttribute: TTL,
+} as const;
+
+export const TENANTS_TABLE: TableSchema = { ...primaryKey, indexes: [] };
+export const EVENTS_TABLE: TableSchema = { ...primaryKey, indexes: [BY_TENANT_TIME, BY_DUE] };
+
+/** Every attribute a key of the table or of one of its indexes uses, once each (CreateTable's AttributeDefinitions). */
+export function keyAttributes(table: TableSchema): KeyAttribute[] {
+  const all = [table.partitionKey, table.sortKey, ...table.indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
+  return all.filter((a, i) => all.findIndex((b) => b.name === a.name) === i);
+}
+
+export const tenantPk = (tenantId: string): string => `T#${tenantId}`;
+export const eventSk = (eventId: string): string => `E#${eventId}`;
+export const messageSk = (messageId: string): string => `M#${messageId}`;
+/** The one partition of byDue: the sweeper reads it as a time-ordered list. */
+export const DUE_PK = 'DUE';

@@ -1,6 +1,6 @@
 /**
- * Calls back into MifosX / Fineract (protocol §6) over node:http / node:https: both tenant headers, Basic or Bearer
- * auth from the stored mifosToken, the SSRF guard at connect time, a whole-request deadline and a size cap.
+ * Calls back into MifosX / Fineract (docs/protocol.md §6) over node:http / node:https: both tenant headers, Basic
+ * or Bearer auth from the stored mifosToken, the SSRF guard at connect time, a whole-request deadline and a size cap.
  * Every failure becomes a classified DownstreamError('fineract', …); no message ever carries the token.
  */
 import http from 'node:http';

@@ -19,7 +19,7 @@ export function loggerPort(logger: Logger): LoggerPort {
   };
 }
 
-/** Powertools metrics (EMF: no SDK call, flushed by the `logMetrics` middleware once per invocation). */
+/** Powertools metrics: EMF log lines, no SDK call; `flushMetrics` below publishes them once per invocation. */
 export function createMetrics(): PowertoolsMetrics {
   return new PowertoolsMetrics({
     namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'FineractHookReceiver',

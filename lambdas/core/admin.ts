@@ -15,7 +15,7 @@ export interface AdminDeps extends ReplayDeps {
   metrics: Metrics;
 }
 
-/** The old bridge's admin API (protocol §7) takes the tenant from the path and the key from the usual header. */
+/** The old bridge's admin API (docs/protocol.md §7): the tenant from the path, the key from the usual header. */
 async function authorise(request: HttpRequest, deps: AdminDeps): Promise<string> {
   const tenantId = request.params.tenantId ?? '';
   await deps.auth.authenticate(tenantId, header(request, ...HEADERS.apiKey));

@@ -4,7 +4,7 @@ import { header, type HttpRequest } from './http';
 import { asFields, parseJavaScalar } from './java-text';
 import { type BodyEncoding, type BodyShape, type HookIds, type HookSource, ID_FIELDS } from './model';
 
-/** Header names per sender family (protocol §2). Fineract's come first: it is the maintained one. */
+/** Header names per sender family (docs/protocol.md §2). Fineract's come first: it is the maintained one. */
 export const HEADERS = {
   entity: ['x-fineract-entity', 'x-mifos-entity'],
   action: ['x-fineract-action', 'x-mifos-action'],
@@ -195,7 +195,7 @@ function isEnvelope(body: Record<string, unknown>): boolean {
   return typeof body.entityName === 'string' && typeof body.actionName === 'string';
 }
 
-/** Turns headers + parsed body into the normalised event (protocol §3). */
+/** Turns headers + parsed body into the normalised event (docs/protocol.md §3). */
 export function normaliseHook(headers: HookHeaders, parsed: ParsedBody, receivedAt: string): HookEvent {
   const { body } = parsed;
   let shape: BodyShape;

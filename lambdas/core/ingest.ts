@@ -14,7 +14,7 @@ export interface IngestDeps {
   settings: { maxBodyBytes: number; sweepGraceSeconds: number };
 }
 
-/** The sender's ping when a hook is created (protocol §4): any answer passes, a friendly one helps admins. */
+/** The sender's ping when a hook is created (docs/protocol.md §4): any answer passes, a friendly one helps admins. */
 export function handlePing(): HttpResponse {
   return jsonResponse(200, {
     status: 'ok',

@@ -32,7 +32,7 @@ export interface RegisterDeps {
 
 export const TENANT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** Protocol §5: what the SMS Bridge template posts on its first event. Field names as the sender spells them. */
+/** What the SMS Bridge template posts on its first event (docs/protocol.md §5); field names as the sender has them. */
 const RegistrationSchema = z.object({
   phoneNo: z.string().trim().min(1, 'Phone Number is required'),
   smsProvider: z.string().trim().min(1, 'SMS Provider is required'),
@@ -180,7 +180,7 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
         previousKeysValidUntil: issued.previousKeysValidUntil,
       },
     );
-    // A JSON string literal: Fineract ≥ 1.5 parses the body strictly, MifosX takes it too (protocol §5).
+    // A JSON string literal: Fineract ≥ 1.5 parses the body strictly, MifosX takes it too (docs/protocol.md §5).
     return {
       statusCode: 201,
       headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },

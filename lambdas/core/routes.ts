@@ -23,7 +23,7 @@ export interface RouteDef {
   fn: FunctionKey;
 }
 
-// Protocol §4: senders hit `/modules/sms`, `/modules/sms/`, the host root, and `{prefix}/configuration` or the
+// docs/protocol.md §4: senders hit `/modules/sms`, `/modules/sms/`, the host root, and `{prefix}/configuration` or the
 // root `/configuration`, depending on version. Web hooks carry their key in the path (the template has no header).
 const INGEST_PATHS = ['/', '/modules/sms', '/modules/sms/', '/hooks/{apiKey}', '/hooks/{apiKey}/'];
 

@@ -41,7 +41,7 @@ export interface GatherOptions {
 
 /**
  * Template variables for an event: the envelope first (`request.firstname`, `request.mobileNo`, amounts and
- * dates), then the sender's API for what is still missing and actually used (protocol §6).
+ * dates), then the sender's API for what is still missing and actually used (docs/protocol.md §6).
  * Fineract errors propagate as DownstreamError for the retry policy to judge.
  */
 export async function gatherSmsData(event: HookEvent, options: GatherOptions): Promise<SmsData> {

@@ -240,8 +240,8 @@ export function hostOf(url: URL): string {
 }
 
 /**
- * The API base we call, from the `endpoint` a sender registered (protocol §6): `…/api` or `…/api/` gets `v1/`
- * (Fineract ≥ 1.9 sends no version), and the result always ends in `/`. Query and fragment are dropped.
+ * The API base we call, from the `endpoint` a sender registered (docs/protocol.md §6): `…/api` or `…/api/` gets
+ * `v1/` (Fineract ≥ 1.9 sends no version), and the result always ends in `/`. Query and fragment are dropped.
  */
 export function normaliseApiBase(endpoint: string): string {
   let base = endpoint.trim().replace(/[?#].*$/, '');

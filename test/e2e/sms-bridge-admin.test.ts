@@ -1,5 +1,5 @@
 /**
- * The old bridge's admin API (protocol §7) with the tenant's key in X-Mifos-API-Key or X-Fineract-API-Key:
+ * The old bridge's admin API (docs/protocol.md §7) with the tenant's key in X-Mifos-API-Key or X-Fineract-API-Key:
  * configuration without secrets, the event list with paging, _resend after a permanent Twilio failure, DELETE.
  */
 import { type SmsBridgeSession, type SmsBridgeWorld, startSmsBridgeWorld } from '../helpers/sms-bridge-session';

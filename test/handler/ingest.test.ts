@@ -5,7 +5,7 @@ import { allDeliveries, loadDelivery } from '../helpers/fixtures';
 import { fixturesByKind, isWebHook, keyed } from './fixture-kinds';
 import { type Harness, startHarness } from './harness';
 
-/** What each event fixture must be stored as (protocol §2–§3). */
+/** What each event fixture must be stored as (docs/protocol.md §2–§3). */
 const EXPECTED: Record<string, Partial<StoredEvent>> = {
   'fineract-sms-client-create-envelope': {
     entity: 'CLIENT',

@@ -112,7 +112,7 @@ export class FaultHarness {
     return this.receiver.receiver.deps;
   }
 
-  /** The SMS Bridge registration handshake (protocol §5); keeps the issued key. */
+  /** The SMS Bridge registration handshake (docs/protocol.md §5); keeps the issued key. */
   async register(overrides: Record<string, string> = {}): Promise<string> {
     const response = await send(this.url, {
       method: 'POST',

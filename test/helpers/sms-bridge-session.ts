@@ -1,7 +1,7 @@
 /**
  * Plays a MifosX or Apache Fineract server against the local receiver, the way their SMS Bridge hook does:
- * registration on the first event (protocol §5), then events with the issued key (§2–§4), plus the old bridge's
- * admin API (§7). Everything goes over real HTTP; SMS leave through the real twilio SDK to a FakeTwilio, and
+ * registration on the first event (docs/protocol.md §5), then events with the issued key (§2–§4), plus the old
+ * bridge's admin API (§7). Everything goes over real HTTP; SMS leave through the real twilio SDK to a FakeTwilio, and
  * callbacks reach a FakeFineract.
  *
  *   const world = await startSmsBridgeWorld({ fineract: { basePath: '/mifosng-provider/api/v1/', tenantHeader: 'mifosx' } });
@@ -21,7 +21,7 @@ import { type Sent, send, startTestReceiver, type TestReceiver, waitFor } from '
 
 export type SenderFlavour = 'mifosx' | 'fineract';
 
-/** Header names per sender family (protocol §2). */
+/** Header names per sender family (docs/protocol.md §2). */
 export const HEADER_FAMILY = {
   mifosx: {
     entity: 'X-Mifos-Entity',
@@ -50,7 +50,7 @@ export interface TwilioAccount {
   authToken: string;
 }
 
-/** What the SMS Bridge template posts at registration (protocol §5). */
+/** What the SMS Bridge template posts at registration (docs/protocol.md §5). */
 export interface RegistrationBody {
   phoneNo: string;
   smsProvider: string;
@@ -366,7 +366,7 @@ export class SmsBridgeSession {
     await tenants.putTenant({ ...existing, defaultCountry: country });
   }
 
-  // ----- the old bridge's admin API (protocol §7) ----------------------------------------------------------------
+  // ----- the old bridge's admin API (docs/protocol.md §7) -------------------------------------------------------
 
   getConfig(options: AdminOptions = {}): Promise<Sent> {
     return this.admin(

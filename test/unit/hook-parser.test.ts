@@ -205,7 +205,7 @@ const FIXTURE_EXPECTATIONS: Record<string, FixtureExpectation> = {
     ids: { officeId: 1, clientId: 42, loanId: 7, resourceId: 118 },
     apiKey: undefined,
     senderEndpoint: 'https://mifos.example.org:8443/mifosng-provider/api/v1/',
-    // Nested values of form bodies stay Java map text (protocol §3).
+    // Nested values of form bodies stay Java map text (docs/protocol.md §3).
     changes:
       '{transactionDate=15 October 2015, transactionAmount=500, locale=en, dateFormat=dd MMMM yyyy, paymentTypeId=}',
   },

@@ -34,7 +34,7 @@ describe('canonicalPath', () => {
 
 describe('matchRoute', () => {
   it.each<[string, string, Operation, FunctionKey, Record<string, string>]>([
-    // Ingest: every place MifosX / Fineract may post to (protocol §4), with and without trailing slash.
+    // Ingest: every place MifosX / Fineract may post to (docs/protocol.md §4), with and without trailing slash.
     ['POST', '/modules/sms', 'ingest', 'ingest', {}],
     ['POST', '/modules/sms/', 'ingest', 'ingest', {}],
     ['POST', '//modules//sms//', 'ingest', 'ingest', {}],

@@ -8,16 +8,16 @@ export type HttpLambda = (
   context: Context,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
-/**
- * node:http → API Gateway HTTP API (payload v2) → the real handlers. Routing mirrors the deployed API: the route
- * table picks the function, anything else goes to the ingest function (API Gateway's `$default`).
- */
 /** Requests being answered right now; `onIdle` fires when the count drops to zero. */
 export interface RequestTracker {
   active: number;
   onIdle?: () => void;
 }
 
+/**
+ * node:http → API Gateway HTTP API (payload v2) → the real handlers. Routing mirrors the deployed API: the route
+ * table picks the function, anything else goes to the ingest function (API Gateway's `$default`).
+ */
 export function createLocalHttpServer(
   handlers: Record<FunctionKey, HttpLambda>,
   options: { maxBodyBytes: number; tracker?: RequestTracker },

@@ -25,7 +25,7 @@ afterAll(async () => {
 beforeEach(async () => {
   tenant = `adm-${++counter}`;
   key = await h.registerTenant(tenant);
-  h.queue.messages.length = 0;
+  h.queue.reset();
 });
 
 /** The old bridge's admin calls carry the key in the usual API-key header (either family). */
@@ -36,7 +36,7 @@ function adminEvent(method: string, path: string, apiKey = key, headerName = 'X-
 async function postAllEvents(): Promise<string[]> {
   const ids: string[] = [];
   for (const delivery of events) {
-    h.clock.advance(1);
+    h.clock.advanceSeconds(1);
     const result = await h.invoke(toApiGatewayEvent(keyed(delivery, key, tenant)));
     ids.push((result.json as { eventId: string }).eventId);
   }
@@ -179,7 +179,7 @@ test('POST /modules/sms/events/{tenant}/_resend re-drives failed and dead events
   await h.stores.events.update(tenant, failedId, { status: 'failed', lastError: 'Twilio said no' });
   await h.stores.events.update(tenant, deadId, { status: 'dead' });
   await h.stores.events.update(tenant, sentId, { status: 'sent' });
-  h.queue.messages.length = 0;
+  h.queue.reset();
 
   // Act
   const result = await h.invoke(adminEvent('POST', `/modules/sms/events/${tenant}/_resend`));

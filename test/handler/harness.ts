@@ -1,7 +1,7 @@
 /**
  * The real Lambda handler factories (`createIngestHandler`, `createRegisterHandler`, `createAdminHandler`) wired
- * to DynamoDB stores on the embedded engine (real SDK), a file secret store on a temp dir, and tiny fakes where a
- * fake is all a port needs (a queue that records, a URL policy that accepts, a settable clock).
+ * to DynamoDB stores on the embedded engine (real SDK), a file secret store on a temp dir, and the shared test
+ * doubles where a fake is all a port needs (a queue that records, a URL policy that accepts, a settable clock).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { createAdminHandler } from '../../lambdas/admin/handler';
 import type { AdminDeps } from '../../lambdas/core/admin';
 import { Authenticator } from '../../lambdas/core/auth';
 import type { IngestDeps } from '../../lambdas/core/ingest';
-import type { Clock, EventStore, Queue, SmsSender, UrlPolicy, WorkMessage } from '../../lambdas/core/ports';
+import type { EventStore, SmsSender } from '../../lambdas/core/ports';
 import type { RegisterDeps } from '../../lambdas/core/registration';
 import { issueApiKey } from '../../lambdas/core/tenants';
 import { createIngestHandler } from '../../lambdas/ingest/handler';
@@ -22,37 +22,12 @@ import { createRegisterHandler } from '../../lambdas/register/handler';
 import { routeOf, toApiGatewayEvent } from '../helpers/apigw-events';
 import type { TestDynamo, TestStores } from '../helpers/dynamo';
 import { type Delivery, loadDelivery } from '../helpers/fixtures';
-import { CapturingLogger } from '../helpers/receiver';
+import { CapturingLogger } from '../helpers/capturing-logger';
+import { FakeClock } from '../helpers/fake-clock';
+import { MemoryQueue } from '../helpers/memory-queue';
+import { StubUrlPolicy } from '../helpers/stub-url-policy';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
-
-/** A Queue that records what was enqueued; `failWith` makes the next enqueues throw. */
-export class RecordingQueue implements Queue {
-  readonly messages: WorkMessage[] = [];
-  failWith?: Error;
-  async enqueue(message: WorkMessage): Promise<void> {
-    if (this.failWith) throw this.failWith;
-    this.messages.push(message);
-  }
-}
-
-export class TestClock implements Clock {
-  constructor(private at = Date.parse('2024-10-24T09:12:34.000Z')) {}
-  now(): Date {
-    return new Date(this.at);
-  }
-  advance(seconds: number): void {
-    this.at += seconds * 1000;
-  }
-}
-
-/** Registration checks endpoints with DNS in AWS; here every endpoint is accepted and recorded. */
-export class AcceptingUrlPolicy implements UrlPolicy {
-  readonly checked: string[] = [];
-  async check(url: string): Promise<void> {
-    this.checked.push(url);
-  }
-}
 
 export interface Result {
   statusCode: number;
@@ -64,12 +39,13 @@ export interface Result {
 
 export interface Harness {
   stores: TestStores;
-  queue: RecordingQueue;
-  clock: TestClock;
+  queue: MemoryQueue;
+  clock: FakeClock;
   logger: CapturingLogger;
   secrets: FileSecretStore;
   sms: SmsSender;
-  urlPolicy: AcceptingUrlPolicy;
+  /** Registration checks endpoints with DNS in AWS; here every endpoint is accepted and recorded. */
+  urlPolicy: StubUrlPolicy;
   dataDir: string;
   /** Swap the events store the ingest function sees (fault injection). */
   useEvents(events: EventStore): void;
@@ -109,12 +85,12 @@ export async function startHarness(
 ): Promise<Harness> {
   const stores = await dynamo.createStores(options.label ?? 'handler');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'fhr-handler-'));
-  const queue = new RecordingQueue();
-  const clock = new TestClock();
+  const queue = new MemoryQueue();
+  const clock = new FakeClock('2024-10-24T09:12:34.000Z');
   const logger = new CapturingLogger();
   const secrets = new FileSecretStore({ dataDir });
   const sms = options.sms ?? new OutboxSmsSender({ dataDir });
-  const urlPolicy = new AcceptingUrlPolicy();
+  const urlPolicy = new StubUrlPolicy();
   const common = { clock, logger, metrics: noMetrics };
   let events: EventStore = stores.events;
 

@@ -29,7 +29,7 @@ afterAll(async () => {
 beforeEach(() => {
   tenant = SHARED_TENANT;
   key = sharedKey;
-  h.queue.messages.length = 0;
+  h.queue.reset();
   h.useEvents(h.stores.events);
 });
 

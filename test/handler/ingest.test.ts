@@ -108,8 +108,7 @@ afterAll(async () => {
 beforeEach(async () => {
   tenant = `ingest-${++counter}`;
   key = await h.issueKey(tenant);
-  h.queue.messages.length = 0;
-  h.queue.failWith = undefined;
+  h.queue.reset();
 });
 
 async function storedEvents(): Promise<StoredEvent[]> {
@@ -322,7 +321,7 @@ test('events reach the host root "/" (Fineract 1.5-1.6 ignore the Payload URL pa
 
 test('an enqueue failure still answers 200 accepted: the event is stored and due for the sweeper', async () => {
   // Prepare
-  h.queue.failWith = new Error('SQS is down');
+  h.queue.failAlways(new Error('SQS is down'));
   const event = toApiGatewayEvent(keyed(loadDelivery('mifosx-sms-client-create'), key, tenant));
 
   // Act

@@ -121,13 +121,13 @@ test('registering again is an upsert: 201, a new key, the previous key works for
   const tenantId = nextTenant();
   const firstKey = await h.registerTenant(tenantId);
   const registeredAt = (await h.stores.tenants.getTenant(tenantId))!.registeredAt;
-  h.clock.advance(60);
+  h.clock.advanceSeconds(60);
 
   // Act
   const again = await h.invoke(toApiGatewayEvent(registrationFor(tenantId, 'fineract-sms-registration-root')));
   const secondKey = again.json as string;
   const oldKeyDuringGrace = await postEvent(tenantId, firstKey, 1);
-  h.clock.advance(3600);
+  h.clock.advanceSeconds(3600);
   const oldKeyAfterGrace = await postEvent(tenantId, firstKey, 2);
   const newKeyAfterGrace = await postEvent(tenantId, secondKey, 3);
 

@@ -17,13 +17,11 @@ import type {
   EventStore,
   FineractAuth,
   FineractClient,
-  Logger,
   MessageRecord,
   MessageStatus,
   MessageStore,
   Metrics,
   OutboundSms,
-  Queue,
   SecretStore,
   SentSms,
   SignatureVerifier,
@@ -33,9 +31,11 @@ import type {
   TenantSecret,
   TenantStore,
   TwilioCredentials,
-  UrlPolicy,
-  WorkMessage,
 } from '../../lambdas/core/ports';
+import { CapturingLogger } from './capturing-logger';
+import { FakeClock } from './fake-clock';
+import { MemoryQueue } from './memory-queue';
+import { StubUrlPolicy } from './stub-url-policy';
 
 const copy = <T>(value: T): T => structuredClone(value);
 
@@ -43,55 +43,7 @@ const copy = <T>(value: T): T => structuredClone(value);
 export const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 // ---------------------------------------------------------------------------------------------------------------
-// Clock, logger, metrics
-
-export class FakeClock implements Clock {
-  private ms: number;
-  constructor(start: string | Date = '2024-10-24T09:00:00.000Z') {
-    this.ms = new Date(start).getTime();
-  }
-  now(): Date {
-    return new Date(this.ms);
-  }
-  set(at: string | Date): void {
-    this.ms = new Date(at).getTime();
-  }
-  advanceSeconds(seconds: number): void {
-    this.ms += seconds * 1000;
-  }
-  iso(): string {
-    return this.now().toISOString();
-  }
-}
-
-export interface LogEntry {
-  level: 'debug' | 'info' | 'warn' | 'error';
-  message: string;
-  extra?: Record<string, unknown>;
-}
-
-export class RecordingLogger implements Logger {
-  readonly entries: LogEntry[] = [];
-  debug(message: string, extra?: Record<string, unknown>): void {
-    this.entries.push({ level: 'debug', message, extra });
-  }
-  info(message: string, extra?: Record<string, unknown>): void {
-    this.entries.push({ level: 'info', message, extra });
-  }
-  warn(message: string, extra?: Record<string, unknown>): void {
-    this.entries.push({ level: 'warn', message, extra });
-  }
-  error(message: string, extra?: Record<string, unknown>): void {
-    this.entries.push({ level: 'error', message, extra });
-  }
-  at(level: LogEntry['level']): LogEntry[] {
-    return this.entries.filter((e) => e.level === level);
-  }
-  /** Everything logged, as one text: tests search it for secrets. */
-  text(): string {
-    return this.entries.map((e) => JSON.stringify(e)).join('\n');
-  }
-}
+// Metrics
 
 export class CountingMetrics implements Metrics {
   readonly counts = new Map<string, number>();
@@ -360,7 +312,7 @@ export class MemoryMessageStore implements MessageStore {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Secrets, queue
+// Secrets
 
 export class MemorySecretStore implements SecretStore {
   readonly secrets = new Map<string, TenantSecret>();
@@ -376,30 +328,6 @@ export class MemorySecretStore implements SecretStore {
   }
   async deleteTenantSecret(tenantId: string): Promise<void> {
     this.secrets.delete(tenantId);
-  }
-}
-
-export interface Enqueued {
-  message: WorkMessage;
-  delaySeconds?: number;
-}
-
-export class MemoryQueue implements Queue {
-  readonly enqueued: Enqueued[] = [];
-  private failures: Error[] = [];
-
-  /** The next `count` enqueues throw `error` (and record nothing). */
-  failNext(count: number, error: Error = new Error('queue unavailable')): void {
-    for (let i = 0; i < count; i++) this.failures.push(error);
-  }
-  async enqueue(message: WorkMessage, delaySeconds?: number): Promise<void> {
-    const failure = this.failures.shift();
-    if (failure) throw failure;
-    this.enqueued.push({ message: copy(message), delaySeconds });
-  }
-  /** Removes and returns everything enqueued so far. */
-  drain(): WorkMessage[] {
-    return this.enqueued.splice(0).map((e) => e.message);
   }
 }
 
@@ -534,7 +462,7 @@ export const twilioErrors = {
 };
 
 // ---------------------------------------------------------------------------------------------------------------
-// MifosX / Fineract, URL policy, signatures
+// MifosX / Fineract, signatures
 
 export class FakeFineractClient implements FineractClient {
   readonly responses = new Map<string, Record<string, unknown> | DownstreamError>();
@@ -564,13 +492,6 @@ export function fineractError(status: number): DownstreamError {
     status,
     code: status === 404 ? 'not_found' : `http_${status}`,
   });
-}
-
-export class AllowAllUrlPolicy implements UrlPolicy {
-  readonly checked: string[] = [];
-  async check(url: string): Promise<void> {
-    this.checked.push(url);
-  }
 }
 
 /**
@@ -646,7 +567,10 @@ export function httpRequest(input: {
   };
 }
 
-/** Every double, wired once; tests take the ports they need. */
+/**
+ * Every double, wired once; tests take the ports they need. The clock, logger, queue and URL policy are the shared
+ * ones (fake-clock.ts, capturing-logger.ts, memory-queue.ts, stub-url-policy.ts).
+ */
 export function memoryWorld(start?: string) {
   const clock = new FakeClock(start);
   return {
@@ -656,11 +580,11 @@ export function memoryWorld(start?: string) {
     messages: new MemoryMessageStore(),
     secrets: new MemorySecretStore(),
     queue: new MemoryQueue(),
-    logger: new RecordingLogger(),
+    logger: new CapturingLogger(),
     metrics: new CountingMetrics(),
     sms: new FakeSmsSender(clock),
     fineract: new FakeFineractClient(),
-    urlPolicy: new AllowAllUrlPolicy(),
+    urlPolicy: new StubUrlPolicy(),
     signatures: new FakeSignatureVerifier(),
   };
 }

@@ -2,28 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type LocalReceiver, startLocalReceiver } from '../../lambdas/adapters/local/local-runtime';
-import type { Logger } from '../../lambdas/core/ports';
+import { CapturingLogger } from './capturing-logger';
 import type { Delivery } from './fixtures';
-
-/** Every log line the receiver wrote, as text: tests search it for secrets. */
-export class CapturingLogger implements Logger {
-  readonly lines: string[] = [];
-  debug(message: string, extra?: Record<string, unknown>) {
-    this.lines.push(JSON.stringify({ level: 'DEBUG', message, ...extra }));
-  }
-  info(message: string, extra?: Record<string, unknown>) {
-    this.lines.push(JSON.stringify({ level: 'INFO', message, ...extra }));
-  }
-  warn(message: string, extra?: Record<string, unknown>) {
-    this.lines.push(JSON.stringify({ level: 'WARN', message, ...extra }));
-  }
-  error(message: string, extra?: Record<string, unknown>) {
-    this.lines.push(JSON.stringify({ level: 'ERROR', message, ...extra }));
-  }
-  text(): string {
-    return this.lines.join('\n');
-  }
-}
 
 export interface TestReceiver {
   receiver: LocalReceiver;

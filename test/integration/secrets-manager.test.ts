@@ -1,6 +1,8 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsManagerSecretStore } from '../../lambdas/adapters/secrets-manager-secret-store';
 import type { Logger, TenantSecret } from '../../lambdas/core/ports';
+import { CapturingLogger } from '../helpers/capturing-logger';
+import { FakeClock } from '../helpers/fake-clock';
 import { FakeSecretsManager } from '../helpers/fake-secrets-manager';
 
 const PREFIX = 'fineract-hooks/tenants/';
@@ -8,7 +10,7 @@ const PREFIX = 'fineract-hooks/tenants/';
 describe('SecretsManagerSecretStore against a loopback Secrets Manager', () => {
   let fake: FakeSecretsManager;
   let client: SecretsManagerClient;
-  let clock: number;
+  let clock: FakeClock;
 
   beforeAll(async () => {
     fake = await FakeSecretsManager.start();
@@ -22,11 +24,11 @@ describe('SecretsManagerSecretStore against a loopback Secrets Manager', () => {
 
   beforeEach(() => {
     fake.reset();
-    clock = 1_000_000;
+    clock = new FakeClock();
   });
 
   function store(options: { cacheTtlMs?: number; logger?: Logger } = {}) {
-    return new SecretsManagerSecretStore({ prefix: PREFIX, client, now: () => clock, ...options });
+    return new SecretsManagerSecretStore({ prefix: PREFIX, client, now: clock.nowMs, ...options });
   }
 
   const secret = (registrationId: string, mifosToken = 'bWlmb3M6cGFzc3dvcmQ='): TenantSecret => ({
@@ -78,7 +80,7 @@ describe('SecretsManagerSecretStore against a loopback Secrets Manager', () => {
     await store().putTenantSecret('default', secret('r2')); // another container re-registered
     // Act
     const withinTtl = await secrets.getTenantSecret('default');
-    clock += 60_001;
+    clock.advanceMs(60_001);
     const afterTtl = await secrets.getTenantSecret('default');
     // Assess
     expect(withinTtl?.registrationId).toBe('r1');
@@ -158,7 +160,7 @@ describe('SecretsManagerSecretStore against a loopback Secrets Manager', () => {
   it('surfaces Secrets Manager failures without leaking the value', async () => {
     // Prepare
     const secrets = store();
-    const logger = { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+    const logger = new CapturingLogger();
     const logged = store({ logger });
     await logged.putTenantSecret('default', secret('r1', 'c2VjcmV0LXVzZXI6aHVudGVyMg=='));
     fake.failNext('GetSecretValue', 'AccessDeniedException', 400);
@@ -166,7 +168,7 @@ describe('SecretsManagerSecretStore against a loopback Secrets Manager', () => {
     const failure = secrets.getTenantSecret('default');
     // Assess
     await expect(failure).rejects.toMatchObject({ name: 'AccessDeniedException' });
-    const everythingLogged = JSON.stringify([logger.debug.mock.calls, logger.info.mock.calls]);
+    const everythingLogged = logger.text();
     expect(everythingLogged).not.toContain('c2VjcmV0LXVzZXI6aHVudGVyMg==');
     expect(everythingLogged).not.toContain('twilio-token');
   });

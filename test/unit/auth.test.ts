@@ -1,18 +1,8 @@
 import { Authenticator } from '../../lambdas/core/auth';
 import { UnauthorizedError } from '../../lambdas/core/errors';
 import { fingerprintOf, generateApiKey, hashApiKey } from '../../lambdas/core/keys';
-import type { ApiKeyRecord, Clock, TenantStore } from '../../lambdas/core/ports';
-
-/** A clock the test moves by hand. */
-class ManualClock implements Clock {
-  constructor(private current: number) {}
-  now(): Date {
-    return new Date(this.current);
-  }
-  advance(seconds: number): void {
-    this.current += seconds * 1000;
-  }
-}
+import type { ApiKeyRecord, TenantStore } from '../../lambdas/core/ports';
+import { FakeClock } from '../helpers/fake-clock';
 
 /**
  * The part of TenantStore the Authenticator uses, backed by a Map. `byHashOnly` mimics a store indexed on the key
@@ -46,7 +36,7 @@ function recordFor(tenantId: string, key: string, extra: Partial<ApiKeyRecord> =
 
 function setup(options: { cacheSeconds?: number; byHashOnly?: boolean } = {}) {
   const store = new InMemoryKeys(options.byHashOnly);
-  const clock = new ManualClock(T0);
+  const clock = new FakeClock(T0);
   const auth = new Authenticator(store as Pick<TenantStore, 'getApiKey'> as TenantStore, clock, options.cacheSeconds);
   return { store, clock, auth };
 }
@@ -198,7 +188,7 @@ describe('Authenticator', () => {
     const key = generateApiKey();
     store.add(recordFor('default', key, { expiresAt: new Date(T0 + 30_000).toISOString() }));
     await auth.authenticate('default', key);
-    clock.advance(31);
+    clock.advanceSeconds(31);
 
     // Act
     const error = await rejection(auth.authenticate('default', key));
@@ -231,10 +221,10 @@ describe('Authenticator', () => {
     await auth.authenticate('default', key);
 
     // Act
-    clock.advance(59);
+    clock.advanceSeconds(59);
     await auth.authenticate('default', key);
     const readsWithinTtl = store.reads;
-    clock.advance(1);
+    clock.advanceSeconds(1);
     await auth.authenticate('default', key);
 
     // Assess
@@ -249,7 +239,7 @@ describe('Authenticator', () => {
     store.add(recordFor('default', key));
     await auth.authenticate('default', key);
     store.remove('default', hashApiKey(key));
-    clock.advance(61);
+    clock.advanceSeconds(61);
 
     // Act
     const error = await rejection(auth.authenticate('default', key));

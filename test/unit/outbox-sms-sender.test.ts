@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type OutboxEntry, OutboxSmsSender } from '../../lambdas/adapters/local/outbox-sms-sender';
+import { FakeClock } from '../helpers/fake-clock';
 import { DownstreamError } from '../../lambdas/core/errors';
 
 const CREDENTIALS = { accountSid: `AC${'c3'.repeat(16)}`, authToken: 'dry-run-token' };
@@ -24,8 +25,8 @@ describe('OutboxSmsSender', () => {
   it('appends one JSON line per message, creating the directory, and calls onMessage', async () => {
     // Prepare
     const seen: OutboxEntry[] = [];
-    const now = new Date('2026-03-01T10:00:00.000Z');
-    const outbox = new OutboxSmsSender({ dataDir, onMessage: (e) => seen.push(e), now: () => now });
+    const clock = new FakeClock('2026-03-01T10:00:00.000Z');
+    const outbox = new OutboxSmsSender({ dataDir, onMessage: (e) => seen.push(e), now: () => clock.now() });
 
     // Act
     const first = await outbox.send(CREDENTIALS, { to: TO, from: '+15005550006', body: BODY });
@@ -61,10 +62,10 @@ describe('OutboxSmsSender', () => {
 
   it('finds a message by recipient and exact body, newest first, not before `since`', async () => {
     // Prepare
-    let clock = new Date('2026-03-01T10:00:00.000Z');
-    const outbox = new OutboxSmsSender({ dataDir, now: () => clock });
+    const clock = new FakeClock('2026-03-01T10:00:00.000Z');
+    const outbox = new OutboxSmsSender({ dataDir, now: () => clock.now() });
     const old = await outbox.send(CREDENTIALS, { to: TO, from: '+15005550006', body: BODY });
-    clock = new Date('2026-03-01T12:00:00.000Z');
+    clock.set('2026-03-01T12:00:00.000Z');
     const recent = await outbox.send(CREDENTIALS, { to: TO, from: '+15005550006', body: BODY });
     await outbox.send(CREDENTIALS, { to: TO, body: `${BODY} (copy)` });
 

@@ -397,15 +397,13 @@ describe('handleRegistration', () => {
 
   it('answers 422 for an endpoint that resolves to a link-local address, before calling Twilio', async () => {
     // Prepare
-    const { world, deps, register } = setup();
-    deps.urlPolicy = {
-      check: async () => {
-        throw new UrlNotAllowedError(
-          'Refusing to call "mifos.example.org": it resolves to a link-local address. Such addresses are never called.',
-          'link-local',
-        );
-      },
-    };
+    const { world, register } = setup();
+    world.urlPolicy.refuse(
+      new UrlNotAllowedError(
+        'Refusing to call "mifos.example.org": it resolves to a link-local address. Such addresses are never called.',
+        'link-local',
+      ),
+    );
 
     // Act
     const response = await register(MIFOSX_BODY);
@@ -422,12 +420,8 @@ describe('handleRegistration', () => {
 
   it('accepts an endpoint whose host does not resolve from here, with a warning', async () => {
     // Prepare
-    const { world, deps, register } = setup();
-    deps.urlPolicy = {
-      check: async () => {
-        throw new UrlNotAllowedError('Refusing to call "mifos.internal": the name does not resolve.');
-      },
-    };
+    const { world, register } = setup();
+    world.urlPolicy.refuse(new UrlNotAllowedError('Refusing to call "mifos.internal": the name does not resolve.'));
 
     // Act
     const response = await register(MIFOSX_BODY);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConditionFailedError, PayloadTooLargeError } from '../../lambdas/core/errors';
 import type { ApiKeyRecord, MessageRecord, StoredEvent, TenantConfig } from '../../lambdas/core/ports';
 import { startTestDynamo, type TestDynamo, type TestStores } from '../helpers/dynamo';
+import { rejectionOf } from '../helpers/errors';
 
 let dynamo: TestDynamo;
 let s: TestStores;
@@ -49,13 +50,6 @@ function storedEvent(overrides: Partial<StoredEvent> = {}): StoredEvent {
 }
 
 /** The error a promise rejects with (awaited at once, so later steps run strictly after it). */
-async function failureOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => new Error('expected a rejection'),
-    (error: unknown) => error,
-  );
-}
-
 const eventKey = (e: Pick<StoredEvent, 'tenantId' | 'eventId'>) => [`T#${e.tenantId}`, `E#${e.eventId}`] as const;
 
 async function dueIdsOf(before: string): Promise<string[]> {
@@ -123,7 +117,7 @@ describe('DynamoDbEventStore', () => {
       { status: 'processing', updatedAt: '2024-10-24T09:00:01.000Z' },
       { ifStatusIn: ['received', 'retrying'], incrementAttempts: true },
     );
-    const again = await failureOf(
+    const again = await rejectionOf(
       s.events.update(tenant, event.eventId, { status: 'processing' }, { ifStatusIn: ['received', 'retrying'] }),
     );
 
@@ -393,7 +387,7 @@ describe('DynamoDbMessageStore', () => {
       leaseUntil: '2024-10-24T09:01:00.000Z',
       attemptStartedAt: '2024-10-24T09:00:00.000Z',
     });
-    const wrongFrom = await failureOf(s.messages.transition(tenant, m.messageId, ['pending'], { status: 'sending' }));
+    const wrongFrom = await rejectionOf(s.messages.transition(tenant, m.messageId, ['pending'], { status: 'sending' }));
     const sent = await s.messages.transition(tenant, m.messageId, ['sending'], { status: 'sent', sid: 'SM123' });
 
     // Assess
@@ -408,7 +402,7 @@ describe('DynamoDbMessageStore', () => {
     await s.messages.transition(tenant, m.messageId, ['pending'], { status: 'sending', leaseUntil: 'lease-A' });
 
     // Act
-    const stale = await failureOf(
+    const stale = await rejectionOf(
       s.messages.transition(
         tenant,
         m.messageId,
@@ -424,7 +418,7 @@ describe('DynamoDbMessageStore', () => {
       { status: 'sent', sid: 'SM-A' },
       { leaseUntil: 'lease-A' },
     );
-    const wrongSid = await failureOf(
+    const wrongSid = await rejectionOf(
       s.messages.transition(tenant, m.messageId, ['sent'], { status: 'delivered' }, { sid: 'SM-B' }),
     );
     const rightSid = await s.messages.transition(

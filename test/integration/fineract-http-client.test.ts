@@ -4,18 +4,9 @@ import { authorizationHeader, FineractHttpClient } from '../../lambdas/adapters/
 import { guardedLookup } from '../../lambdas/adapters/dns-url-policy';
 import { DownstreamError } from '../../lambdas/core/errors';
 import { FakeFineract } from '../helpers/fake-fineract';
+import { rejectionOf } from '../helpers/errors';
 
 const TENANT = 'default';
-
-async function failureOf(promise: Promise<unknown>): Promise<DownstreamError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DownstreamError) return error;
-    throw error;
-  }
-  throw new Error('expected a DownstreamError');
-}
 
 /** A DNS stand-in behind the real guard: names in the table resolve to the given addresses. */
 function dnsTable(table: Record<string, string>): typeof dns.lookup {
@@ -97,7 +88,7 @@ describe('FineractHttpClient against a fake MifosX/Fineract', () => {
     fake.notFoundFirst(1);
     const auth = { tenantId: TENANT, mifosToken: fake.token };
     // Act
-    const early = await failureOf(client.get(fake.apiBase, 'clients/42', auth));
+    const early = await rejectionOf(client.get(fake.apiBase, 'clients/42', auth), DownstreamError);
     const later = await client.get(fake.apiBase, 'clients/42', auth);
     // Assess
     expect(early).toMatchObject({ service: 'fineract', status: 404, retryable: false });
@@ -110,9 +101,9 @@ describe('FineractHttpClient against a fake MifosX/Fineract', () => {
     const auth = { tenantId: TENANT, mifosToken: fake.token };
     // Act
     fake.failNext(1, 503);
-    const unavailable = await failureOf(client.get(fake.apiBase, 'clients/42', auth));
+    const unavailable = await rejectionOf(client.get(fake.apiBase, 'clients/42', auth), DownstreamError);
     fake.respondNextWith(429, '{}', 'application/json', { 'retry-after': '30' });
-    const throttled = await failureOf(client.get(fake.apiBase, 'clients/42', auth));
+    const throttled = await rejectionOf(client.get(fake.apiBase, 'clients/42', auth), DownstreamError);
     // Assess
     expect(unavailable).toMatchObject({ status: 503, retryable: true });
     expect(throttled).toMatchObject({ status: 429, retryable: true, retryAfterSeconds: 30 });
@@ -122,7 +113,10 @@ describe('FineractHttpClient against a fake MifosX/Fineract', () => {
     // Prepare
     const wrongToken = Buffer.from('mifos:wrong-password').toString('base64');
     // Act
-    const error = await failureOf(client.get(fake.apiBase, 'clients/42', { tenantId: TENANT, mifosToken: wrongToken }));
+    const error = await rejectionOf(
+      client.get(fake.apiBase, 'clients/42', { tenantId: TENANT, mifosToken: wrongToken }),
+      DownstreamError,
+    );
     // Assess
     expect(error).toMatchObject({ status: 401, retryable: false, code: 'credentials_rejected' });
     expect(error.message).toMatch(/^MifosX\/Fineract rejected the stored credentials \(HTTP 401\)/);
@@ -138,7 +132,10 @@ describe('FineractHttpClient against a fake MifosX/Fineract', () => {
       JSON.stringify({ defaultUserMessage: `Token ${token} (mifos:password) is not allowed`, errors: [] }),
     );
     // Act
-    const error = await failureOf(client.get(fake.apiBase, 'clients/42', { tenantId: TENANT, mifosToken: token }));
+    const error = await rejectionOf(
+      client.get(fake.apiBase, 'clients/42', { tenantId: TENANT, mifosToken: token }),
+      DownstreamError,
+    );
     // Assess
     expect(error.status).toBe(403);
     expect(error.message).not.toContain(token);
@@ -150,7 +147,7 @@ describe('FineractHttpClient against a fake MifosX/Fineract', () => {
     // Prepare
     const auth = { tenantId: 'other-tenant', mifosToken: fake.token };
     // Act
-    const error = await failureOf(client.get(fake.apiBase, 'clients/42', auth));
+    const error = await rejectionOf(client.get(fake.apiBase, 'clients/42', auth), DownstreamError);
     // Assess
     expect(error).toMatchObject({ status: 400, retryable: false });
   });
@@ -160,8 +157,9 @@ describe('FineractHttpClient against a fake MifosX/Fineract', () => {
     const impatient = new FineractHttpClient({ allowPrivate: true, timeoutMs: 150 });
     fake.delay(1000);
     // Act
-    const error = await failureOf(
+    const error = await rejectionOf(
       impatient.get(fake.apiBase, 'clients/42', { tenantId: TENANT, mifosToken: fake.token }),
+      DownstreamError,
     );
     impatient.destroy();
     // Assess
@@ -174,7 +172,7 @@ describe('FineractHttpClient against a fake MifosX/Fineract', () => {
     await client.get(fake.apiBase, 'clients/42', auth); // leaves a keep-alive socket in the pool
     await fake.down();
     // Act
-    const error = await failureOf(client.get(fake.apiBase, 'clients/42', auth));
+    const error = await rejectionOf(client.get(fake.apiBase, 'clients/42', auth), DownstreamError);
     await fake.up();
     const again = await client.get(fake.apiBase, 'clients/42', auth);
     // Assess
@@ -200,7 +198,7 @@ describe('FineractHttpClient against a fake MifosX/Fineract', () => {
     const auth = { tenantId: TENANT, mifosToken: fake.token };
     fake.dropNext(1);
     // Act
-    const error = await failureOf(client.get(fake.apiBase, 'clients/42', auth));
+    const error = await rejectionOf(client.get(fake.apiBase, 'clients/42', auth), DownstreamError);
     // Assess
     expect(error).toMatchObject({ retryable: true, code: 'ECONNRESET' });
     expect(fake.requests).toHaveLength(1);
@@ -212,11 +210,11 @@ describe('FineractHttpClient against a fake MifosX/Fineract', () => {
     const auth = { tenantId: TENANT, mifosToken: fake.token };
     // Act
     fake.respondNextWith(200, '<html>login</html>', 'text/html');
-    const html = await failureOf(client.get(fake.apiBase, 'clients/42', auth));
+    const html = await rejectionOf(client.get(fake.apiBase, 'clients/42', auth), DownstreamError);
     fake.respondNextWith(200, '[1,2]');
-    const array = await failureOf(client.get(fake.apiBase, 'clients/42', auth));
+    const array = await rejectionOf(client.get(fake.apiBase, 'clients/42', auth), DownstreamError);
     fake.respondNextWith(200, JSON.stringify({ blob: 'x'.repeat(5000) }));
-    const big = await failureOf(small.get(fake.apiBase, 'clients/42', auth));
+    const big = await rejectionOf(small.get(fake.apiBase, 'clients/42', auth), DownstreamError);
     small.destroy();
     // Assess
     expect(html).toMatchObject({ retryable: false, code: 'invalid_json' });
@@ -228,7 +226,10 @@ describe('FineractHttpClient against a fake MifosX/Fineract', () => {
     // Prepare
     fake.respondNextWith(302, '', 'text/plain', { location: 'http://169.254.169.254/latest/meta-data/' });
     // Act
-    const error = await failureOf(client.get(fake.apiBase, 'clients/42', { tenantId: TENANT, mifosToken: fake.token }));
+    const error = await rejectionOf(
+      client.get(fake.apiBase, 'clients/42', { tenantId: TENANT, mifosToken: fake.token }),
+      DownstreamError,
+    );
     // Assess
     expect(error).toMatchObject({ status: 302, retryable: false, code: 'redirect' });
     expect(fake.requests).toHaveLength(1);
@@ -238,7 +239,7 @@ describe('FineractHttpClient against a fake MifosX/Fineract', () => {
     // Prepare
     const auth = { tenantId: TENANT, mifosToken: fake.token };
     // Act
-    const error = await failureOf(client.get(fake.apiBase, '../../../admin/secrets', auth));
+    const error = await rejectionOf(client.get(fake.apiBase, '../../../admin/secrets', auth), DownstreamError);
     // Assess
     expect(error).toMatchObject({ retryable: false, code: 'url_not_allowed' });
     expect(fake.requests).toHaveLength(0);
@@ -249,8 +250,9 @@ describe('FineractHttpClient against a fake MifosX/Fineract', () => {
       // Prepare
       const strict = new FineractHttpClient({ allowPrivate: false });
       // Act
-      const error = await failureOf(
+      const error = await rejectionOf(
         strict.get(fake.apiBase, 'clients/42', { tenantId: TENANT, mifosToken: fake.token }),
+        DownstreamError,
       );
       strict.destroy();
       // Assess
@@ -264,7 +266,10 @@ describe('FineractHttpClient against a fake MifosX/Fineract', () => {
       const strict = new FineractHttpClient({ allowPrivate: false });
       const viaName = fake.apiBase.replace('127.0.0.1', 'localhost');
       // Act
-      const error = await failureOf(strict.get(viaName, 'clients/42', { tenantId: TENANT, mifosToken: fake.token }));
+      const error = await rejectionOf(
+        strict.get(viaName, 'clients/42', { tenantId: TENANT, mifosToken: fake.token }),
+        DownstreamError,
+      );
       strict.destroy();
       // Assess
       expect(error).toMatchObject({ retryable: false, code: 'url_not_allowed' });
@@ -280,7 +285,7 @@ describe('FineractHttpClient against a fake MifosX/Fineract', () => {
       // Prepare: private endpoints allowed, which must not matter
       const auth = { tenantId: TENANT, mifosToken: fake.token };
       // Act
-      const error = await failureOf(client.get(endpoint, 'clients/1', auth));
+      const error = await rejectionOf(client.get(endpoint, 'clients/1', auth), DownstreamError);
       // Assess
       expect(error).toMatchObject({ retryable: false, code: 'url_not_allowed' });
       expect(error.message).toMatch(/never called/);
@@ -293,8 +298,9 @@ describe('FineractHttpClient against a fake MifosX/Fineract', () => {
         lookup: guardedLookup(true, dnsTable({ 'mifos.rebind.example': '169.254.169.254' })),
       });
       // Act
-      const error = await failureOf(
+      const error = await rejectionOf(
         rebinding.get('http://mifos.rebind.example/fineract-provider/api/v1/', 'clients/1', { tenantId: TENANT }),
+        DownstreamError,
       );
       rebinding.destroy();
       // Assess

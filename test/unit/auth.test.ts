@@ -3,6 +3,7 @@ import { UnauthorizedError } from '../../lambdas/core/errors';
 import { fingerprintOf, generateApiKey, hashApiKey } from '../../lambdas/core/keys';
 import type { ApiKeyRecord, TenantStore } from '../../lambdas/core/ports';
 import { FakeClock } from '../helpers/fake-clock';
+import { rejectionOf } from '../helpers/errors';
 
 /**
  * The part of TenantStore the Authenticator uses, backed by a Map. `byHashOnly` mimics a store indexed on the key
@@ -41,15 +42,6 @@ function setup(options: { cacheSeconds?: number; byHashOnly?: boolean } = {}) {
   return { store, clock, auth };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject, it resolved');
-}
-
 describe('Authenticator', () => {
   it('accepts a valid key for its tenant and returns the stored record', async () => {
     // Prepare
@@ -84,7 +76,7 @@ describe('Authenticator', () => {
     store.add(recordFor('default', generateApiKey()));
 
     // Act
-    const error = await rejection(auth.authenticate('default', generateApiKey()));
+    const error = await rejectionOf(auth.authenticate('default', generateApiKey()));
 
     // Assess
     expect(error).toBeInstanceOf(UnauthorizedError);
@@ -99,7 +91,7 @@ describe('Authenticator', () => {
     const { store, auth } = setup();
 
     // Act
-    const error = await rejection(auth.authenticate('default', presented));
+    const error = await rejectionOf(auth.authenticate('default', presented));
 
     // Assess
     expect(error).toBeInstanceOf(UnauthorizedError);
@@ -118,8 +110,8 @@ describe('Authenticator', () => {
       store.add(recordFor('tenant-a', keyOfA));
 
       // Act
-      const crossTenant = await rejection(auth.authenticate('tenant-b', keyOfA));
-      const unknown = await rejection(auth.authenticate('tenant-b', generateApiKey()));
+      const crossTenant = await rejectionOf(auth.authenticate('tenant-b', keyOfA));
+      const unknown = await rejectionOf(auth.authenticate('tenant-b', generateApiKey()));
 
       // Assess
       expect(crossTenant).toBeInstanceOf(UnauthorizedError);
@@ -137,7 +129,7 @@ describe('Authenticator', () => {
     await auth.authenticate('tenant-a', keyOfA);
 
     // Act
-    const error = await rejection(auth.authenticate('tenant-b', keyOfA));
+    const error = await rejectionOf(auth.authenticate('tenant-b', keyOfA));
 
     // Assess
     expect(error).toBeInstanceOf(UnauthorizedError);
@@ -150,7 +142,7 @@ describe('Authenticator', () => {
     store.add(recordFor('default', key, { expiresAt: new Date(T0 - 1000).toISOString() }));
 
     // Act
-    const error = await rejection(auth.authenticate('default', key));
+    const error = await rejectionOf(auth.authenticate('default', key));
 
     // Assess
     expect(error).toBeInstanceOf(UnauthorizedError);
@@ -163,7 +155,7 @@ describe('Authenticator', () => {
     store.add(recordFor('default', key, { expiresAt: new Date(T0).toISOString() }));
 
     // Act
-    const error = await rejection(auth.authenticate('default', key));
+    const error = await rejectionOf(auth.authenticate('default', key));
 
     // Assess
     expect(error).toBeInstanceOf(UnauthorizedError);
@@ -191,7 +183,7 @@ describe('Authenticator', () => {
     clock.advanceSeconds(31);
 
     // Act
-    const error = await rejection(auth.authenticate('default', key));
+    const error = await rejectionOf(auth.authenticate('default', key));
 
     // Assess
     expect(error).toBeInstanceOf(UnauthorizedError);
@@ -242,7 +234,7 @@ describe('Authenticator', () => {
     clock.advanceSeconds(61);
 
     // Act
-    const error = await rejection(auth.authenticate('default', key));
+    const error = await rejectionOf(auth.authenticate('default', key));
 
     // Assess
     expect(error).toBeInstanceOf(UnauthorizedError);
@@ -252,7 +244,7 @@ describe('Authenticator', () => {
     // Prepare
     const { store, auth } = setup({ cacheSeconds: 60 });
     const key = generateApiKey();
-    await rejection(auth.authenticate('default', key));
+    await rejectionOf(auth.authenticate('default', key));
     store.add(recordFor('default', key));
 
     // Act
@@ -273,7 +265,7 @@ describe('Authenticator', () => {
     await auth.authenticate('default', key);
     await auth.authenticate('default', key);
     store.remove('default', hashApiKey(key));
-    const error = await rejection(auth.authenticate('default', key));
+    const error = await rejectionOf(auth.authenticate('default', key));
 
     // Assess
     expect(store.reads).toBe(3);
@@ -294,7 +286,7 @@ describe('Authenticator', () => {
 
     // Act
     auth.forget('tenant-a');
-    const errorA = await rejection(auth.authenticate('tenant-a', keyA));
+    const errorA = await rejectionOf(auth.authenticate('tenant-a', keyA));
     const resultB = await auth.authenticate('tenant-b', keyB);
 
     // Assess

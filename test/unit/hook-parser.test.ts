@@ -12,6 +12,7 @@ import { type HttpRequest, normaliseHeaders } from '../../lambdas/core/http';
 import { asFields } from '../../lambdas/core/java-text';
 import type { BodyShape, HookIds, HookSource } from '../../lambdas/core/model';
 import { allDeliveries, type Delivery, loadDelivery } from '../helpers/fixtures';
+import { thrownBy } from '../helpers/errors';
 
 const MAX_BYTES = 1024 * 1024;
 const RECEIVED_AT = '2024-10-24T09:12:34.000Z';
@@ -54,16 +55,6 @@ function mifosHeaders(entity: string, action: string, extra: Record<string, stri
 /** Java `toString()` form fields as MifosX / Fineract Web hooks send them (URLSearchParams: `+` for spaces, UTF-8). */
 function formBody(fields: Record<string, string>): string {
   return new URLSearchParams(fields).toString();
-}
-
-/** The error a call throws; fails the test when it does not throw. */
-function thrownBy(act: () => unknown): unknown {
-  try {
-    act();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw, it returned normally');
 }
 
 function hasEntityHeader(delivery: Delivery): boolean {

@@ -1,14 +1,6 @@
 import { MethodNotAllowedError, NotFoundError } from '../../lambdas/core/errors';
 import { canonicalPath, type FunctionKey, matchRoute, type Operation, ROUTES } from '../../lambdas/core/routes';
-
-function thrownBy(act: () => unknown): unknown {
-  try {
-    act();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw, it returned normally');
-}
+import { thrownBy } from '../helpers/errors';
 
 describe('canonicalPath', () => {
   it.each([

@@ -24,6 +24,22 @@ export function allDeliveries(): Delivery[] {
     .map((f) => loadDelivery(f.replace(/\.json$/, '')));
 }
 
+/** What the SMS Bridge template posts at registration (docs/protocol.md §5). */
+export interface RegistrationBody {
+  phoneNo: string;
+  smsProvider: string;
+  smsProviderAccountId: string;
+  smsProviderToken: string;
+  tenantId: string;
+  mifosToken: string;
+  endpoint: string;
+}
+
+/** The body of a registration fixture, parsed. */
+export function registrationBody(fixture = 'mifosx-sms-registration'): RegistrationBody {
+  return JSON.parse(loadDelivery(fixture).body) as RegistrationBody;
+}
+
 /** The fixture's API-key header (whichever family) replaced by the key our registration issued. */
 export function withKey(delivery: Delivery, key: string): Delivery {
   const headers: Record<string, string> = {};

@@ -16,7 +16,7 @@ import type { EventStatus } from '../../lambdas/core/model';
 import type { MessageRecord, StoredEvent, TenantConfig } from '../../lambdas/core/ports';
 import { FakeFineract, type FakeFineractOptions } from './fake-fineract';
 import { FakeTwilio, type FakeMessage } from './fake-twilio';
-import { loadDelivery } from './fixtures';
+import { loadDelivery, type RegistrationBody, registrationBody as registrationFixtureBody } from './fixtures';
 import { type Sent, send, startTestReceiver, type TestReceiver, waitFor } from './receiver';
 
 export type SenderFlavour = 'mifosx' | 'fineract';
@@ -48,17 +48,6 @@ const ROLE_PATTERNS: [keyof (typeof HEADER_FAMILY)['mifosx'] | 'endpoint', RegEx
 export interface TwilioAccount {
   accountSid: string;
   authToken: string;
-}
-
-/** What the SMS Bridge template posts at registration (docs/protocol.md §5). */
-export interface RegistrationBody {
-  phoneNo: string;
-  smsProvider: string;
-  smsProviderAccountId: string;
-  smsProviderToken: string;
-  tenantId: string;
-  mifosToken: string;
-  endpoint: string;
 }
 
 export interface Registered {
@@ -230,7 +219,7 @@ export class SmsBridgeSession {
    * Fineract (same path as the fixture's), the fake's credentials as mifosToken, and the world's Twilio account.
    */
   registrationBody(overrides: Partial<RegistrationBody> = {}): RegistrationBody {
-    const fixture = JSON.parse(loadDelivery(this.registrationFixture).body) as RegistrationBody;
+    const fixture = registrationFixtureBody(this.registrationFixture);
     const fixturePath = new URL(fixture.endpoint).pathname;
     return {
       ...fixture,

@@ -10,21 +10,11 @@ import { dispatchHttp } from '../../lambdas/core/dispatch';
 import type { HttpResponse } from '../../lambdas/core/http';
 import { fingerprintOf, hashApiKey } from '../../lambdas/core/keys';
 import { handleRegistration } from '../../lambdas/core/registration';
-import { loadDelivery } from '../helpers/fixtures';
+import { type RegistrationBody, registrationBody } from '../helpers/fixtures';
 import { httpRequest, makeStoredEvent, memoryWorld, tick } from '../helpers/memory-ports';
 
-interface Registration {
-  phoneNo: string;
-  smsProvider: string;
-  smsProviderAccountId: string;
-  smsProviderToken: string;
-  tenantId: string;
-  mifosToken: string;
-  endpoint: string;
-}
-
-const REGISTRATION: Registration = {
-  ...(JSON.parse(loadDelivery('mifosx-sms-registration').body) as Registration),
+const REGISTRATION: RegistrationBody = {
+  ...registrationBody(),
   smsProviderToken: '5ec7e75ec7e75ec7e75ec7e75ec7e7aa',
 };
 

@@ -6,27 +6,17 @@ import { hashApiKey } from '../../lambdas/core/keys';
 import { handleRegistration, type RegisterDeps } from '../../lambdas/core/registration';
 import { readSettings } from '../../lambdas/core/settings';
 import { UrlNotAllowedError } from '../../lambdas/core/errors';
-import { loadDelivery } from '../helpers/fixtures';
+import { type RegistrationBody, registrationBody } from '../helpers/fixtures';
 import { httpRequest, memoryWorld, tick } from '../helpers/memory-ports';
 
 const DEFAULT_GRACE_SECONDS = readSettings({}).keyGraceSeconds;
 
-interface RegistrationBody {
-  phoneNo?: string;
-  smsProvider?: string;
-  smsProviderAccountId?: string;
-  smsProviderToken?: string;
-  tenantId?: string;
-  mifosToken?: string;
-  endpoint?: string;
-}
-
 // The fixture's token is a substring of its account SID; a distinct one lets the tests search for it.
 const MIFOSX_BODY = {
-  ...(JSON.parse(loadDelivery('mifosx-sms-registration').body) as Required<RegistrationBody>),
+  ...registrationBody(),
   smsProviderToken: '5ec7e75ec7e75ec7e75ec7e75ec7e7aa',
 };
-const FINERACT_BODY = JSON.parse(loadDelivery('fineract-sms-registration-root').body) as Required<RegistrationBody>;
+const FINERACT_BODY = registrationBody('fineract-sms-registration-root');
 
 function setup(settings: Partial<RegisterDeps['settings']> = {}) {
   const world = memoryWorld();
@@ -44,7 +34,7 @@ function setup(settings: Partial<RegisterDeps['settings']> = {}) {
     sleep: () => tick(),
   };
   const register = (
-    body: RegistrationBody | string,
+    body: Partial<RegistrationBody> | string,
     contentType = 'application/json; charset=UTF-8',
   ): Promise<HttpResponse> =>
     dispatchHttp(

@@ -4,7 +4,7 @@ import { createDocumentClient } from '../adapters/dynamodb-client';
 import { DynamoDbMessageStore } from '../adapters/dynamodb-message-store';
 import { loggerPort, metricsPort } from '../adapters/observability';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store';
-import { TwilioSignatureVerifier } from '../adapters/twilio-signature';
+import { TwilioSignatureVerifier } from '../adapters/twilio-signature-verifier';
 import { systemClock } from '../core/clock';
 import { readSettings } from '../core/settings';
 import type { StatusCallbackDeps } from '../core/status-callback';

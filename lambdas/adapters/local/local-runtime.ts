@@ -25,12 +25,12 @@ import { setLocalDeps } from '../local-registry';
 import { FileSecretStore } from './file-secret-store';
 import { createLogger, loggerPort, noMetrics } from '../observability';
 import { OutboxSmsSender } from './outbox-sms-sender';
-import { TwilioSignatureVerifier } from '../twilio-signature';
+import { TwilioSignatureVerifier } from '../twilio-signature-verifier';
 import { TwilioSmsSender } from '../twilio-sms-sender';
 import { DnsUrlPolicy } from '../dns-url-policy';
 import { createTables, type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { createLocalHttpServer, type HttpLambda, type RequestTracker } from './local-http';
-import { LocalWorkerRunner } from './local-worker';
+import { LocalWorkerRunner } from './local-worker-runner';
 
 export interface LocalReceiverOptions {
   port?: number;

@@ -1,5 +1,5 @@
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
-import { TwilioSignatureVerifier } from '../../lambdas/adapters/twilio-signature';
+import { TwilioSignatureVerifier } from '../../lambdas/adapters/twilio-signature-verifier';
 
 const AUTH_TOKEN = '12345678901234567890123456789012';
 const URL = 'https://hooks.example.org/twilio/status/tenant-1/msg-42?v=1';

@@ -6,7 +6,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledgeRule, acknowledgeWildcardResource } from './nag';
+import { acknowledgeWildcardResource } from './nag';
 
 export type TableAccess = 'read' | 'readWrite';
 export type QueueAccess = 'send' | 'consume';
@@ -59,7 +59,7 @@ export interface HookFunctionProps {
 }
 
 /**
- * A Node.js function with the house defaults (Node 22 on arm64, minified CJS bundle with the SDK left to the
+ * A Node.js function with the house defaults (Node 24 on arm64, minified CJS bundle with the SDK left to the
  * runtime, its own log group) and bind helpers that grant access and set the matching env var in one call, so a
  * function never holds a permission without the name that goes with it.
  */
@@ -88,7 +88,7 @@ export class HookFunction extends Construct {
       entry: path.join(LAMBDAS_DIR, props.entryDir, 'handler.ts'),
       handler: 'handler',
       description: props.description,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout,
@@ -96,11 +96,11 @@ export class HookFunction extends Construct {
       logGroup: this.logGroup,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       bundling: {
-        target: 'node22',
+        target: 'node24',
         format: OutputFormat.CJS,
         minify: true,
         sourceMap: false,
-        // The Node 22 runtime ships SDK v3; bundling it would add megabytes and cold-start time.
+        // The Node 24 runtime ships SDK v3; bundling it would add megabytes and cold-start time.
         externalModules: ['@aws-sdk/*'],
       },
     });
@@ -110,13 +110,6 @@ export class HookFunction extends Construct {
     this.setEnv('LOG_LEVEL', props.logLevel);
     this.setEnv('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
     for (const [name, value] of Object.entries(props.environment ?? {})) this.setEnv(name, value);
-
-    acknowledgeRule(
-      this.lambda,
-      'L1',
-      'Pinned to nodejs22.x on purpose: the bundle targets node22 and the pinned dependencies (AWS SDK, middy 6, ' +
-        'Powertools) are tested on Node 20/22; moving to a newer runtime is a deliberate, tested upgrade.',
-    );
   }
 
   /** Sets an environment variable; refuses to silently replace a different value set by another binding. */

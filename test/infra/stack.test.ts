@@ -351,7 +351,7 @@ describe('processing', () => {
 });
 
 describe('functions', () => {
-  test('all six: nodejs22.x on arm64, 512 MB, own log group with 3-month retention', () => {
+  test('all six: nodejs24.x on arm64, 512 MB, own log group with 3-month retention', () => {
     // Act
     const functions = template.findResources('AWS::Lambda::Function');
     const logGroups = template.toJSON().Resources;
@@ -360,7 +360,7 @@ describe('functions', () => {
     for (const fn of Object.values(fns)) {
       const props = functions[logicalId(fn.lambda)]!.Properties;
       expect(props).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         MemorySize: 512,
         Handler: 'index.handler',

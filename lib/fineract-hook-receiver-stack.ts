@@ -52,9 +52,11 @@ export class FineractHookReceiverStack extends Stack {
       httpApi: this.api.httpApi,
       ingest: this.api.ingest.lambda,
       worker: this.processing.worker.lambda,
+      sweeper: this.processing.sweeper.lambda,
       queue: this.processing.queue,
       deadLetterQueue: this.processing.deadLetterQueue,
       removalPolicy: config.removalPolicy,
+      sweepMinutes: config.sweepMinutes,
       alarmTopic: config.alarmTopic,
       alarmEmail: config.alarmEmail,
     });
@@ -73,7 +75,17 @@ export class FineractHookReceiverStack extends Stack {
       QueueUrl: [this.processing.queue.queueUrl, 'Work queue'],
       DeadLetterQueueUrl: [this.processing.deadLetterQueue.queueUrl, 'Dead-letter queue of the work queue'],
       SecretPrefix: [this.secretPrefix, 'Secrets Manager name prefix of tenant secrets'],
+      DashboardName: [this.observability.dashboard.dashboardName, 'CloudWatch dashboard of the receiver'],
+      ApiAccessLogGroupName: [this.api.accessLogGroup.logGroupName, 'API Gateway access logs'],
     };
+    const functions = { ...this.api.functions, worker: this.processing.worker, sweeper: this.processing.sweeper };
+    for (const [key, fn] of Object.entries(functions)) {
+      const name = `${key[0]!.toUpperCase()}${key.slice(1)}`;
+      outputs[`${name}LogGroupName`] = [fn.logGroup.logGroupName, `Log group of the ${key} function`];
+    }
+    if (this.observability.topic) {
+      outputs.AlarmTopicArn = [this.observability.topic.topicArn, 'SNS topic every alarm notifies (subscribe to it)'];
+    }
     for (const [name, [value, description]] of Object.entries(outputs)) {
       new CfnOutput(this, name, { value, description });
     }

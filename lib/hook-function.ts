@@ -43,6 +43,17 @@ const SECRETS_WRITE = [
 
 export const LAMBDAS_DIR = path.join(__dirname, '..', 'lambdas');
 
+/** Powertools service name of every function; Powertools makes it the `service` dimension of each metric. */
+export const METRICS_SERVICE = 'fineract-hook-receiver';
+
+/**
+ * The custom-metric namespace: the stack name, so a staging and a production stack in one account keep their
+ * metrics (and the alarms on them) apart. The default stack name keeps the historic `FineractHookReceiver`.
+ */
+export function metricsNamespace(scope: Construct): string {
+  return Stack.of(scope).stackName;
+}
+
 export interface HookFunctionProps {
   /** Directory under `lambdas/` holding `handler.ts`, which exports `handler`. */
   readonly entryDir: string;
@@ -105,8 +116,8 @@ export class HookFunction extends Construct {
       },
     });
 
-    this.setEnv('POWERTOOLS_SERVICE_NAME', 'fineract-hook-receiver');
-    this.setEnv('POWERTOOLS_METRICS_NAMESPACE', 'FineractHookReceiver');
+    this.setEnv('POWERTOOLS_SERVICE_NAME', METRICS_SERVICE);
+    this.setEnv('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace(this));
     this.setEnv('LOG_LEVEL', props.logLevel);
     this.setEnv('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
     for (const [name, value] of Object.entries(props.environment ?? {})) this.setEnv(name, value);

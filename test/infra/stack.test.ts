@@ -3,6 +3,7 @@ import { ROUTES } from '../../lambdas/core/routes';
 import { apiGatewayRoutes, isRoutablePath } from '../../lib/api';
 import type { FineractHookReceiverStack } from '../../lib/fineract-hook-receiver-stack';
 import type { HookFunction } from '../../lib/hook-function';
+import { SWEEPER_REDRIVE_METRIC } from '../../lib/observability';
 import { actionsOf, logicalId, resourcesOf, type Statement, statementsOfRole, synthStack } from './synth';
 
 let stack: FineractHookReceiverStack;
@@ -430,10 +431,11 @@ describe('functions', () => {
 });
 
 describe('observability and outputs', () => {
-  test('alarms on dead letters, worker errors and API 5xx; a dashboard; no topic unless asked for', () => {
+  test('alarms on dead letters, worker errors, API 5xx, sweeper errors and sweeper re-drives; a dashboard', () => {
     // Assess
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'FineractHookReceiver-DeadLetters',
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [
@@ -443,17 +445,112 @@ describe('observability and outputs', () => {
       Threshold: 0,
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'FineractHookReceiver-WorkerErrors',
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(fns.worker!.lambda) } }],
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'FineractHookReceiver-Api5xx',
       Namespace: 'AWS/ApiGateway',
       MetricName: '5xx',
       Dimensions: [{ Name: 'ApiId', Value: { Ref: logicalId(stack.api.httpApi) } }],
     });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'FineractHookReceiver-SweeperErrors',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(fns.sweeper!.lambda) } }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+    });
+    // The metric the sweeper emits through Powertools: the stack's namespace, the service as only dimension.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'FineractHookReceiver-SweeperRedrives',
+      Namespace: 'FineractHookReceiver',
+      MetricName: SWEEPER_REDRIVE_METRIC,
+      Dimensions: [{ Name: 'service', Value: 'fineract-hook-receiver' }],
+      Statistic: 'Sum',
+      Period: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+    });
+    expect(envOf(fns.sweeper!)).toMatchObject({
+      POWERTOOLS_METRICS_NAMESPACE: 'FineractHookReceiver',
+      POWERTOOLS_SERVICE_NAME: 'fineract-hook-receiver',
+    });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    template.resourceCountIs('AWS::SNS::Topic', 0);
+  });
+
+  test('by default every alarm notifies an encrypted topic (no subscription until alarmEmail)', () => {
+    // Prepare
+    const topic = logicalId(stack.observability.topic!);
+    // Act
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    // Assess
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: topic }]);
+    }
+  });
+
+  test("CloudWatch may publish to the topic and use its key, for this account and this stack's alarms only", () => {
+    // Prepare
+    const topic = logicalId(stack.observability.topic!);
+    const key = logicalId(stack.observability.topicKey!);
+    const condition = {
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: {
+        'aws:SourceArn': {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':cloudwatch:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':alarm:FineractHookReceiver-*',
+            ],
+          ],
+        },
+      },
+    };
+    // Act
+    const topicPolicy = Object.values(template.findResources('AWS::SNS::TopicPolicy'))[0]!;
+    const keyPolicy = template.toJSON().Resources[key].Properties.KeyPolicy;
+    // Assess
+    expect(topicPolicy.Properties.Topics).toEqual([{ Ref: topic }]);
+    expect(topicPolicy.Properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      {
+        Sid: 'AllowCloudWatchAlarmsOfThisStack',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: topic },
+        Condition: condition,
+      },
+    ]);
+    expect(keyPolicy.Statement).toEqual(
+      expect.arrayContaining([
+        {
+          Sid: 'AllowCloudWatchAlarmsOfThisStack',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          Resource: '*',
+          Condition: condition,
+        },
+      ]),
+    );
+    // Every alarm name matches the pattern the policies trust.
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmName).toMatch(/^FineractHookReceiver-[A-Za-z0-9]+$/);
+    }
   });
 
   test('outputs for operators, the CLI and the MifosX/Fineract hook forms', () => {
@@ -474,8 +571,24 @@ describe('observability and outputs', () => {
         'SmsBridgePayloadUrlMifosX',
         'TenantsTableName',
         'WebHookPayloadUrlTemplate',
+        'DashboardName',
+        'AlarmTopicArn',
+        'ApiAccessLogGroupName',
+        'IngestLogGroupName',
+        'RegisterLogGroupName',
+        'AdminLogGroupName',
+        'TwilioStatusLogGroupName',
+        'WorkerLogGroupName',
+        'SweeperLogGroupName',
       ].sort(),
     );
+    expect(outputs.DashboardName!.Value).toEqual({ Ref: logicalId(stack.observability.dashboard) });
+    expect(outputs.AlarmTopicArn!.Value).toEqual({ Ref: logicalId(stack.observability.topic!) });
+    expect(outputs.ApiAccessLogGroupName!.Value).toEqual({ Ref: logicalId(stack.api.accessLogGroup) });
+    for (const [name, fn] of Object.entries(fns)) {
+      const key = `${name[0]!.toUpperCase()}${name.slice(1)}LogGroupName`;
+      expect(outputs[key]!.Value).toEqual({ Ref: logicalId(fn.logGroup) });
+    }
     expect(outputs.ApiUrl!.Value).toEqual(endpoint);
     expect(outputs.SmsBridgePayloadUrlMifosX!.Value).toEqual(joined('/modules/sms'));
     expect(outputs.SmsBridgePayloadUrlFineract!.Value).toEqual(joined('/modules/sms/'));

@@ -4,6 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { FineractHookReceiverStack } from '../../lib/fineract-hook-receiver-stack';
 import { applyNagChecks } from '../../lib/nag';
+import { addReceiverStack } from '../../lib/receiver-app';
 import { testApp } from './synth';
 
 /**
@@ -35,8 +36,7 @@ let stack: FineractHookReceiverStack;
 beforeAll(() => {
   // As bin/app.ts wires it.
   app = testApp();
-  stack = new FineractHookReceiverStack(app, 'FineractHookReceiver');
-  applyNagChecks(app);
+  stack = addReceiverStack(app);
 });
 
 describe('cdk-nag AwsSolutions', () => {

@@ -159,9 +159,15 @@ describe('IAM', () => {
     }
   });
 
-  test('secrets access is scoped to the stack prefix, read or read-write per function', () => {
+  test('each function holds exactly the actions its code sends, per resource', () => {
     // Prepare
-    const prefixArn = {
+    const tenants = json(getAtt(logicalId(stack.storage.tenants)));
+    const events = json(getAtt(logicalId(stack.storage.events)));
+    const index = (name: string) =>
+      json({ 'Fn::Join': ['', [getAtt(logicalId(stack.storage.events)), `/index/${name}`]] });
+    const queue = json(getAtt(logicalId(stack.processing.queue)));
+    const dlq = json(getAtt(logicalId(stack.processing.deadLetterQueue)));
+    const secrets = json({
       'Fn::Join': [
         '',
         [
@@ -174,54 +180,84 @@ describe('IAM', () => {
           ':secret:fineracthookreceiver/tenants/*',
         ],
       ],
+    });
+    const expected: Record<string, Record<string, string[]>> = {
+      ingest: {
+        [tenants]: ['dynamodb:GetItem'],
+        [events]: ['dynamodb:PutItem'],
+        [queue]: ['sqs:SendMessage'],
+      },
+      register: {
+        [tenants]: [
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ],
+        [secrets]: ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:RestoreSecret'],
+      },
+      admin: {
+        [tenants]: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+        [events]: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        [index('byTenantTime')]: ['dynamodb:Query'],
+        [secrets]: ['secretsmanager:DeleteSecret'],
+        [queue]: ['sqs:SendMessage'],
+      },
+      twilioStatus: {
+        [events]: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        [secrets]: ['secretsmanager:GetSecretValue'],
+      },
+      worker: {
+        [tenants]: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        [events]: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        [secrets]: ['secretsmanager:GetSecretValue'],
+        // The event source's needs; ChangeMessageVisibility is also the worker's backoff.
+        [queue]: [
+          'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+          'sqs:ReceiveMessage',
+        ],
+        [dlq]: ['sqs:SendMessage'],
+      },
+      sweeper: {
+        [events]: ['dynamodb:UpdateItem'],
+        [index('byDue')]: ['dynamodb:Query'],
+        [queue]: ['sqs:SendMessage'],
+      },
     };
-    const expected: Record<string, 'none' | 'read' | 'readWrite'> = {
-      ingest: 'none',
-      sweeper: 'none',
-      worker: 'read',
-      twilioStatus: 'read',
-      register: 'readWrite',
-      admin: 'readWrite',
-    };
-    for (const [name, access] of Object.entries(expected)) {
+    for (const [name, fn] of Object.entries(fns)) {
       // Act
-      const statements = statementsOfRole(template, logicalId(fns[name]!.role)).filter((s) =>
-        actionsOf(s).some((a) => a.startsWith('secretsmanager:')),
-      );
-      const actions = statements.flatMap(actionsOf);
-      // Assess
-      for (const statement of statements) expect(resourcesOf(statement)).toEqual([prefixArn]);
-      if (access === 'none') expect(actions).toEqual([]);
-      if (access !== 'none') expect(actions).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue']));
-      if (access === 'read') expect(actions.filter((a) => !/Get|Describe/.test(a))).toEqual([]);
-      if (access === 'readWrite') {
-        expect(actions).toEqual(
-          expect.arrayContaining([
-            'secretsmanager:CreateSecret',
-            'secretsmanager:PutSecretValue',
-            'secretsmanager:DeleteSecret',
-          ]),
-        );
+      const granted: Record<string, Set<string>> = {};
+      for (const statement of statementsOfRole(template, logicalId(fn.role))) {
+        for (const resource of resourcesOf(statement)) {
+          const key = json(resource);
+          if (key === json(getAtt(logicalId(fn.logGroup)))) continue;
+          granted[key] ??= new Set();
+          for (const action of actionsOf(statement)) granted[key].add(action);
+        }
       }
+      const actual = Object.fromEntries(Object.entries(granted).map(([key, actions]) => [key, [...actions].sort()]));
+      // Assess
+      expect({ name, grants: actual }).toEqual({ name, grants: expected[name] });
     }
   });
 
-  test('the worker consumes and re-sends on the work queue, may change visibility, and sends to the DLQ', () => {
+  test('nobody may scan the events table, and only admin may delete a secret', () => {
     // Act
-    const statements = statementsOfRole(template, logicalId(fns.worker!.role));
-    const on = (queue: string) =>
-      statements.filter((s) => resourcesOf(s).some((r) => json(r) === json(getAtt(queue)))).flatMap(actionsOf);
+    const all = Object.values(fns).flatMap((fn) => statementsOfRole(template, logicalId(fn.role)));
+    const deleters = Object.entries(fns)
+      .filter(([, fn]) =>
+        statementsOfRole(template, logicalId(fn.role)).some((s) =>
+          actionsOf(s).includes('secretsmanager:DeleteSecret'),
+        ),
+      )
+      .map(([name]) => name);
     // Assess
-    expect(on(logicalId(stack.processing.queue))).toEqual(
-      expect.arrayContaining([
-        'sqs:ReceiveMessage',
-        'sqs:DeleteMessage',
-        'sqs:ChangeMessageVisibility',
-        'sqs:SendMessage',
-      ]),
-    );
-    expect(on(logicalId(stack.processing.deadLetterQueue))).toEqual(expect.arrayContaining(['sqs:SendMessage']));
-    expect(on(logicalId(stack.processing.deadLetterQueue))).not.toContain('sqs:ReceiveMessage');
+    expect(all.filter((s) => actionsOf(s).includes('dynamodb:Scan'))).toEqual([]);
+    expect(deleters).toEqual(['admin']);
   });
 
   test('function roles use no AWS managed policy: logging is granted on their own log group only', () => {
@@ -404,14 +440,16 @@ describe('functions', () => {
     // Act
     const env = Object.fromEntries(Object.entries(fns).map(([name, fn]) => [name, envOf(fn)]));
     // Assess
-    for (const name of ['ingest', 'register', 'admin', 'twilioStatus']) {
+    for (const name of ['ingest', 'admin']) {
       expect(env[name]).toMatchObject({ TENANTS_TABLE: tenants, EVENTS_TABLE: events });
     }
     expect(env.ingest).toMatchObject({ QUEUE_URL: queue });
     expect(env.ingest).not.toHaveProperty('SECRET_PREFIX');
-    expect(env.register).toMatchObject({ SECRET_PREFIX: prefix });
+    expect(env.register).toMatchObject({ TENANTS_TABLE: tenants, SECRET_PREFIX: prefix });
+    expect(env.register).not.toHaveProperty('QUEUE_URL');
     expect(env.admin).toMatchObject({ SECRET_PREFIX: prefix, QUEUE_URL: queue });
-    expect(env.twilioStatus).toMatchObject({ SECRET_PREFIX: prefix, PUBLIC_BASE_URL: endpoint });
+    expect(env.twilioStatus).toMatchObject({ EVENTS_TABLE: events, SECRET_PREFIX: prefix, PUBLIC_BASE_URL: endpoint });
+    expect(env.twilioStatus).not.toHaveProperty('TENANTS_TABLE');
     expect(env.worker).toMatchObject({
       TENANTS_TABLE: tenants,
       EVENTS_TABLE: events,

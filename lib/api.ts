@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
@@ -156,6 +156,9 @@ export class Api extends Construct {
     }
 
     this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
+      // Under /aws/vendedlogs/ CloudWatch Logs needs no resource-policy entry per group, whose size limit busy
+      // accounts reach. The API id keeps the name free after a stack delete that retained the old group.
+      logGroupName: `/aws/vendedlogs/apigateway/${Stack.of(this).stackName}/${this.httpApi.apiId}`,
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });

@@ -39,7 +39,11 @@ export class FineractHookReceiverStack extends Stack {
     this.secretPrefix = config.secretPrefix ?? `${this.stackName.toLowerCase()}/tenants/`;
     const common = { config, secretPrefix: this.secretPrefix, settingsEnv: settingsEnv(config) };
 
-    this.storage = new Storage(this, 'Storage', { removalPolicy: config.removalPolicy });
+    this.storage = new Storage(this, 'Storage', {
+      removalPolicy: config.removalPolicy,
+      tenantsTableName: config.tenantsTableName,
+      eventsTableName: config.eventsTableName,
+    });
     this.processing = new Processing(this, 'Processing', { ...common, storage: this.storage });
     this.api = new Api(this, 'Api', { ...common, storage: this.storage, queue: this.processing.queue });
 

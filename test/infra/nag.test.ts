@@ -60,6 +60,22 @@ describe('cdk-nag AwsSolutions', () => {
     expect(found).toEqual([]);
   });
 
+  test('the stack re-attaching retained tables, without an alarm topic, under another name is clean too', () => {
+    // Prepare
+    const variant = addReceiverStack(
+      testApp({
+        stackName: 'Hooks-Staging',
+        tenantsTableName: 'Old-Tenants',
+        eventsTableName: 'Old-Events',
+        alarmTopic: 'false',
+      }),
+    );
+    // Act
+    const found = findings(variant);
+    // Assess
+    expect(found).toEqual([]);
+  });
+
   test('every acknowledgement names an AwsSolutions rule and gives a real reason; none is needed for the runtime', () => {
     // Act
     const acks = acknowledgements(stack);

@@ -39,6 +39,10 @@ describe('context options', () => {
     );
     // Assess
     expect(kept).toEqual([]);
+    // Deletion protection would make the stack delete fail.
+    for (const table of Object.values(template.findResources('AWS::DynamoDB::Table'))) {
+      expect(table.Properties.DeletionProtectionEnabled).toBe(false);
+    }
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 

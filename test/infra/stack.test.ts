@@ -97,6 +97,11 @@ describe('API routes', () => {
     const format = stage.Properties.AccessLogSettings.Format as string;
     // Assess
     expect(stage.Properties.AccessLogSettings.DestinationArn).toEqual(getAtt(logicalId(stack.api.accessLogGroup)));
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: {
+        'Fn::Join': ['', ['/aws/vendedlogs/apigateway/FineractHookReceiver/', { Ref: logicalId(stack.api.httpApi) }]],
+      },
+    });
     expect(format).toContain('$context.routeKey');
     expect(format).toContain('$context.requestId');
     expect(format).toContain('$context.integrationErrorMessage');
@@ -275,7 +280,7 @@ describe('IAM', () => {
 });
 
 describe('storage', () => {
-  test('both tables: on demand, PITR, TTL on ttl, encrypted, retained by default', () => {
+  test('both tables: on demand, PITR, TTL on ttl, encrypted, retained and deletion-protected by default', () => {
     // Act
     const tables = template.findResources('AWS::DynamoDB::Table');
     // Assess
@@ -284,6 +289,7 @@ describe('storage', () => {
       expect(table.DeletionPolicy).toBe('Retain');
       expect(table.UpdateReplacePolicy).toBe('Retain');
       expect(table.Properties).toMatchObject({
+        DeletionProtectionEnabled: true,
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },

@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { Api } from './api';
 import { type ReceiverConfig, readConfigFromContext } from './config';
 import { Observability } from './observability';
+import { OperatorPolicy } from './operator';
 import { Processing } from './processing';
 import { Storage } from './storage';
 
@@ -30,6 +31,7 @@ export class FineractHookReceiverStack extends Stack {
   readonly processing: Processing;
   readonly api: Api;
   readonly observability: Observability;
+  readonly operator: OperatorPolicy;
 
   constructor(scope: Construct, id: string, props: FineractHookReceiverStackProps = {}) {
     super(scope, id, props);
@@ -65,6 +67,14 @@ export class FineractHookReceiverStack extends Stack {
       alarmEmail: config.alarmEmail,
     });
 
+    this.operator = new OperatorPolicy(this, 'Operator', {
+      tenants: this.storage.tenants,
+      events: this.storage.events,
+      queue: this.processing.queue,
+      deadLetterQueue: this.processing.deadLetterQueue,
+      secretPrefix: this.secretPrefix,
+    });
+
     const endpoint = this.api.endpoint;
     const outputs: Record<string, [string, string]> = {
       ApiUrl: [endpoint, 'Base URL of the hook receiver API'],
@@ -80,6 +90,10 @@ export class FineractHookReceiverStack extends Stack {
       DeadLetterQueueUrl: [this.processing.deadLetterQueue.queueUrl, 'Dead-letter queue of the work queue'],
       SecretPrefix: [this.secretPrefix, 'Secrets Manager name prefix of tenant secrets'],
       DashboardName: [this.observability.dashboard.dashboardName, 'CloudWatch dashboard of the receiver'],
+      OperatorPolicyArn: [
+        this.operator.policy.managedPolicyArn,
+        'Managed policy with what the operator CLI needs against this stack: attach it to operators',
+      ],
       ApiAccessLogGroupName: [this.api.accessLogGroup.logGroupName, 'API Gateway access logs'],
     };
     const functions = { ...this.api.functions, worker: this.processing.worker, sweeper: this.processing.sweeper };

@@ -617,6 +617,7 @@ describe('observability and outputs', () => {
         'WebHookPayloadUrlTemplate',
         'DashboardName',
         'AlarmTopicArn',
+        'OperatorPolicyArn',
         'ApiAccessLogGroupName',
         'IngestLogGroupName',
         'RegisterLogGroupName',

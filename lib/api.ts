@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
@@ -14,7 +14,8 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type FunctionKey, ROUTES, type RouteDef } from '../lambdas/core/routes';
 import type { ReceiverConfig } from './config';
-import { HookFunction } from './hook-function';
+import { FUNCTION_USES } from './access';
+import { HookFunction, type PortTargets } from './hook-function';
 import { acknowledgeRule } from './nag';
 import type { Storage } from './storage';
 
@@ -91,10 +92,8 @@ export class Api extends Construct {
       timeout: Duration.seconds(10),
       reservedConcurrentExecutions: config.reservedConcurrency.ingest,
     });
-    this.ingest
-      .bindTable('TENANTS_TABLE', storage.tenants, 'read')
-      .bindTable('EVENTS_TABLE', storage.events, 'readWrite')
-      .bindQueue('QUEUE_URL', queue, 'send');
+    const targets: PortTargets = { tenants: storage.tenants, events: storage.events, queue, secretPrefix };
+    this.ingest.bindPorts(FUNCTION_USES.ingest, targets);
 
     // Not in a VPC on purpose: registration calls Twilio and the tenant's Fineract over the internet.
     this.register = new HookFunction(this, 'Register', {
@@ -104,11 +103,7 @@ export class Api extends Construct {
       timeout: Duration.seconds(20),
       reservedConcurrentExecutions: config.reservedConcurrency.register,
     });
-    this.register
-      .bindTable('TENANTS_TABLE', storage.tenants, 'readWrite')
-      .bindSecretsPrefix(secretPrefix, 'readWrite')
-      // The name only, no access: Settings wants it, registration never touches events.
-      .setEnv('EVENTS_TABLE', storage.events.tableName);
+    this.register.bindPorts(FUNCTION_USES.register, targets);
 
     this.admin = new HookFunction(this, 'Admin', {
       ...functionDefaults,
@@ -117,13 +112,7 @@ export class Api extends Construct {
       timeout: Duration.seconds(20),
       reservedConcurrentExecutions: config.reservedConcurrency.admin,
     });
-    this.admin
-      .bindTable('TENANTS_TABLE', storage.tenants, 'readWrite')
-      // Messages live in the events table too.
-      .bindTable('EVENTS_TABLE', storage.events, 'readWrite')
-      // readWrite: DELETE of a configuration deletes the tenant's secret.
-      .bindSecretsPrefix(secretPrefix, 'readWrite')
-      .bindQueue('QUEUE_URL', queue, 'send');
+    this.admin.bindPorts(FUNCTION_USES.admin, targets);
 
     this.twilioStatus = new HookFunction(this, 'TwilioStatus', {
       ...functionDefaults,
@@ -132,11 +121,7 @@ export class Api extends Construct {
       timeout: Duration.seconds(10),
       reservedConcurrentExecutions: config.reservedConcurrency.twilioStatus,
     });
-    this.twilioStatus
-      // Read only: the tenant lookup; the status lands on the message record in the events table.
-      .bindTable('TENANTS_TABLE', storage.tenants, 'read')
-      .bindTable('EVENTS_TABLE', storage.events, 'readWrite')
-      .bindSecretsPrefix(secretPrefix, 'read');
+    this.twilioStatus.bindPorts(FUNCTION_USES.twilioStatus, targets);
 
     this.functions = {
       ingest: this.ingest,
@@ -171,6 +156,9 @@ export class Api extends Construct {
     }
 
     this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
+      // Under /aws/vendedlogs/ CloudWatch Logs needs no resource-policy entry per group, whose size limit busy
+      // accounts reach. The API id keeps the name free after a stack delete that retained the old group.
+      logGroupName: `/aws/vendedlogs/apigateway/${Stack.of(this).stackName}/${this.httpApi.apiId}`,
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });

@@ -21,12 +21,16 @@ export interface ReceiverConfig {
   secretPrefix?: string;
   publicBaseUrl?: string;
   openEnrollment: boolean;
-  allowPrivateEndpoints: boolean;
+  /** Always false: `allowPrivateEndpoints=true` is refused in AWS (see readConfig). */
+  allowPrivateEndpoints: false;
   smsDryRun: boolean;
   retryScheduleSeconds?: string;
   keyGraceSeconds: number;
   alarmEmail?: string;
   alarmTopic: boolean;
+  /** Names of retained tables to re-attach instead of creating new ones (after a stack delete). */
+  tenantsTableName?: string;
+  eventsTableName?: string;
 }
 
 /** Context keys the app understands, with the defaults used when a key is absent. */
@@ -40,11 +44,13 @@ export const CONTEXT_DEFAULTS = {
   throttleRateLimit: 200,
   throttleBurstLimit: 400,
   openEnrollment: false,
-  allowPrivateEndpoints: false,
   smsDryRun: false,
   keyGraceSeconds: 86400,
-  alarmTopic: false,
+  alarmTopic: true,
 } as const;
+
+/** The stack name when `-c stackName=…` is absent; other names let staging and production share an account. */
+export const DEFAULT_STACK_NAME = 'FineractHookReceiver';
 
 export class ConfigError extends Error {
   constructor(key: string, problem: string) {
@@ -99,7 +105,10 @@ function logRetention(lookup: Lookup): RetentionDays {
   return days as RetentionDays;
 }
 
-function reservedConcurrency(lookup: Lookup): Partial<Record<ReceiverFunctionKey, number>> {
+function reservedConcurrency(
+  lookup: Lookup,
+  workerMaxConcurrency: number,
+): Partial<Record<ReceiverFunctionKey, number>> {
   const result: Partial<Record<ReceiverFunctionKey, number>> = {};
   const raw = lookup('reservedConcurrency');
   if (raw !== undefined && raw !== null && raw !== '') {
@@ -108,11 +117,11 @@ function reservedConcurrency(lookup: Lookup): Partial<Record<ReceiverFunctionKey
       try {
         parsed = JSON.parse(raw);
       } catch {
-        throw new ConfigError('reservedConcurrency', `expected a JSON object such as {"worker":10}, got "${raw}"`);
+        throw new ConfigError('reservedConcurrency', `expected a JSON object such as {"ingest":20}, got "${raw}"`);
       }
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new ConfigError('reservedConcurrency', 'expected a JSON object such as {"worker":10}');
+      throw new ConfigError('reservedConcurrency', 'expected a JSON object such as {"ingest":20}');
     }
     for (const [name, value] of Object.entries(parsed)) {
       if (!(FUNCTION_KEYS as readonly string[]).includes(name)) {
@@ -121,10 +130,29 @@ function reservedConcurrency(lookup: Lookup): Partial<Record<ReceiverFunctionKey
       result[name as ReceiverFunctionKey] = int(() => value, `reservedConcurrency.${name}`, 0, 0);
     }
   }
-  // Individual keys (`workerReservedConcurrency=10`) are easier to pass on the command line and win over the object.
+  // Individual keys (`ingestReservedConcurrency=20`) are easier to pass on the command line and win over the object.
   for (const name of FUNCTION_KEYS) {
     const key = `${name}ReservedConcurrency`;
     if (str(lookup, key) !== undefined) result[name] = int(lookup, key, 0, 0);
+  }
+  for (const [name, value] of Object.entries(result)) {
+    // Zero is Lambda's "throttle everything" switch: a hook sent to a function reserved at 0 is lost.
+    if (value === 0) {
+      throw new ConfigError(
+        `${name}ReservedConcurrency`,
+        '0 would stop the function entirely (Lambda throttles every invocation); leave it unset instead',
+      );
+    }
+  }
+  const worker = result.worker;
+  // The SQS poller keeps up to workerMaxConcurrency invocations in flight; a smaller reservation makes it throttle,
+  // each throttled batch counts a receive, and healthy events drift into the dead-letter queue.
+  if (worker !== undefined && worker < workerMaxConcurrency) {
+    throw new ConfigError(
+      'workerReservedConcurrency',
+      `${worker} is below the queue consumer's maximum concurrency (workerMaxConcurrency=${workerMaxConcurrency}); ` +
+        'reserve at least that many, or lower workerMaxConcurrency',
+    );
   }
   return result;
 }
@@ -150,7 +178,27 @@ function retrySchedule(lookup: Lookup): string | undefined {
   return raw;
 }
 
+// DynamoDB table names: 3-255 characters of this set.
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
+function tableName(lookup: Lookup, key: string): string | undefined {
+  const name = str(lookup, key);
+  if (name !== undefined && !TABLE_NAME.test(name)) {
+    throw new ConfigError(key, `expected a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -), got "${name}"`);
+  }
+  return name;
+}
+
 export function readConfig(lookup: Lookup): ReceiverConfig {
+  if (bool(lookup, 'allowPrivateEndpoints', false)) {
+    // Outside a VPC a function reaches no private network: the only private address it can reach is its own
+    // Lambda Runtime API on 127.0.0.1, and opening that to tenant-supplied Fineract URLs is an SSRF.
+    throw new ConfigError(
+      'allowPrivateEndpoints',
+      'true is refused in AWS: the functions run outside any VPC, so the only private address they could reach is ' +
+        'the Lambda Runtime API on 127.0.0.1 (an SSRF hole); it is a local-server setting (ALLOW_PRIVATE_ENDPOINTS)',
+    );
+  }
   const publicBaseUrl = str(lookup, 'publicBaseUrl');
   if (publicBaseUrl !== undefined && !/^https:\/\/[^\s/]+/.test(publicBaseUrl)) {
     throw new ConfigError('publicBaseUrl', `expected an https:// URL, got "${publicBaseUrl}"`);
@@ -166,27 +214,49 @@ export function readConfig(lookup: Lookup): ReceiverConfig {
   if (alarmEmail !== undefined && !/^[^\s@]+@[^\s@]+$/.test(alarmEmail)) {
     throw new ConfigError('alarmEmail', `expected an e-mail address, got "${alarmEmail}"`);
   }
+  const alarmTopic = bool(lookup, 'alarmTopic', CONTEXT_DEFAULTS.alarmTopic);
+  if (alarmEmail !== undefined && !alarmTopic) {
+    throw new ConfigError('alarmTopic', 'false contradicts alarmEmail, which needs the topic to subscribe to');
+  }
+  const workerMaxConcurrency = int(
+    lookup,
+    'workerMaxConcurrency',
+    CONTEXT_DEFAULTS.workerMaxConcurrency,
+    // AWS rejects an SQS event source maximum concurrency outside 2..1000.
+    2,
+    1000,
+  );
   return {
     removalPolicy: removalPolicy(lookup),
     logRetention: logRetention(lookup),
     logLevel: logLevel(lookup),
     maxReceiveCount: int(lookup, 'maxReceiveCount', CONTEXT_DEFAULTS.maxReceiveCount, 1, 1000),
-    // AWS rejects an SQS event source maximum concurrency outside 2..1000.
-    workerMaxConcurrency: int(lookup, 'workerMaxConcurrency', CONTEXT_DEFAULTS.workerMaxConcurrency, 2, 1000),
-    reservedConcurrency: reservedConcurrency(lookup),
+    workerMaxConcurrency,
+    reservedConcurrency: reservedConcurrency(lookup, workerMaxConcurrency),
     sweepMinutes: int(lookup, 'sweepMinutes', CONTEXT_DEFAULTS.sweepMinutes, 1, 1440),
     throttleRateLimit: int(lookup, 'throttleRateLimit', CONTEXT_DEFAULTS.throttleRateLimit, 1),
     throttleBurstLimit: int(lookup, 'throttleBurstLimit', CONTEXT_DEFAULTS.throttleBurstLimit, 1),
     secretPrefix,
     publicBaseUrl: publicBaseUrl?.replace(/\/+$/, ''),
     openEnrollment: bool(lookup, 'openEnrollment', CONTEXT_DEFAULTS.openEnrollment),
-    allowPrivateEndpoints: bool(lookup, 'allowPrivateEndpoints', CONTEXT_DEFAULTS.allowPrivateEndpoints),
+    allowPrivateEndpoints: false,
     smsDryRun: bool(lookup, 'smsDryRun', CONTEXT_DEFAULTS.smsDryRun),
     retryScheduleSeconds: retrySchedule(lookup),
     keyGraceSeconds: int(lookup, 'keyGraceSeconds', CONTEXT_DEFAULTS.keyGraceSeconds, 0),
     alarmEmail,
-    alarmTopic: bool(lookup, 'alarmTopic', CONTEXT_DEFAULTS.alarmTopic),
+    alarmTopic,
+    tenantsTableName: tableName(lookup, 'tenantsTableName'),
+    eventsTableName: tableName(lookup, 'eventsTableName'),
   };
+}
+
+/** `-c stackName=…`: CloudFormation's rule (a letter, then letters, digits and hyphens, at most 128). */
+export function readStackName(lookup: Lookup): string {
+  const name = str(lookup, 'stackName') ?? DEFAULT_STACK_NAME;
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(name)) {
+    throw new ConfigError('stackName', `expected a letter then letters, digits or "-" (at most 128), got "${name}"`);
+  }
+  return name;
 }
 
 export function readConfigFromContext(node: Node): ReceiverConfig {

@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { Api } from './api';
 import { type ReceiverConfig, readConfigFromContext } from './config';
 import { Observability } from './observability';
+import { OperatorPolicy } from './operator';
 import { Processing } from './processing';
 import { Storage } from './storage';
 
@@ -30,6 +31,7 @@ export class FineractHookReceiverStack extends Stack {
   readonly processing: Processing;
   readonly api: Api;
   readonly observability: Observability;
+  readonly operator: OperatorPolicy;
 
   constructor(scope: Construct, id: string, props: FineractHookReceiverStackProps = {}) {
     super(scope, id, props);
@@ -39,7 +41,11 @@ export class FineractHookReceiverStack extends Stack {
     this.secretPrefix = config.secretPrefix ?? `${this.stackName.toLowerCase()}/tenants/`;
     const common = { config, secretPrefix: this.secretPrefix, settingsEnv: settingsEnv(config) };
 
-    this.storage = new Storage(this, 'Storage', { removalPolicy: config.removalPolicy });
+    this.storage = new Storage(this, 'Storage', {
+      removalPolicy: config.removalPolicy,
+      tenantsTableName: config.tenantsTableName,
+      eventsTableName: config.eventsTableName,
+    });
     this.processing = new Processing(this, 'Processing', { ...common, storage: this.storage });
     this.api = new Api(this, 'Api', { ...common, storage: this.storage, queue: this.processing.queue });
 
@@ -52,11 +58,21 @@ export class FineractHookReceiverStack extends Stack {
       httpApi: this.api.httpApi,
       ingest: this.api.ingest.lambda,
       worker: this.processing.worker.lambda,
+      sweeper: this.processing.sweeper.lambda,
       queue: this.processing.queue,
       deadLetterQueue: this.processing.deadLetterQueue,
       removalPolicy: config.removalPolicy,
+      sweepMinutes: config.sweepMinutes,
       alarmTopic: config.alarmTopic,
       alarmEmail: config.alarmEmail,
+    });
+
+    this.operator = new OperatorPolicy(this, 'Operator', {
+      tenants: this.storage.tenants,
+      events: this.storage.events,
+      queue: this.processing.queue,
+      deadLetterQueue: this.processing.deadLetterQueue,
+      secretPrefix: this.secretPrefix,
     });
 
     const endpoint = this.api.endpoint;
@@ -73,7 +89,21 @@ export class FineractHookReceiverStack extends Stack {
       QueueUrl: [this.processing.queue.queueUrl, 'Work queue'],
       DeadLetterQueueUrl: [this.processing.deadLetterQueue.queueUrl, 'Dead-letter queue of the work queue'],
       SecretPrefix: [this.secretPrefix, 'Secrets Manager name prefix of tenant secrets'],
+      DashboardName: [this.observability.dashboard.dashboardName, 'CloudWatch dashboard of the receiver'],
+      OperatorPolicyArn: [
+        this.operator.policy.managedPolicyArn,
+        'Managed policy with what the operator CLI needs against this stack: attach it to operators',
+      ],
+      ApiAccessLogGroupName: [this.api.accessLogGroup.logGroupName, 'API Gateway access logs'],
     };
+    const functions = { ...this.api.functions, worker: this.processing.worker, sweeper: this.processing.sweeper };
+    for (const [key, fn] of Object.entries(functions)) {
+      const name = `${key[0]!.toUpperCase()}${key.slice(1)}`;
+      outputs[`${name}LogGroupName`] = [fn.logGroup.logGroupName, `Log group of the ${key} function`];
+    }
+    if (this.observability.topic) {
+      outputs.AlarmTopicArn = [this.observability.topic.topicArn, 'SNS topic every alarm notifies (subscribe to it)'];
+    }
     for (const [name, [value, description]] of Object.entries(outputs)) {
       new CfnOutput(this, name, { value, description });
     }

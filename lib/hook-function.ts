@@ -6,11 +6,8 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledgeRule, acknowledgeWildcardResource } from './nag';
-
-export type TableAccess = 'read' | 'readWrite';
-export type QueueAccess = 'send' | 'consume';
-export type SecretsAccess = 'read' | 'readWrite';
+import { type PortUse, queueActions, secretActions, type TableUse, tableUses, unique } from './access';
+import { acknowledgeWildcardResource } from './nag';
 
 /** What bindTable needs: the table plus its index names, so grants name each index instead of `index/*`. */
 export interface BindableTable {
@@ -19,29 +16,26 @@ export interface BindableTable {
   readonly indexNames: readonly string[];
 }
 
-// Spelled out instead of table.grant*(): the CDK grants add `index/*` and stream actions we do not use.
-const DYNAMODB_READ = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DescribeTable',
-  'dynamodb:GetItem',
-  'dynamodb:Query',
-  'dynamodb:Scan',
-];
-const DYNAMODB_WRITE = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
-
-const SECRETS_READ = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
-// RestoreSecret: a tenant re-registering within the deletion window finds its secret scheduled for deletion.
-const SECRETS_WRITE = [
-  'secretsmanager:CreateSecret',
-  'secretsmanager:DeleteSecret',
-  'secretsmanager:PutSecretValue',
-  'secretsmanager:RestoreSecret',
-  'secretsmanager:TagResource',
-  'secretsmanager:UpdateSecret',
-];
+/** The resources a function's port uses (lib/access.ts) are granted on. */
+export interface PortTargets {
+  readonly tenants: BindableTable;
+  readonly events: BindableTable;
+  readonly queue: IQueue;
+  readonly secretPrefix: string;
+}
 
 export const LAMBDAS_DIR = path.join(__dirname, '..', 'lambdas');
+
+/** Powertools service name of every function; Powertools makes it the `service` dimension of each metric. */
+export const METRICS_SERVICE = 'fineract-hook-receiver';
+
+/**
+ * The custom-metric namespace: the stack name, so a staging and a production stack in one account keep their
+ * metrics (and the alarms on them) apart. The default stack name keeps the historic `FineractHookReceiver`.
+ */
+export function metricsNamespace(scope: Construct): string {
+  return Stack.of(scope).stackName;
+}
 
 export interface HookFunctionProps {
   /** Directory under `lambdas/` holding `handler.ts`, which exports `handler`. */
@@ -59,7 +53,7 @@ export interface HookFunctionProps {
 }
 
 /**
- * A Node.js function with the house defaults (Node 22 on arm64, minified CJS bundle with the SDK left to the
+ * A Node.js function with the house defaults (Node 24 on arm64, minified CJS bundle with the SDK left to the
  * runtime, its own log group) and bind helpers that grant access and set the matching env var in one call, so a
  * function never holds a permission without the name that goes with it.
  */
@@ -88,7 +82,7 @@ export class HookFunction extends Construct {
       entry: path.join(LAMBDAS_DIR, props.entryDir, 'handler.ts'),
       handler: 'handler',
       description: props.description,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout,
@@ -96,27 +90,20 @@ export class HookFunction extends Construct {
       logGroup: this.logGroup,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       bundling: {
-        target: 'node22',
+        target: 'node24',
         format: OutputFormat.CJS,
         minify: true,
         sourceMap: false,
-        // The Node 22 runtime ships SDK v3; bundling it would add megabytes and cold-start time.
+        // The Node 24 runtime ships SDK v3; bundling it would add megabytes and cold-start time.
         externalModules: ['@aws-sdk/*'],
       },
     });
 
-    this.setEnv('POWERTOOLS_SERVICE_NAME', 'fineract-hook-receiver');
-    this.setEnv('POWERTOOLS_METRICS_NAMESPACE', 'FineractHookReceiver');
+    this.setEnv('POWERTOOLS_SERVICE_NAME', METRICS_SERVICE);
+    this.setEnv('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace(this));
     this.setEnv('LOG_LEVEL', props.logLevel);
     this.setEnv('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
     for (const [name, value] of Object.entries(props.environment ?? {})) this.setEnv(name, value);
-
-    acknowledgeRule(
-      this.lambda,
-      'L1',
-      'Pinned to nodejs22.x on purpose: the bundle targets node22 and the pinned dependencies (AWS SDK, middy 6, ' +
-        'Powertools) are tested on Node 20/22; moving to a newer runtime is a deliberate, tested upgrade.',
-    );
   }
 
   /** Sets an environment variable; refuses to silently replace a different value set by another binding. */
@@ -130,33 +117,38 @@ export class HookFunction extends Construct {
     return this;
   }
 
-  bindTable(envName: string, table: BindableTable, access: TableAccess): this {
-    const actions = access === 'read' ? DYNAMODB_READ : [...DYNAMODB_READ, ...DYNAMODB_WRITE];
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions,
-        resources: [table.tableArn, ...table.indexNames.map((index) => `${table.tableArn}/index/${index}`)],
-      }),
-    );
+  /**
+   * Grants what the port methods in `use` send (lib/access.ts) and sets the matching names: TENANTS_TABLE,
+   * EVENTS_TABLE, QUEUE_URL, SECRET_PREFIX only for what the function uses.
+   */
+  bindPorts(use: PortUse, targets: PortTargets): this {
+    const tables = tableUses(use);
+    if (tables.tenants.length > 0) this.bindTable('TENANTS_TABLE', targets.tenants, tables.tenants);
+    if (tables.events.length > 0) this.bindTable('EVENTS_TABLE', targets.events, tables.events);
+    const queue = queueActions(use);
+    if (queue.length > 0) this.bindQueue('QUEUE_URL', targets.queue, queue);
+    const secrets = secretActions(use);
+    if (secrets.length > 0) this.bindSecretsPrefix(targets.secretPrefix, secrets);
+    return this;
+  }
+
+  /** Item actions on the table ARN, index queries on each index's own ARN; never `index/*`. */
+  bindTable(envName: string, table: BindableTable, uses: readonly TableUse[]): this {
+    for (const statement of tableStatements(table, uses)) this.role.addToPrincipalPolicy(statement);
     return this.setEnv(envName, table.tableName);
   }
 
-  /** Consume includes ChangeMessageVisibility, which the worker uses for backoff. */
-  bindQueue(envName: string, queue: IQueue, access: QueueAccess): this {
-    if (access === 'send') queue.grantSendMessages(this.lambda);
-    else queue.grantConsumeMessages(this.lambda);
+  /** `consume`: what an SQS event source needs (receive, delete, change visibility, attributes). */
+  bindQueue(envName: string, queue: IQueue, access: 'consume' | readonly string[]): this {
+    if (access === 'consume') queue.grantConsumeMessages(this.lambda);
+    else this.role.addToPrincipalPolicy(new PolicyStatement({ actions: [...access], resources: [queue.queueArn] }));
     return this.setEnv(envName, queue.queueUrl);
   }
 
-  /** Grants on every secret whose name starts with the prefix and sets SECRET_PREFIX. */
-  bindSecretsPrefix(prefix: string, access: SecretsAccess): this {
+  /** Grants the actions on every secret whose name starts with the prefix and sets SECRET_PREFIX. */
+  bindSecretsPrefix(prefix: string, actions: readonly string[]): this {
     const arn = secretsPrefixArn(this, prefix);
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: access === 'read' ? SECRETS_READ : [...SECRETS_READ, ...SECRETS_WRITE],
-        resources: [arn],
-      }),
-    );
+    this.role.addToPrincipalPolicy(new PolicyStatement({ actions: [...actions], resources: [arn] }));
     acknowledgeWildcardResource(
       this.role,
       arn,
@@ -166,6 +158,23 @@ export class HookFunction extends Construct {
     );
     return this.setEnv('SECRET_PREFIX', prefix);
   }
+}
+
+/** The statements granting table uses: one on the table for item actions, one per queried index. */
+export function tableStatements(table: BindableTable, uses: readonly TableUse[]): PolicyStatement[] {
+  const byResource = new Map<string, Set<string>>();
+  for (const use of uses) {
+    if (use.index !== undefined && !table.indexNames.includes(use.index)) {
+      throw new Error(`Table ${table.tableName} has no index "${use.index}" (it has: ${table.indexNames.join(', ')})`);
+    }
+    const resource = use.index === undefined ? table.tableArn : `${table.tableArn}/index/${use.index}`;
+    const actions = byResource.get(resource) ?? new Set<string>();
+    for (const action of use.actions) actions.add(`dynamodb:${action}`);
+    byResource.set(resource, actions);
+  }
+  return [...byResource].map(
+    ([resource, actions]) => new PolicyStatement({ actions: unique([...actions]), resources: [resource] }),
+  );
 }
 
 /** `arn:…:secret:<prefix>*`: every secret under the prefix, including the random 6-character ARN suffix. */

@@ -5,7 +5,8 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ReceiverConfig } from './config';
-import { HookFunction } from './hook-function';
+import { FUNCTION_USES, QUEUE_CONTROL } from './access';
+import { HookFunction, type PortTargets } from './hook-function';
 import type { Storage } from './storage';
 
 // A batch runs its messages in parallel, each at most a Fineract callback (8 s) and a Twilio send (10 s).
@@ -63,15 +64,17 @@ export class Processing extends Construct {
       timeout: WORKER_TIMEOUT,
       reservedConcurrentExecutions: config.reservedConcurrency.worker,
     });
+    const targets: PortTargets = {
+      tenants: storage.tenants,
+      events: storage.events,
+      queue: this.queue,
+      secretPrefix: props.secretPrefix,
+    };
     this.worker
-      .bindTable('EVENTS_TABLE', storage.events, 'readWrite')
-      // readWrite: the worker marks a tenant's credentials invalid after a permanent auth failure.
-      .bindTable('TENANTS_TABLE', storage.tenants, 'readWrite')
-      .bindSecretsPrefix(props.secretPrefix, 'read')
+      .bindPorts(FUNCTION_USES.worker, targets)
+      // Consume covers ChangeMessageVisibility, the backoff of QueueControl; deadLetter sends to the DLQ itself.
       .bindQueue('QUEUE_URL', this.queue, 'consume')
-      // Also send: a retry later than the visibility window allows is a re-enqueue with a delay.
-      .bindQueue('QUEUE_URL', this.queue, 'send')
-      .bindQueue('DLQ_URL', this.deadLetterQueue, 'send');
+      .bindQueue('DLQ_URL', this.deadLetterQueue, QUEUE_CONTROL.deadLetter);
     this.worker.lambda.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: 10,
@@ -88,7 +91,7 @@ export class Processing extends Construct {
       timeout: Duration.seconds(60),
       reservedConcurrentExecutions: config.reservedConcurrency.sweeper,
     });
-    this.sweeper.bindTable('EVENTS_TABLE', storage.events, 'readWrite').bindQueue('QUEUE_URL', this.queue, 'send');
+    this.sweeper.bindPorts(FUNCTION_USES.sweeper, targets);
 
     this.sweepSchedule = new Rule(this, 'SweepSchedule', {
       description: 'Runs the sweeper',

@@ -1,9 +1,10 @@
-import type { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import {
   type Attribute,
   AttributeType,
   BillingMode,
   type GlobalSecondaryIndexProps,
+  type ITable,
   ProjectionType,
   Table,
   TableEncryption,
@@ -32,19 +33,42 @@ export class IndexedTable extends Table implements BindableTable {
   }
 }
 
+/** A table the functions can be bound to: created by this stack, or a retained one re-attached by name. */
+export type ReceiverTable = ITable & BindableTable;
+
 export interface StorageProps {
   readonly removalPolicy: RemovalPolicy;
+  /** Re-attach these retained tables (left behind by a deleted stack) instead of creating new ones. */
+  readonly tenantsTableName?: string;
+  readonly eventsTableName?: string;
 }
 
-/** Both tables: on-demand, PITR, TTL, AWS-managed encryption; retained by default (they are the record). */
+/**
+ * A retained table used by name. The stack does not own it: its settings (PITR, TTL, deletion protection, indexes)
+ * are the ones it kept, and deleting this stack leaves it alone again.
+ */
+function attachTable(scope: Construct, id: string, tableName: string, schema: TableSchema): ReceiverTable {
+  const indexNames = schema.indexes.map((index) => index.indexName);
+  const table = Table.fromTableAttributes(scope, id, { tableName, globalIndexes: indexNames });
+  return Object.assign(table, { indexNames: indexNames as readonly string[] });
+}
+
+/**
+ * Both tables: on-demand, PITR, TTL on `ttl`, AWS-managed encryption; retained and deletion-protected by default
+ * (they are the record), or re-attached by name after a stack delete.
+ */
 export class Storage extends Construct {
-  readonly tenants: IndexedTable;
-  readonly events: IndexedTable;
+  readonly tenants: ReceiverTable;
+  readonly events: ReceiverTable;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
-    this.tenants = indexedTable(this, 'TenantsTable', TENANTS_TABLE, props.removalPolicy);
-    this.events = indexedTable(this, 'EventsTable', EVENTS_TABLE, props.removalPolicy);
+    this.tenants = props.tenantsTableName
+      ? attachTable(this, 'TenantsTable', props.tenantsTableName, TENANTS_TABLE)
+      : indexedTable(this, 'TenantsTable', TENANTS_TABLE, props.removalPolicy);
+    this.events = props.eventsTableName
+      ? attachTable(this, 'EventsTable', props.eventsTableName, EVENTS_TABLE)
+      : indexedTable(this, 'EventsTable', EVENTS_TABLE, props.removalPolicy);
   }
 }
 
@@ -65,6 +89,8 @@ function indexedTable(scope: Construct, id: string, schema: TableSchema, removal
     timeToLiveAttribute: schema.ttlAttribute,
     encryption: TableEncryption.AWS_MANAGED,
     removalPolicy,
+    // Retained tables also refuse a DeleteTable from anyone; with removalPolicy=destroy the stack must delete them.
+    deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
   });
   for (const index of schema.indexes) {
     table.addGlobalSecondaryIndex({

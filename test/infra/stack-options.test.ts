@@ -9,7 +9,7 @@ const context = {
   logLevel: 'debug',
   maxReceiveCount: '3',
   workerMaxConcurrency: '7',
-  reservedConcurrency: '{"worker":4,"ingest":50}',
+  reservedConcurrency: '{"worker":8,"ingest":50}',
   ingestReservedConcurrency: '20',
   sweepMinutes: '10',
   throttleRateLimit: '50',
@@ -17,7 +17,6 @@ const context = {
   secretPrefix: 'acme/hooks/',
   publicBaseUrl: 'https://hooks.example.org/',
   openEnrollment: 'true',
-  allowPrivateEndpoints: 'true',
   smsDryRun: 'true',
   retryScheduleSeconds: '10,60,300',
   keyGraceSeconds: '3600',
@@ -40,6 +39,10 @@ describe('context options', () => {
     );
     // Assess
     expect(kept).toEqual([]);
+    // Deletion protection would make the stack delete fail.
+    for (const table of Object.values(template.findResources('AWS::DynamoDB::Table'))) {
+      expect(table.Properties.DeletionProtectionEnabled).toBe(false);
+    }
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
@@ -59,7 +62,7 @@ describe('context options', () => {
     const reserved = (fn: { lambda: Parameters<typeof logicalId>[0] }) =>
       functions[logicalId(fn.lambda)].Properties.ReservedConcurrentExecutions;
     // Assess
-    expect(reserved(stack.processing.worker)).toBe(4);
+    expect(reserved(stack.processing.worker)).toBe(8);
     expect(reserved(stack.api.ingest)).toBe(20);
     expect(reserved(stack.api.admin)).toBeUndefined();
   });
@@ -73,7 +76,7 @@ describe('context options', () => {
     expect(env(stack.processing.worker)).toMatchObject({
       LOG_LEVEL: 'DEBUG',
       OPEN_ENROLLMENT: 'true',
-      ALLOW_PRIVATE_ENDPOINTS: 'true',
+      ALLOW_PRIVATE_ENDPOINTS: 'false',
       SMS_DRY_RUN: 'true',
       RETRY_SCHEDULE_SECONDS: '10,60,300',
       KEY_GRACE_SECONDS: '3600',
@@ -88,31 +91,42 @@ describe('context options', () => {
     expect(JSON.stringify(secretResources)).toMatch(/:secret:acme\/hooks\/\*"/);
   });
 
-  test('alarmEmail creates an encrypted, TLS-only topic that every alarm notifies', () => {
+  test('alarmEmail subscribes the address to the encrypted, TLS-only topic that every alarm notifies', () => {
     // Prepare
     const topic = logicalId(stack.observability.topic!);
     // Act
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     // Assess
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } });
-    template.hasResourceProperties('AWS::KMS::Key', {
-      EnableKeyRotation: true,
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Principal: { Service: 'cloudwatch.amazonaws.com' },
-            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          }),
-        ]),
-      },
-    });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.org' });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
-        Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })],
+        Statement: [
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' } }),
+        ],
       },
     });
-    expect(alarms).toHaveLength(3);
+    expect(alarms).toHaveLength(5);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+  });
+
+  test('the sweeper re-drive alarm looks at one sweep interval', () => {
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'SweeperFound', Period: 600 });
+  });
+});
+
+describe('alarmTopic=false', () => {
+  test('no topic, no key, and alarms without actions', () => {
+    // Act
+    const { template: bare } = synthStack({ alarmTopic: 'false' });
+    // Assess
+    bare.resourceCountIs('AWS::SNS::Topic', 0);
+    bare.resourceCountIs('AWS::KMS::Key', 0);
+    for (const alarm of Object.values(bare.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmActions).toBeUndefined();
+    }
   });
 });

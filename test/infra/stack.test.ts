@@ -3,6 +3,7 @@ import { ROUTES } from '../../lambdas/core/routes';
 import { apiGatewayRoutes, isRoutablePath } from '../../lib/api';
 import type { FineractHookReceiverStack } from '../../lib/fineract-hook-receiver-stack';
 import type { HookFunction } from '../../lib/hook-function';
+import { SWEEPER_REDRIVE_METRIC } from '../../lib/observability';
 import { actionsOf, logicalId, resourcesOf, type Statement, statementsOfRole, synthStack } from './synth';
 
 let stack: FineractHookReceiverStack;
@@ -96,6 +97,11 @@ describe('API routes', () => {
     const format = stage.Properties.AccessLogSettings.Format as string;
     // Assess
     expect(stage.Properties.AccessLogSettings.DestinationArn).toEqual(getAtt(logicalId(stack.api.accessLogGroup)));
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: {
+        'Fn::Join': ['', ['/aws/vendedlogs/apigateway/FineractHookReceiver/', { Ref: logicalId(stack.api.httpApi) }]],
+      },
+    });
     expect(format).toContain('$context.routeKey');
     expect(format).toContain('$context.requestId');
     expect(format).toContain('$context.integrationErrorMessage');
@@ -158,9 +164,15 @@ describe('IAM', () => {
     }
   });
 
-  test('secrets access is scoped to the stack prefix, read or read-write per function', () => {
+  test('each function holds exactly the actions its code sends, per resource', () => {
     // Prepare
-    const prefixArn = {
+    const tenants = json(getAtt(logicalId(stack.storage.tenants)));
+    const events = json(getAtt(logicalId(stack.storage.events)));
+    const index = (name: string) =>
+      json({ 'Fn::Join': ['', [getAtt(logicalId(stack.storage.events)), `/index/${name}`]] });
+    const queue = json(getAtt(logicalId(stack.processing.queue)));
+    const dlq = json(getAtt(logicalId(stack.processing.deadLetterQueue)));
+    const secrets = json({
       'Fn::Join': [
         '',
         [
@@ -173,54 +185,84 @@ describe('IAM', () => {
           ':secret:fineracthookreceiver/tenants/*',
         ],
       ],
+    });
+    const expected: Record<string, Record<string, string[]>> = {
+      ingest: {
+        [tenants]: ['dynamodb:GetItem'],
+        [events]: ['dynamodb:PutItem'],
+        [queue]: ['sqs:SendMessage'],
+      },
+      register: {
+        [tenants]: [
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ],
+        [secrets]: ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:RestoreSecret'],
+      },
+      admin: {
+        [tenants]: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+        [events]: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        [index('byTenantTime')]: ['dynamodb:Query'],
+        [secrets]: ['secretsmanager:DeleteSecret'],
+        [queue]: ['sqs:SendMessage'],
+      },
+      twilioStatus: {
+        [events]: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        [secrets]: ['secretsmanager:GetSecretValue'],
+      },
+      worker: {
+        [tenants]: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        [events]: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        [secrets]: ['secretsmanager:GetSecretValue'],
+        // The event source's needs; ChangeMessageVisibility is also the worker's backoff.
+        [queue]: [
+          'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+          'sqs:ReceiveMessage',
+        ],
+        [dlq]: ['sqs:SendMessage'],
+      },
+      sweeper: {
+        [events]: ['dynamodb:UpdateItem'],
+        [index('byDue')]: ['dynamodb:Query'],
+        [queue]: ['sqs:SendMessage'],
+      },
     };
-    const expected: Record<string, 'none' | 'read' | 'readWrite'> = {
-      ingest: 'none',
-      sweeper: 'none',
-      worker: 'read',
-      twilioStatus: 'read',
-      register: 'readWrite',
-      admin: 'readWrite',
-    };
-    for (const [name, access] of Object.entries(expected)) {
+    for (const [name, fn] of Object.entries(fns)) {
       // Act
-      const statements = statementsOfRole(template, logicalId(fns[name]!.role)).filter((s) =>
-        actionsOf(s).some((a) => a.startsWith('secretsmanager:')),
-      );
-      const actions = statements.flatMap(actionsOf);
-      // Assess
-      for (const statement of statements) expect(resourcesOf(statement)).toEqual([prefixArn]);
-      if (access === 'none') expect(actions).toEqual([]);
-      if (access !== 'none') expect(actions).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue']));
-      if (access === 'read') expect(actions.filter((a) => !/Get|Describe/.test(a))).toEqual([]);
-      if (access === 'readWrite') {
-        expect(actions).toEqual(
-          expect.arrayContaining([
-            'secretsmanager:CreateSecret',
-            'secretsmanager:PutSecretValue',
-            'secretsmanager:DeleteSecret',
-          ]),
-        );
+      const granted: Record<string, Set<string>> = {};
+      for (const statement of statementsOfRole(template, logicalId(fn.role))) {
+        for (const resource of resourcesOf(statement)) {
+          const key = json(resource);
+          if (key === json(getAtt(logicalId(fn.logGroup)))) continue;
+          granted[key] ??= new Set();
+          for (const action of actionsOf(statement)) granted[key].add(action);
+        }
       }
+      const actual = Object.fromEntries(Object.entries(granted).map(([key, actions]) => [key, [...actions].sort()]));
+      // Assess
+      expect({ name, grants: actual }).toEqual({ name, grants: expected[name] });
     }
   });
 
-  test('the worker consumes and re-sends on the work queue, may change visibility, and sends to the DLQ', () => {
+  test('nobody may scan the events table, and only admin may delete a secret', () => {
     // Act
-    const statements = statementsOfRole(template, logicalId(fns.worker!.role));
-    const on = (queue: string) =>
-      statements.filter((s) => resourcesOf(s).some((r) => json(r) === json(getAtt(queue)))).flatMap(actionsOf);
+    const all = Object.values(fns).flatMap((fn) => statementsOfRole(template, logicalId(fn.role)));
+    const deleters = Object.entries(fns)
+      .filter(([, fn]) =>
+        statementsOfRole(template, logicalId(fn.role)).some((s) =>
+          actionsOf(s).includes('secretsmanager:DeleteSecret'),
+        ),
+      )
+      .map(([name]) => name);
     // Assess
-    expect(on(logicalId(stack.processing.queue))).toEqual(
-      expect.arrayContaining([
-        'sqs:ReceiveMessage',
-        'sqs:DeleteMessage',
-        'sqs:ChangeMessageVisibility',
-        'sqs:SendMessage',
-      ]),
-    );
-    expect(on(logicalId(stack.processing.deadLetterQueue))).toEqual(expect.arrayContaining(['sqs:SendMessage']));
-    expect(on(logicalId(stack.processing.deadLetterQueue))).not.toContain('sqs:ReceiveMessage');
+    expect(all.filter((s) => actionsOf(s).includes('dynamodb:Scan'))).toEqual([]);
+    expect(deleters).toEqual(['admin']);
   });
 
   test('function roles use no AWS managed policy: logging is granted on their own log group only', () => {
@@ -238,7 +280,7 @@ describe('IAM', () => {
 });
 
 describe('storage', () => {
-  test('both tables: on demand, PITR, TTL on ttl, encrypted, retained by default', () => {
+  test('both tables: on demand, PITR, TTL on ttl, encrypted, retained and deletion-protected by default', () => {
     // Act
     const tables = template.findResources('AWS::DynamoDB::Table');
     // Assess
@@ -247,6 +289,7 @@ describe('storage', () => {
       expect(table.DeletionPolicy).toBe('Retain');
       expect(table.UpdateReplacePolicy).toBe('Retain');
       expect(table.Properties).toMatchObject({
+        DeletionProtectionEnabled: true,
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
@@ -351,7 +394,7 @@ describe('processing', () => {
 });
 
 describe('functions', () => {
-  test('all six: nodejs22.x on arm64, 512 MB, own log group with 3-month retention', () => {
+  test('all six: nodejs24.x on arm64, 512 MB, own log group with 3-month retention', () => {
     // Act
     const functions = template.findResources('AWS::Lambda::Function');
     const logGroups = template.toJSON().Resources;
@@ -360,7 +403,7 @@ describe('functions', () => {
     for (const fn of Object.values(fns)) {
       const props = functions[logicalId(fn.lambda)]!.Properties;
       expect(props).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         MemorySize: 512,
         Handler: 'index.handler',
@@ -403,14 +446,16 @@ describe('functions', () => {
     // Act
     const env = Object.fromEntries(Object.entries(fns).map(([name, fn]) => [name, envOf(fn)]));
     // Assess
-    for (const name of ['ingest', 'register', 'admin', 'twilioStatus']) {
+    for (const name of ['ingest', 'admin']) {
       expect(env[name]).toMatchObject({ TENANTS_TABLE: tenants, EVENTS_TABLE: events });
     }
     expect(env.ingest).toMatchObject({ QUEUE_URL: queue });
     expect(env.ingest).not.toHaveProperty('SECRET_PREFIX');
-    expect(env.register).toMatchObject({ SECRET_PREFIX: prefix });
+    expect(env.register).toMatchObject({ TENANTS_TABLE: tenants, SECRET_PREFIX: prefix });
+    expect(env.register).not.toHaveProperty('QUEUE_URL');
     expect(env.admin).toMatchObject({ SECRET_PREFIX: prefix, QUEUE_URL: queue });
-    expect(env.twilioStatus).toMatchObject({ SECRET_PREFIX: prefix, PUBLIC_BASE_URL: endpoint });
+    expect(env.twilioStatus).toMatchObject({ EVENTS_TABLE: events, SECRET_PREFIX: prefix, PUBLIC_BASE_URL: endpoint });
+    expect(env.twilioStatus).not.toHaveProperty('TENANTS_TABLE');
     expect(env.worker).toMatchObject({
       TENANTS_TABLE: tenants,
       EVENTS_TABLE: events,
@@ -430,10 +475,11 @@ describe('functions', () => {
 });
 
 describe('observability and outputs', () => {
-  test('alarms on dead letters, worker errors and API 5xx; a dashboard; no topic unless asked for', () => {
+  test('alarms on dead letters, worker errors, API 5xx, sweeper errors and sweeper re-drives; a dashboard', () => {
     // Assess
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'FineractHookReceiver-DeadLetters',
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [
@@ -443,17 +489,112 @@ describe('observability and outputs', () => {
       Threshold: 0,
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'FineractHookReceiver-WorkerErrors',
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(fns.worker!.lambda) } }],
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'FineractHookReceiver-Api5xx',
       Namespace: 'AWS/ApiGateway',
       MetricName: '5xx',
       Dimensions: [{ Name: 'ApiId', Value: { Ref: logicalId(stack.api.httpApi) } }],
     });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'FineractHookReceiver-SweeperErrors',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(fns.sweeper!.lambda) } }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+    });
+    // The metric the sweeper emits through Powertools: the stack's namespace, the service as only dimension.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'FineractHookReceiver-SweeperRedrives',
+      Namespace: 'FineractHookReceiver',
+      MetricName: SWEEPER_REDRIVE_METRIC,
+      Dimensions: [{ Name: 'service', Value: 'fineract-hook-receiver' }],
+      Statistic: 'Sum',
+      Period: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+    });
+    expect(envOf(fns.sweeper!)).toMatchObject({
+      POWERTOOLS_METRICS_NAMESPACE: 'FineractHookReceiver',
+      POWERTOOLS_SERVICE_NAME: 'fineract-hook-receiver',
+    });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    template.resourceCountIs('AWS::SNS::Topic', 0);
+  });
+
+  test('by default every alarm notifies an encrypted topic (no subscription until alarmEmail)', () => {
+    // Prepare
+    const topic = logicalId(stack.observability.topic!);
+    // Act
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    // Assess
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: topic }]);
+    }
+  });
+
+  test("CloudWatch may publish to the topic and use its key, for this account and this stack's alarms only", () => {
+    // Prepare
+    const topic = logicalId(stack.observability.topic!);
+    const key = logicalId(stack.observability.topicKey!);
+    const condition = {
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: {
+        'aws:SourceArn': {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':cloudwatch:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':alarm:FineractHookReceiver-*',
+            ],
+          ],
+        },
+      },
+    };
+    // Act
+    const topicPolicy = Object.values(template.findResources('AWS::SNS::TopicPolicy'))[0]!;
+    const keyPolicy = template.toJSON().Resources[key].Properties.KeyPolicy;
+    // Assess
+    expect(topicPolicy.Properties.Topics).toEqual([{ Ref: topic }]);
+    expect(topicPolicy.Properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      {
+        Sid: 'AllowCloudWatchAlarmsOfThisStack',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: topic },
+        Condition: condition,
+      },
+    ]);
+    expect(keyPolicy.Statement).toEqual(
+      expect.arrayContaining([
+        {
+          Sid: 'AllowCloudWatchAlarmsOfThisStack',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          Resource: '*',
+          Condition: condition,
+        },
+      ]),
+    );
+    // Every alarm name matches the pattern the policies trust.
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmName).toMatch(/^FineractHookReceiver-[A-Za-z0-9]+$/);
+    }
   });
 
   test('outputs for operators, the CLI and the MifosX/Fineract hook forms', () => {
@@ -474,8 +615,25 @@ describe('observability and outputs', () => {
         'SmsBridgePayloadUrlMifosX',
         'TenantsTableName',
         'WebHookPayloadUrlTemplate',
+        'DashboardName',
+        'AlarmTopicArn',
+        'OperatorPolicyArn',
+        'ApiAccessLogGroupName',
+        'IngestLogGroupName',
+        'RegisterLogGroupName',
+        'AdminLogGroupName',
+        'TwilioStatusLogGroupName',
+        'WorkerLogGroupName',
+        'SweeperLogGroupName',
       ].sort(),
     );
+    expect(outputs.DashboardName!.Value).toEqual({ Ref: logicalId(stack.observability.dashboard) });
+    expect(outputs.AlarmTopicArn!.Value).toEqual({ Ref: logicalId(stack.observability.topic!) });
+    expect(outputs.ApiAccessLogGroupName!.Value).toEqual({ Ref: logicalId(stack.api.accessLogGroup) });
+    for (const [name, fn] of Object.entries(fns)) {
+      const key = `${name[0]!.toUpperCase()}${name.slice(1)}LogGroupName`;
+      expect(outputs[key]!.Value).toEqual({ Ref: logicalId(fn.logGroup) });
+    }
     expect(outputs.ApiUrl!.Value).toEqual(endpoint);
     expect(outputs.SmsBridgePayloadUrlMifosX!.Value).toEqual(joined('/modules/sms'));
     expect(outputs.SmsBridgePayloadUrlFineract!.Value).toEqual(joined('/modules/sms/'));

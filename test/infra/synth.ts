@@ -2,6 +2,7 @@ import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { FineractHookReceiverStack } from '../../lib/fineract-hook-receiver-stack';
+import { addReceiverStack } from '../../lib/receiver-app';
 
 export interface Synthesized {
   app: App;
@@ -59,4 +60,11 @@ export function actionsOf(statement: Statement): string[] {
 
 export function resourcesOf(statement: Statement): unknown[] {
   return asArray(statement.Resource);
+}
+
+/** The stack exactly as bin/app.ts builds it (stack name from context, cdk-nag registered), in a test app. */
+export function synthApp(context: Record<string, unknown> = {}): Synthesized {
+  const app = testApp(context);
+  const stack = addReceiverStack(app);
+  return { app, stack, template: Template.fromStack(stack) };
 }

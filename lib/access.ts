@@ -1,0 +1,156 @@
+import type { EventStore, MessageStore, Queue, QueueControl, SecretStore, TenantStore } from '../lambdas/core/ports';
+import type { ReceiverFunctionKey } from './config';
+import { BY_DUE, BY_TENANT_TIME } from '../lambdas/adapters/table-schema';
+
+/**
+ * Least privilege, written down once: which AWS actions each port method of the DynamoDB, Secrets Manager and SQS
+ * adapters sends, and which port methods each function (and each operator CLI command) calls. Grants and the
+ * operator policy are computed from these tables, so a function holds exactly what its code calls.
+ *
+ * The `Record<keyof Port, …>` types make the mapping exhaustive: a new port method does not compile until its
+ * actions are written here. A function calling a method not listed for it fails in AWS with AccessDenied, so a
+ * change to what a function calls comes with a change here.
+ */
+
+export type DynamoAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'Scan';
+
+/** What one port method does to its table: actions on the table itself, or a Query on one of its indexes. */
+export interface TableUse {
+  readonly actions: readonly DynamoAction[];
+  readonly index?: string;
+}
+
+const get: TableUse = { actions: ['GetItem'] };
+const put: TableUse = { actions: ['PutItem'] };
+const update: TableUse = { actions: ['UpdateItem'] };
+const remove: TableUse = { actions: ['DeleteItem'] };
+const query: TableUse = { actions: ['Query'] };
+
+/** Index names from the one table schema; a use naming an index the table does not declare fails the synth. */
+export const EVENTS_BY_TENANT_INDEX = BY_TENANT_TIME.indexName;
+export const EVENTS_DUE_INDEX = BY_DUE.indexName;
+
+export const TENANT_STORE: Record<keyof TenantStore, TableUse> = {
+  getApiKey: get,
+  putApiKey: put,
+  listApiKeys: query,
+  expireApiKey: update,
+  deleteApiKey: remove,
+  getTenant: get,
+  putTenant: put,
+  deleteTenant: remove,
+  markCredentialsInvalid: update,
+  listTenants: { actions: ['Scan'] },
+  getEnrollment: get,
+  putEnrollment: put,
+  deleteEnrollment: remove,
+  // A conditional put takes the lease, a conditional delete gives it back.
+  acquireLock: put,
+  releaseLock: remove,
+  getTemplates: query,
+  putTemplate: put,
+  deleteTemplate: remove,
+};
+
+export const EVENT_STORE: Record<keyof EventStore, TableUse> = {
+  putIfAbsent: put,
+  get,
+  listByTenant: { actions: ['Query'], index: EVENTS_BY_TENANT_INDEX },
+  update,
+  listDue: { actions: ['Query'], index: EVENTS_DUE_INDEX },
+};
+
+/** Message records live in the events table. */
+export const MESSAGE_STORE: Record<keyof MessageStore, TableUse> = {
+  // A lost conditional put reads the record that won.
+  createIfAbsent: { actions: ['PutItem', 'GetItem'] },
+  get,
+  transition: update,
+  listByEvent: query,
+};
+
+export const SECRET_STORE: Record<keyof SecretStore, readonly string[]> = {
+  getTenantSecret: ['secretsmanager:GetSecretValue'],
+  // Put first; create when missing; restore first when a deleted tenant registers again within the recovery window.
+  putTenantSecret: ['secretsmanager:PutSecretValue', 'secretsmanager:CreateSecret', 'secretsmanager:RestoreSecret'],
+  deleteTenantSecret: ['secretsmanager:DeleteSecret'],
+};
+
+export const WORK_QUEUE: Record<keyof Queue, readonly string[]> = { enqueue: ['sqs:SendMessage'] };
+/** changeVisibility acts on the work queue, deadLetter sends to the dead-letter queue. */
+export const QUEUE_CONTROL: Record<keyof QueueControl, readonly string[]> = {
+  changeVisibility: ['sqs:ChangeMessageVisibility'],
+  deadLetter: ['sqs:SendMessage'],
+};
+
+/** The port methods one caller uses. */
+export interface PortUse {
+  readonly tenants?: readonly (keyof TenantStore)[];
+  readonly events?: readonly (keyof EventStore)[];
+  readonly messages?: readonly (keyof MessageStore)[];
+  readonly secrets?: readonly (keyof SecretStore)[];
+  readonly queue?: readonly (keyof Queue)[];
+}
+
+/**
+ * What each function's code calls (lambdas/core, through the wiring in lambdas/<fn>/deps.ts). The worker also
+ * consumes the work queue through its event source and uses QueueControl; both are granted in lib/processing.ts.
+ */
+export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
+  // Authenticate (one key lookup), store the event, enqueue it.
+  ingest: { tenants: ['getApiKey'], events: ['putIfAbsent'], queue: ['enqueue'] },
+  // Enrollment check, registration lease, tenant config, a new API key (older ones expire), the tenant secret.
+  register: {
+    tenants: [
+      'getEnrollment',
+      'acquireLock',
+      'releaseLock',
+      'getTenant',
+      'putTenant',
+      'putApiKey',
+      'listApiKeys',
+      'expireApiKey',
+    ],
+    secrets: ['putTenantSecret'],
+  },
+  // The old bridge's API: configuration (GET, DELETE with its keys and secret), event listing and _resend.
+  admin: {
+    tenants: ['getApiKey', 'getTenant', 'listApiKeys', 'deleteApiKey', 'deleteTenant'],
+    events: ['get', 'listByTenant', 'update'],
+    messages: ['listByEvent', 'transition'],
+    secrets: ['deleteTenantSecret'],
+    queue: ['enqueue'],
+  },
+  // The tenant's Twilio token checks the signature; the status lands on the message record. No tenants table.
+  twilioStatus: { messages: ['get', 'transition'], secrets: ['getTenantSecret'] },
+  worker: {
+    tenants: ['getTenant', 'getTemplates', 'markCredentialsInvalid'],
+    events: ['get', 'update'],
+    messages: ['createIfAbsent', 'get', 'transition'],
+    secrets: ['getTenantSecret'],
+  },
+  sweeper: { events: ['listDue', 'update'], queue: ['enqueue'] },
+};
+
+/** Table uses of a caller, per table: tenants, and events (events and message records share it). */
+export function tableUses(use: PortUse): { tenants: TableUse[]; events: TableUse[] } {
+  return {
+    tenants: (use.tenants ?? []).map((method) => TENANT_STORE[method]),
+    events: [
+      ...(use.events ?? []).map((method) => EVENT_STORE[method]),
+      ...(use.messages ?? []).map((method) => MESSAGE_STORE[method]),
+    ],
+  };
+}
+
+export function secretActions(use: PortUse): string[] {
+  return unique((use.secrets ?? []).flatMap((method) => SECRET_STORE[method]));
+}
+
+export function queueActions(use: PortUse): string[] {
+  return unique((use.queue ?? []).flatMap((method) => WORK_QUEUE[method]));
+}
+
+export function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)].sort();
+}

@@ -1,0 +1,36 @@
+import { EVENT_STORE, FUNCTION_USES, tableUses } from '../../lib/access';
+import { tableStatements } from '../../lib/hook-function';
+
+const table = {
+  tableName: 'events',
+  tableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/events',
+  indexNames: ['byDue'],
+};
+
+describe('table grants from port uses', () => {
+  test('item actions go on the table, a query of an index on that index only', () => {
+    // Act
+    const statements = tableStatements(table, [EVENT_STORE.update, EVENT_STORE.listDue, EVENT_STORE.get]);
+    // Assess
+    expect(statements.map((s) => s.toStatementJson())).toEqual([
+      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: table.tableArn },
+      { Effect: 'Allow', Action: 'dynamodb:Query', Resource: `${table.tableArn}/index/byDue` },
+    ]);
+  });
+
+  test('a use naming an index the table does not have stops the synth', () => {
+    // Act
+    const act = () => tableStatements(table, [EVENT_STORE.listByTenant]);
+    // Assess
+    expect(act).toThrow(/no index "byTenantTime"/);
+  });
+
+  test('twilio-status touches no tenants, ingest writes no tenants', () => {
+    // Act
+    const status = tableUses(FUNCTION_USES.twilioStatus);
+    const ingest = tableUses(FUNCTION_USES.ingest);
+    // Assess
+    expect(status.tenants).toEqual([]);
+    expect(ingest.tenants.flatMap((use) => use.actions)).toEqual(['GetItem']);
+  });
+});

@@ -4,7 +4,7 @@
  * Run `npm run cli -- help` for the commands.
  */
 import { parseArgs } from 'node:util';
-import { type CliRuntime, openCliRuntime } from '../lambdas/adapters/cli-runtime';
+import { type CliRuntime, openCliRuntime } from '../lambdas/wiring/cli-runtime';
 import { eventView, maskSid } from '../lambdas/core/admin';
 import { EVENT_STATUSES, type EventStatus } from '../lambdas/core/model';
 import { isValidDefaultCountry } from '../lambdas/core/phone';

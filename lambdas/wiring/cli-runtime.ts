@@ -32,12 +32,14 @@ export async function openCliRuntime(options: {
   target: 'aws' | 'local';
   stack?: string;
   dataDir: string;
+  env?: NodeJS.ProcessEnv;
 }): Promise<CliRuntime> {
-  return options.target === 'aws' ? openAws(options.stack) : openLocal(options.dataDir);
+  const env = options.env ?? process.env;
+  return options.target === 'aws' ? openAws(options.stack, env) : openLocal(options.dataDir, env);
 }
 
-async function openAws(stack: string | undefined): Promise<CliRuntime> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+async function openAws(stack: string | undefined, processEnv: NodeJS.ProcessEnv): Promise<CliRuntime> {
+  const env: NodeJS.ProcessEnv = { ...processEnv };
   if (stack) {
     const out = await new CloudFormationClient({}).send(new DescribeStacksCommand({ StackName: stack }));
     const outputs = Object.fromEntries((out.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
@@ -75,10 +77,10 @@ async function openAws(stack: string | undefined): Promise<CliRuntime> {
   };
 }
 
-async function openLocal(dataDir: string): Promise<CliRuntime> {
+async function openLocal(dataDir: string, env: NodeJS.ProcessEnv): Promise<CliRuntime> {
   const dir = path.resolve(dataDir);
   // Stores are swept by the running server: "enqueue" just makes the event due now.
-  const settings = readSettings({ ...process.env, SWEEP_GRACE_SECONDS: '0' });
+  const settings = readSettings({ ...env, SWEEP_GRACE_SECONDS: '0' });
   const serverFile = path.join(dir, 'server.json');
   let endpoint: string;
   let close = async () => {};

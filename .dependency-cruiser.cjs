@@ -29,7 +29,8 @@ module.exports = {
     {
       name: 'adapters-do-not-import-up',
       severity: 'error',
-      comment: 'Adapters implement ports; composition roots (lambdas/wiring) and handlers import them, not the reverse.',
+      comment:
+        'Adapters implement ports; composition roots (lambdas/wiring) and handlers import them, not the reverse.',
       from: { path: '^lambdas/adapters/' },
       to: { path: ['^lambdas/wiring/', '^lambdas/cli/', '^lambdas/[^/]+/handler\\.ts$'] },
     },
@@ -43,7 +44,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: ['^node_modules/', '^cdk\\.out/', '^\\.data/'] },
+    exclude: { path: ['^cdk\\.out/', '^\\.data/'] },
     // Type-only imports count: a cycle through types still ties two modules together.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },

@@ -6,8 +6,8 @@ import { readSettings } from '../../core/settings';
 import { createStores } from '../stores';
 import { basePorts, createSqsQueue, type LambdaObservability } from './lambda';
 
-export function adminDeps(observability: LambdaObservability): AdminDeps {
-  const settings = readSettings(process.env, {
+export function adminDeps(observability: LambdaObservability, env = process.env): AdminDeps {
+  const settings = readSettings(env, {
     require: ['TENANTS_TABLE', 'EVENTS_TABLE', 'QUEUE_URL', 'SECRET_PREFIX'],
   });
   const base = basePorts(observability, settings);

@@ -6,8 +6,8 @@ import { createStores } from '../stores';
 import { basePorts, createSqsQueue, type LambdaObservability } from './lambda';
 
 /** DynamoDB and SQS only: nothing here may pull Twilio, Secrets Manager or zod into the ingest bundle. */
-export function ingestDeps(observability: LambdaObservability): IngestDeps {
-  const settings = readSettings(process.env, { require: ['TENANTS_TABLE', 'EVENTS_TABLE', 'QUEUE_URL'] });
+export function ingestDeps(observability: LambdaObservability, env = process.env): IngestDeps {
+  const settings = readSettings(env, { require: ['TENANTS_TABLE', 'EVENTS_TABLE', 'QUEUE_URL'] });
   const base = basePorts(observability, settings);
   const { tenants, events } = createStores(createDocumentClient(), settings);
   return {

@@ -6,8 +6,8 @@ import { createTwilioSender, createUrlPolicy } from '../outbound';
 import { createStores } from '../stores';
 import { basePorts, type LambdaObservability } from './lambda';
 
-export function registerDeps(observability: LambdaObservability): RegisterDeps {
-  const settings = readSettings(process.env, { require: ['TENANTS_TABLE', 'SECRET_PREFIX'] });
+export function registerDeps(observability: LambdaObservability, env = process.env): RegisterDeps {
+  const settings = readSettings(env, { require: ['TENANTS_TABLE', 'SECRET_PREFIX'] });
   return {
     ...basePorts(observability, settings),
     tenants: createStores(createDocumentClient(), settings).tenants,

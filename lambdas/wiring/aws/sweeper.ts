@@ -4,8 +4,8 @@ import type { SweeperDeps } from '../../core/sweeper';
 import { createStores } from '../stores';
 import { basePorts, createSqsQueue, type LambdaObservability } from './lambda';
 
-export function sweeperDeps(observability: LambdaObservability): SweeperDeps {
-  const settings = readSettings(process.env, { require: ['EVENTS_TABLE', 'QUEUE_URL'] });
+export function sweeperDeps(observability: LambdaObservability, env = process.env): SweeperDeps {
+  const settings = readSettings(env, { require: ['EVENTS_TABLE', 'QUEUE_URL'] });
   return {
     ...basePorts(observability, settings),
     events: createStores(createDocumentClient(), settings).events,

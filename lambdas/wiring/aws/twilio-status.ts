@@ -6,9 +6,9 @@ import type { StatusCallbackDeps } from '../../core/status-callback';
 import { createStores } from '../stores';
 import { basePorts, type LambdaObservability } from './lambda';
 
-export function twilioStatusDeps(observability: LambdaObservability): StatusCallbackDeps {
+export function twilioStatusDeps(observability: LambdaObservability, env = process.env): StatusCallbackDeps {
   // Twilio signs the URL it called: without the public base URL no callback could be verified.
-  const settings = readSettings(process.env, { require: ['EVENTS_TABLE', 'SECRET_PREFIX', 'PUBLIC_BASE_URL'] });
+  const settings = readSettings(env, { require: ['EVENTS_TABLE', 'SECRET_PREFIX', 'PUBLIC_BASE_URL'] });
   return {
     ...basePorts(observability, settings),
     messages: createStores(createDocumentClient(), settings).messages,

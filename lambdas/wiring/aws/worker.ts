@@ -6,8 +6,8 @@ import { createFineractClient, createTwilioSender } from '../outbound';
 import { createStores } from '../stores';
 import { basePorts, createSqsQueue, type LambdaObservability } from './lambda';
 
-export function workerDeps(observability: LambdaObservability): WorkBatchDeps {
-  const settings = readSettings(process.env, {
+export function workerDeps(observability: LambdaObservability, env = process.env): WorkBatchDeps {
+  const settings = readSettings(env, {
     require: ['TENANTS_TABLE', 'EVENTS_TABLE', 'QUEUE_URL', 'DLQ_URL', 'SECRET_PREFIX', 'PUBLIC_BASE_URL'],
   });
   return {

@@ -65,6 +65,13 @@ export function registerTenantCommands(program: Command, context: CliContext): v
       }),
     );
 
+  registerList(tenants, context);
+  registerShow(tenants, context);
+  registerSet(tenants, context);
+  registerRotateKey(tenants, context);
+}
+
+function registerList(tenants: Command, context: CliContext): void {
   tenants
     .command('list')
     .description('registered tenants')
@@ -91,10 +98,6 @@ export function registerTenantCommands(program: Command, context: CliContext): v
         );
       }),
     );
-
-  registerShow(tenants, context);
-  registerSet(tenants, context);
-  registerRotateKey(tenants, context);
 }
 
 function registerShow(tenants: Command, context: CliContext): void {

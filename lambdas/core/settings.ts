@@ -28,7 +28,7 @@ export interface Settings {
   twilioTimeoutMs: number;
   /** How long a worker holds a message in `sending` before another may look it up at Twilio and take over. */
   sendLeaseSeconds: number;
-  /** A 404 from the sender this soon after the event is "not committed yet": retried (protocol §6). */
+  /** A 404 from the sender this soon after the event is "not committed yet": retried (docs/protocol.md §6). */
   fineractNotFoundRetrySeconds: number;
 }
 

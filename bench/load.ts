@@ -16,7 +16,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { type LocalReceiver, startLocalReceiver } from '../lambdas/adapters/local/local-runtime';
+import { type LocalReceiver, startLocalReceiver } from '../lambdas/wiring/local-receiver';
 import type { EventStatus } from '../lambdas/core/model';
 import { isFinal } from '../lambdas/core/model';
 import type { Logger, StoredEvent } from '../lambdas/core/ports';

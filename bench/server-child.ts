@@ -77,7 +77,7 @@ serveRpc({
 
 async function startReceiver(env: Record<string, string>): Promise<Running> {
   Object.assign(process.env, env);
-  const { startLocalReceiver } = await import('../lambdas/adapters/local/local-runtime');
+  const { startLocalReceiver } = await import('../lambdas/wiring/local-receiver');
   // As `npm start` runs it (its default logger, LOG_LEVEL, auth cache and sweep interval), on a free loopback port.
   const receiver = await startLocalReceiver({ port: 0, host: '127.0.0.1', dataDir });
   const table = receiver.settings.eventsTable;

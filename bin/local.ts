@@ -4,7 +4,7 @@
  * (TWILIO_API_BASE_URL) or to the dry-run outbox.
  */
 import { networkInterfaces } from 'node:os';
-import { startLocalReceiver } from '../lambdas/adapters/local/local-runtime';
+import { startLocalReceiver } from '../lambdas/wiring/local-receiver';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

@@ -1,15 +1,10 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import { createHttpHandler } from '../adapters/http-handler';
-import { depsProvider } from '../adapters/local-registry';
-import { createLogger, createMetrics, flushMetrics } from '../adapters/observability';
 import { type AdminDeps, handleDeleteConfig, handleGetConfig, handleListEvents, handleResend } from '../core/admin';
-import { createAdminDeps } from './deps';
+import { adminDeps } from '../wiring/aws/admin';
+import { awsLambda } from '../wiring/aws/lambda';
 
-const logger = createLogger();
-const metrics = createMetrics();
-
-export const createAdminHandler = (getDeps: () => AdminDeps) =>
+/** The old bridge's API for a tenant's own key: configuration, events, resend. */
+export const makeHandler = (getDeps: () => AdminDeps) =>
   createHttpHandler(getDeps, (d) => ({
     getConfig: (request) => handleGetConfig(request, d),
     deleteConfig: (request) => handleDeleteConfig(request, d),
@@ -17,6 +12,4 @@ export const createAdminHandler = (getDeps: () => AdminDeps) =>
     resendEvents: (request) => handleResend(request, d),
   }));
 
-export const handler = middy(createAdminHandler(depsProvider('admin', () => createAdminDeps(logger, metrics))))
-  .use(injectLambdaContext(logger))
-  .use(flushMetrics(metrics));
+export const handler = awsLambda(makeHandler, adminDeps);

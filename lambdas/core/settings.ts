@@ -57,7 +57,51 @@ export function parseSchedule(value: string | undefined): number[] {
   return steps;
 }
 
-export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+/** The variables a deployment must set (the stack does), and the setting each one fills. */
+const REQUIRED_FIELDS = {
+  TENANTS_TABLE: 'tenantsTable',
+  EVENTS_TABLE: 'eventsTable',
+  QUEUE_URL: 'queueUrl',
+  DLQ_URL: 'deadLetterQueueUrl',
+  SECRET_PREFIX: 'secretPrefix',
+  PUBLIC_BASE_URL: 'publicBaseUrl',
+} as const satisfies Record<string, keyof Settings>;
+
+export type RequiredVariable = keyof typeof REQUIRED_FIELDS;
+
+/** Settings whose fields for the required variables `R` are known to be set. */
+export type SettingsWith<R extends RequiredVariable> = Settings & {
+  [K in R as (typeof REQUIRED_FIELDS)[K]]-?: string;
+};
+
+export class MissingSettingError extends Error {
+  constructor(
+    readonly variable: RequiredVariable,
+    hint: string,
+  ) {
+    super(`${variable} is not set (${hint})`);
+    this.name = 'MissingSettingError';
+  }
+}
+
+export interface ReadSettingsOptions<R extends RequiredVariable> {
+  /** Variables without a usable default here: a missing one fails at once, naming the variable. */
+  require?: readonly R[];
+  /** Who normally sets them, for the error message. */
+  hint?: string;
+}
+
+export function readSettings<R extends RequiredVariable = never>(
+  env: NodeJS.ProcessEnv = process.env,
+  options: ReadSettingsOptions<R> = {},
+): SettingsWith<R> {
+  for (const variable of options.require ?? []) {
+    if (!env[variable]) throw new MissingSettingError(variable, options.hint ?? 'the stack sets it');
+  }
+  return parseSettings(env) as SettingsWith<R>;
+}
+
+function parseSettings(env: NodeJS.ProcessEnv): Settings {
   return {
     tenantsTable: env.TENANTS_TABLE ?? 'hook-tenants',
     eventsTable: env.EVENTS_TABLE ?? 'hook-events',

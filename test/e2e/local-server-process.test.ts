@@ -81,7 +81,7 @@ test('npm start entry: prints the Payload URLs, stores an event, exits 0 on SIGT
   const exit = await exited;
   const { stdout: listed } = await run(
     'npx',
-    ['tsx', 'bin/cli.ts', 'events', 'list', 'default', '--local', '--data-dir', dataDir],
+    ['tsx', 'bin/cli.ts', 'events', 'list', 'default', '--local', '--data-dir', dataDir, '--json'],
     {
       cwd: ROOT,
       env: childEnv({}),

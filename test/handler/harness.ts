@@ -1,7 +1,7 @@
 /**
- * The real Lambda handler factories (`createIngestHandler`, `createRegisterHandler`, `createAdminHandler`) wired
- * to DynamoDB stores on the embedded engine (real SDK), a file secret store on a temp dir, and the shared test
- * doubles where a fake is all a port needs (a queue that records, a URL policy that accepts, a settable clock).
+ * The real Lambda handlers (each function's `makeHandler`, as the AWS and local composition roots use it) wired
+ * to DynamoDB stores on the embedded engine (real SDK), a file secret store on a temp dir, and tiny fakes where a
+ * fake is all a port needs (a queue that records, a URL policy that accepts, a settable clock).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,15 +10,15 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { FileSecretStore } from '../../lambdas/adapters/local/file-secret-store';
 import { noMetrics } from '../../lambdas/adapters/observability';
 import { OutboxSmsSender } from '../../lambdas/adapters/local/outbox-sms-sender';
-import { createAdminHandler } from '../../lambdas/admin/handler';
+import { makeHandler as makeAdminHandler } from '../../lambdas/admin/handler';
 import type { AdminDeps } from '../../lambdas/core/admin';
 import { Authenticator } from '../../lambdas/core/auth';
 import type { IngestDeps } from '../../lambdas/core/ingest';
 import type { EventStore, SmsSender } from '../../lambdas/core/ports';
 import type { RegisterDeps } from '../../lambdas/core/registration';
 import { issueApiKey } from '../../lambdas/core/tenants';
-import { createIngestHandler } from '../../lambdas/ingest/handler';
-import { createRegisterHandler } from '../../lambdas/register/handler';
+import { makeHandler as makeIngestHandler } from '../../lambdas/ingest/handler';
+import { makeHandler as makeRegisterHandler } from '../../lambdas/register/handler';
 import { routeOf, toApiGatewayEvent } from '../helpers/apigw-events';
 import type { TestDynamo, TestStores } from '../helpers/dynamo';
 import { type Delivery, loadDelivery } from '../helpers/fixtures';
@@ -123,9 +123,9 @@ export async function startHarness(
     settings: { sweepGraceSeconds: 300 },
   });
 
-  const ingestHandler = createIngestHandler(ingestDeps);
-  const registerHandler = createRegisterHandler(registerDeps);
-  const adminHandler = createAdminHandler(adminDeps);
+  const ingestHandler = makeIngestHandler(ingestDeps);
+  const registerHandler = makeRegisterHandler(registerDeps);
+  const adminHandler = makeAdminHandler(adminDeps);
 
   const harness: Harness = {
     stores,

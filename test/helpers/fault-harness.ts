@@ -11,13 +11,12 @@
  *   expect(h.sentTo('+254712345678')).toHaveLength(1);
  *   await h.stop();
  *
- * Faults inside the receiver are injected through the live deps bundle (`h.deps`): handlers read it on every call
- * (lambdas/adapters/local-registry.ts), so replacing `h.deps.ingest.events` or `h.deps.worker.worker.sms` takes
- * effect on the next request or work message. Only one harness may run at a time per Jest worker (the bundle is
- * a process global).
+ * Faults inside the receiver are injected through the live deps bundle (`h.deps`): the local receiver's handlers
+ * read it on every call (lambdas/wiring/local-receiver.ts), so replacing `h.deps.ingest.events` or
+ * `h.deps.worker.worker.sms` takes effect on the next request or work message.
  */
 import { randomBytes } from 'node:crypto';
-import type { LocalDepsBundle } from '../../lambdas/adapters/local/local-runtime';
+import type { LocalDepsBundle } from '../../lambdas/wiring/local-receiver';
 import { isFinal } from '../../lambdas/core/model';
 import type { MessageRecord, StoredEvent } from '../../lambdas/core/ports';
 import { FakeFineract } from './fake-fineract';

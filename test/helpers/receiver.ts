@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type LocalReceiver, startLocalReceiver } from '../../lambdas/adapters/local/local-runtime';
+import { type LocalReceiver, startLocalReceiver } from '../../lambdas/wiring/local-receiver';
 import { CapturingLogger } from './capturing-logger';
 import type { Delivery } from './fixtures';
 

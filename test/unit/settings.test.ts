@@ -1,4 +1,4 @@
-import { DEFAULT_RETRY_SCHEDULE, parseSchedule, readSettings } from '../../lambdas/core/settings';
+import { DEFAULT_RETRY_SCHEDULE, MissingSettingError, parseSchedule, readSettings } from '../../lambdas/core/settings';
 
 describe('readSettings defaults', () => {
   it('retries for at least 20 hours before an event is dead', () => {
@@ -248,5 +248,43 @@ describe('parseSchedule', () => {
 
     // Assess
     expect(act).toThrow(/RETRY_SCHEDULE_SECONDS/);
+  });
+});
+
+describe('readSettings required variables', () => {
+  it('names the missing variable and who sets it', () => {
+    // Prepare
+    const env = { TENANTS_TABLE: 'tenants', EVENTS_TABLE: 'events' };
+
+    // Act
+    const read = () => readSettings(env, { require: ['TENANTS_TABLE', 'EVENTS_TABLE', 'QUEUE_URL'] });
+
+    // Assess
+    expect(read).toThrow(MissingSettingError);
+    expect(read).toThrow('QUEUE_URL is not set (the stack sets it)');
+  });
+
+  it('treats an empty value as missing, and takes a hint for other callers', () => {
+    // Prepare
+    const env = { DLQ_URL: '' };
+
+    // Act
+    const read = () => readSettings(env, { require: ['DLQ_URL'], hint: 'pass --stack <name>' });
+
+    // Assess
+    expect(read).toThrow('DLQ_URL is not set (pass --stack <name>)');
+  });
+
+  it('returns the required values as set', () => {
+    // Prepare
+    const env = { QUEUE_URL: 'https://sqs.example/q', PUBLIC_BASE_URL: 'https://api.example/' };
+
+    // Act
+    const settings = readSettings(env, { require: ['QUEUE_URL', 'PUBLIC_BASE_URL'] });
+
+    // Assess
+    const queueUrl: string = settings.queueUrl;
+    expect(queueUrl).toBe('https://sqs.example/q');
+    expect(settings.publicBaseUrl).toBe('https://api.example');
   });
 });

@@ -2,27 +2,23 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { createDocumentClient } from '../adapters/dynamodb-client';
+import { createTables, startEmbeddedDynamoDb } from '../adapters/local/embedded-dynamodb';
+import { FileSecretStore } from '../adapters/local/file-secret-store';
+import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store';
+import { SqsWorkQueue } from '../adapters/sqs-work-queue';
 import { systemClock } from '../core/clock';
-import type { EventStore, MessageStore, Queue, SecretStore, TenantStore } from '../core/ports';
-import { readSettings, type Settings } from '../core/settings';
-import { createDocumentClient } from './dynamodb-client';
-import { DynamoDbEventStore } from './dynamodb-event-store';
-import { DynamoDbMessageStore } from './dynamodb-message-store';
-import { DynamoDbTenantStore } from './dynamodb-tenant-store';
-import { createTables, startEmbeddedDynamoDb } from './local/embedded-dynamodb';
-import { FileSecretStore } from './local/file-secret-store';
-import { SecretsManagerSecretStore } from './secrets-manager-secret-store';
-import { SqsWorkQueue } from './sqs-work-queue';
+import type { Clock, Queue, SecretStore } from '../core/ports';
+import { MissingSettingError, readSettings, type Settings } from '../core/settings';
+import { createLocalDocumentClient, createStores, type Stores } from './stores';
 
-export interface CliRuntime {
+/** The CLI's composition root: the stores, secrets and queue of one deployment, AWS or local. */
+export interface CliRuntime extends Stores {
   target: string;
   settings: Settings;
-  tenants: TenantStore;
-  events: EventStore;
-  messages: MessageStore;
   secrets: SecretStore;
   queue: Queue;
-  clock: typeof systemClock;
+  clock: Clock;
   /** SQS DLQ redrive (AWS only). */
   redriveDeadLetters?: () => Promise<string>;
   close(): Promise<void>;
@@ -36,12 +32,14 @@ export async function openCliRuntime(options: {
   target: 'aws' | 'local';
   stack?: string;
   dataDir: string;
+  env?: NodeJS.ProcessEnv;
 }): Promise<CliRuntime> {
-  return options.target === 'aws' ? openAws(options.stack) : openLocal(options.dataDir);
+  const env = options.env ?? process.env;
+  return options.target === 'aws' ? openAws(options.stack, env) : openLocal(options.dataDir, env);
 }
 
-async function openAws(stack: string | undefined): Promise<CliRuntime> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+async function openAws(stack: string | undefined, processEnv: NodeJS.ProcessEnv): Promise<CliRuntime> {
+  const env: NodeJS.ProcessEnv = { ...processEnv };
   if (stack) {
     const out = await new CloudFormationClient({}).send(new DescribeStacksCommand({ StackName: stack }));
     const outputs = Object.fromEntries((out.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
@@ -51,22 +49,19 @@ async function openAws(stack: string | undefined): Promise<CliRuntime> {
     env.DLQ_URL ??= outputs.DeadLetterQueueUrl;
     env.SECRET_PREFIX ??= outputs.SecretPrefix;
   }
-  const settings = readSettings(env);
+  const settings = readSettings(env, { require: ['QUEUE_URL'], hint: 'pass --stack <name> or set it' });
   const doc = createDocumentClient();
   const sqs = new SQSClient({});
-  if (!settings.queueUrl) throw new Error('No queue URL: pass --stack <name> or set QUEUE_URL');
   return {
     target: `AWS (${settings.tenantsTable}, ${settings.eventsTable})`,
     settings,
-    tenants: new DynamoDbTenantStore(doc, settings.tenantsTable),
-    events: new DynamoDbEventStore(doc, settings.eventsTable, settings.eventRetentionDays),
-    messages: new DynamoDbMessageStore(doc, settings.eventsTable),
+    ...createStores(doc, settings),
     secrets: new SecretsManagerSecretStore({ prefix: settings.secretPrefix, cacheTtlMs: 0 }),
     queue: new SqsWorkQueue(sqs, settings.queueUrl, settings.deadLetterQueueUrl),
     clock: systemClock,
     redriveDeadLetters: async () => {
       const { GetQueueAttributesCommand, StartMessageMoveTaskCommand } = await import('@aws-sdk/client-sqs');
-      if (!settings.deadLetterQueueUrl) throw new Error('No DLQ URL: pass --stack <name> or set DLQ_URL');
+      if (!settings.deadLetterQueueUrl) throw new MissingSettingError('DLQ_URL', 'pass --stack <name> or set it');
       const attrs = await sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: settings.deadLetterQueueUrl, AttributeNames: ['QueueArn'] }),
       );
@@ -82,10 +77,10 @@ async function openAws(stack: string | undefined): Promise<CliRuntime> {
   };
 }
 
-async function openLocal(dataDir: string): Promise<CliRuntime> {
+async function openLocal(dataDir: string, env: NodeJS.ProcessEnv): Promise<CliRuntime> {
   const dir = path.resolve(dataDir);
   // Stores are swept by the running server: "enqueue" just makes the event due now.
-  const settings = readSettings({ ...process.env, SWEEP_GRACE_SECONDS: '0' });
+  const settings = readSettings({ ...env, SWEEP_GRACE_SECONDS: '0' });
   const serverFile = path.join(dir, 'server.json');
   let endpoint: string;
   let close = async () => {};
@@ -100,17 +95,11 @@ async function openLocal(dataDir: string): Promise<CliRuntime> {
     endpoint = db.endpoint;
     close = db.close;
   }
-  const doc = createDocumentClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const doc = createLocalDocumentClient(endpoint);
   return {
     target: `local data in ${dir}${running && isAlive(running.pid) ? ' (through the running server)' : ''}`,
     settings,
-    tenants: new DynamoDbTenantStore(doc, settings.tenantsTable),
-    events: new DynamoDbEventStore(doc, settings.eventsTable, settings.eventRetentionDays),
-    messages: new DynamoDbMessageStore(doc, settings.eventsTable),
+    ...createStores(doc, settings),
     secrets: new FileSecretStore({ dataDir: dir }),
     queue: { enqueue: async () => {} },
     clock: systemClock,

@@ -1,0 +1,40 @@
+import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { describeError } from '../core/http';
+import type { QueueControl } from '../core/ports';
+import { parseWorkMessage, processWorkMessage, type WorkerDeps } from '../core/worker';
+
+export interface WorkBatchDeps {
+  worker: WorkerDeps;
+  control: QueueControl;
+}
+
+/**
+ * SQS batch → the core, one record at a time in parallel; retries are hidden for their backoff, then reported as
+ * batch item failures. The SQS counterpart of `createHttpHandler`.
+ */
+export function createWorkBatchHandler(getDeps: () => WorkBatchDeps): (event: SQSEvent) => Promise<SQSBatchResponse> {
+  return async (event) => {
+    const { worker, control } = getDeps();
+    const batchItemFailures: SQSBatchItemFailure[] = [];
+    await Promise.all(
+      event.Records.map(async (record) => {
+        const message = parseWorkMessage(record.body);
+        try {
+          if (!message) return await control.deadLetter(record.body, 'not a work message');
+          const outcome = await processWorkMessage(message, worker);
+          if (outcome.action === 'retry') {
+            await control.changeVisibility(record.receiptHandle, outcome.delaySeconds);
+            batchItemFailures.push({ itemIdentifier: record.messageId });
+          } else if (outcome.action === 'dead-letter') {
+            await control.deadLetter(record.body, outcome.reason);
+          }
+        } catch (error) {
+          // Unexpected (store unavailable…): the queue's visibility timeout brings it back, its redrive policy ends it.
+          worker.logger.error('work message failed', { ...message, error: describeError(error) });
+          batchItemFailures.push({ itemIdentifier: record.messageId });
+        }
+      }),
+    );
+    return { batchItemFailures };
+  };
+}

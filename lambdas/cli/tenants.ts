@@ -1,0 +1,214 @@
+import { type Command, Option } from 'commander';
+import { maskSid } from '../core/admin';
+import { issueApiKey } from '../core/tenants';
+import {
+  parseDefaultCountry,
+  parseEndpointPrefix,
+  parseHours,
+  parseMessagingService,
+  tenantIdArgument,
+} from './arguments';
+import { type CliContext, withRuntime } from './context';
+import { CommandFailedError } from './errors';
+
+export function registerTenantCommands(program: Command, context: CliContext): void {
+  const tenants = program.command('tenants').description('tenants, their enrollment, settings and API keys');
+
+  tenants
+    .command('create')
+    .description('enroll a tenant and issue an API key (printed once), for Web hooks or manual set-up')
+    .addArgument(tenantIdArgument())
+    .action(
+      withRuntime(context, async (rt, out, [tenantId]: [string]) => {
+        await rt.tenants.putEnrollment({ tenantId, enrolledAt: rt.clock.now().toISOString() });
+        const issued = await issueApiKey(rt.tenants, rt.clock, tenantId, {
+          graceSeconds: rt.settings.keyGraceSeconds,
+          label: 'cli',
+        });
+        const webhookPayloadUrl = `<receiver>/hooks/${issued.key}/`;
+        out.result({ tenantId, apiKey: issued.key, fingerprint: issued.fingerprint, webhookPayloadUrl }, () => {
+          out.line(`Tenant ${tenantId} ready. API key (shown once, store it now):\n${issued.key}`);
+          out.line(`fingerprint ${issued.fingerprint}; Web hook Payload URL: ${webhookPayloadUrl}`);
+        });
+      }),
+    );
+
+  tenants
+    .command('enroll')
+    .description('allow a tenant to register its SMS Bridge hook (needed unless enrollment is open)')
+    .addArgument(tenantIdArgument())
+    .addOption(
+      new Option('--endpoint-prefix <url>', 'only accept endpoints under this URL').argParser(parseEndpointPrefix),
+    )
+    .action(
+      withRuntime(context, async (rt, out, [tenantId]: [string], options: { endpointPrefix?: string }) => {
+        const prefix = options.endpointPrefix;
+        await rt.tenants.putEnrollment({ tenantId, endpointPrefix: prefix, enrolledAt: rt.clock.now().toISOString() });
+        out.result({ tenantId, enrolled: true, endpointPrefix: prefix ?? null }, () =>
+          out.line(
+            `Tenant ${tenantId} enrolled${prefix ? ` for endpoints under ${prefix}` : ''}: its SMS Bridge hook may register now.`,
+          ),
+        );
+      }),
+    );
+
+  tenants
+    .command('unenroll')
+    .description('remove a tenant’s enrollment (its keys keep working until deleted)')
+    .addArgument(tenantIdArgument())
+    .action(
+      withRuntime(context, async (rt, out, [tenantId]: [string]) => {
+        await rt.tenants.deleteEnrollment(tenantId);
+        out.result({ tenantId, enrolled: false }, () =>
+          out.line('Enrollment removed (existing keys keep working until deleted).'),
+        );
+      }),
+    );
+
+  registerList(tenants, context);
+  registerShow(tenants, context);
+  registerSet(tenants, context);
+  registerRotateKey(tenants, context);
+}
+
+function registerList(tenants: Command, context: CliContext): void {
+  tenants
+    .command('list')
+    .description('registered tenants')
+    .action(
+      withRuntime(context, async (rt, out) => {
+        const rows = (await rt.tenants.listTenants()).map((t) => ({
+          tenantId: t.tenantId,
+          phoneNo: t.phoneNo,
+          endpoint: t.endpoint,
+          credentialsValid: !t.credentialsInvalidAt,
+          updatedAt: t.updatedAt,
+        }));
+        out.result(rows, () =>
+          out.table(
+            ['tenant', 'phone', 'endpoint', 'credentials', 'updated'],
+            rows.map((r) => [
+              r.tenantId,
+              r.phoneNo,
+              r.endpoint,
+              r.credentialsValid ? 'valid' : out.paint('red', 'invalid'),
+              r.updatedAt,
+            ]),
+          ),
+        );
+      }),
+    );
+}
+
+function registerShow(tenants: Command, context: CliContext): void {
+  tenants
+    .command('show')
+    .description('a tenant’s registration (no secrets), enrollment and key fingerprints')
+    .addArgument(tenantIdArgument())
+    .action(
+      withRuntime(context, async (rt, out, [tenantId]: [string]) => {
+        const config = await rt.tenants.getTenant(tenantId);
+        const enrollment = (await rt.tenants.getEnrollment(tenantId)) ?? null;
+        const keys = (await rt.tenants.listApiKeys(tenantId)).map((k) => ({
+          fingerprint: k.fingerprint,
+          createdAt: k.createdAt,
+          expiresAt: k.expiresAt ?? null,
+          label: k.label,
+        }));
+        const shown = config ? { ...config, accountSid: maskSid(config.accountSid) } : null;
+        out.result({ config: shown, enrollment, keys }, () => {
+          if (shown) out.fields(shown as unknown as Record<string, string>);
+          else out.line(`Tenant ${tenantId} has no SMS Bridge registration.`);
+          out.line(
+            enrollment
+              ? `enrolled ${enrollment.enrolledAt}${enrollment.endpointPrefix ? ` for ${enrollment.endpointPrefix}` : ''}`
+              : 'not enrolled',
+          );
+          out.table(
+            ['key fingerprint', 'created', 'expires', 'label'],
+            keys.map((k) => [k.fingerprint, k.createdAt, k.expiresAt ?? 'never', k.label]),
+          );
+        });
+      }),
+    );
+}
+
+function registerSet(tenants: Command, context: CliContext): void {
+  tenants
+    .command('set')
+    .description('per-tenant SMS settings ("" clears one)')
+    .addArgument(tenantIdArgument())
+    .addOption(
+      new Option(
+        '--default-country <code>',
+        'country of numbers without "+": ISO code (KE) or calling code (254)',
+      ).argParser(parseDefaultCountry),
+    )
+    .addOption(
+      new Option('--messaging-service <sid>', 'send through this Twilio Messaging Service (MG…)').argParser(
+        parseMessagingService,
+      ),
+    )
+    .action(
+      withRuntime(
+        context,
+        async (rt, out, [tenantId]: [string], options: { defaultCountry?: string; messagingService?: string }) => {
+          const config = await rt.tenants.getTenant(tenantId);
+          if (!config) throw new CommandFailedError(`Tenant ${tenantId} has no SMS Bridge registration yet.`);
+          const country = options.defaultCountry;
+          const service = options.messagingService;
+          const updated = {
+            ...config,
+            ...(country !== undefined ? { defaultCountry: country || undefined } : {}),
+            ...(service !== undefined
+              ? {
+                  messagingServiceSid: service || undefined,
+                  messagingServiceSidSource: service ? ('cli' as const) : undefined,
+                }
+              : {}),
+            updatedAt: rt.clock.now().toISOString(),
+          };
+          await rt.tenants.putTenant(updated);
+          const result = {
+            tenantId,
+            defaultCountry: updated.defaultCountry ?? null,
+            messagingServiceSid: updated.messagingServiceSid ?? null,
+          };
+          out.result(result, () =>
+            out.line(
+              `Tenant ${tenantId}: default country ${result.defaultCountry ?? '(none)'}, messaging service ${result.messagingServiceSid ?? '(none)'}.`,
+            ),
+          );
+        },
+      ),
+    );
+}
+
+function registerRotateKey(tenants: Command, context: CliContext): void {
+  tenants
+    .command('rotate-key')
+    .description('issue a new API key; older keys keep working for the grace period')
+    .addArgument(tenantIdArgument())
+    .addOption(
+      new Option('--grace-hours <hours>', 'how long older keys keep working (default: KEY_GRACE_SECONDS)').argParser(
+        parseHours,
+      ),
+    )
+    .action(
+      withRuntime(context, async (rt, out, [tenantId]: [string], options: { graceHours?: number }) => {
+        const hours = options.graceHours ?? rt.settings.keyGraceSeconds / 3600;
+        const issued = await issueApiKey(rt.tenants, rt.clock, tenantId, {
+          graceSeconds: hours * 3600,
+          label: 'rotation',
+        });
+        const until = issued.previousKeysValidUntil ?? null;
+        out.result(
+          { tenantId, apiKey: issued.key, fingerprint: issued.fingerprint, previousKeysValidUntil: until },
+          () => {
+            out.line(`New API key for ${tenantId} (shown once):\n${issued.key}`);
+            out.line(until ? `Previous keys stop working at ${until}.` : 'No previous keys.');
+          },
+        );
+      }),
+    );
+}

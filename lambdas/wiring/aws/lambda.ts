@@ -1,0 +1,51 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
+import middy from '@middy/core';
+import { createLogger, createMetrics, flushMetrics, loggerPort, metricsPort } from '../../adapters/observability';
+import { SqsWorkQueue } from '../../adapters/sqs-work-queue';
+import { systemClock } from '../../core/clock';
+import type { Clock, Logger, Metrics } from '../../core/ports';
+
+/** The Powertools pair a Lambda function logs and counts with; its middleware needs them, so do the deps. */
+export interface LambdaObservability {
+  logger: PowertoolsLogger;
+  metrics: PowertoolsMetrics;
+}
+
+/**
+ * A function's AWS handler: `makeHandler` given a getter of deps built by `buildDeps` on the first invocation
+ * (once per container; a missing setting then fails that invocation naming the variable, and init stays small),
+ * inside the middy chain every function shares.
+ */
+export function awsLambda<D, E, R>(
+  makeHandler: (getDeps: () => D) => (event: E) => Promise<R>,
+  buildDeps: (observability: LambdaObservability) => D,
+) {
+  const logger = createLogger();
+  const metrics = createMetrics();
+  let deps: D | undefined;
+  const getDeps = () => {
+    deps ??= buildDeps({ logger, metrics });
+    return deps;
+  };
+  return middy(makeHandler(getDeps)).use(injectLambdaContext(logger)).use(flushMetrics(metrics));
+}
+
+/** What every function's deps share: the system clock, the logger and metrics behind the core's ports, settings. */
+export function basePorts<S>(
+  observability: LambdaObservability,
+  settings: S,
+): { clock: Clock; logger: Logger; metrics: Metrics; settings: S } {
+  return {
+    clock: systemClock,
+    logger: loggerPort(observability.logger),
+    metrics: metricsPort(observability.metrics),
+    settings,
+  };
+}
+
+export function createSqsQueue(queueUrl: string, deadLetterQueueUrl?: string): SqsWorkQueue {
+  return new SqsWorkQueue(new SQSClient({}), queueUrl, deadLetterQueueUrl);
+}

@@ -1,0 +1,304 @@
+/**
+ * The local composition root (`npm start`, the e2e suites, the benchmarks): the same handlers as in AWS, each made
+ * with `makeHandler` over ports built here — the embedded DynamoDB engine, a local queue and worker, file secrets,
+ * and Twilio or the dry-run outbox — behind a node:http adapter, with the sweeper on a timer.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { LocalQueue } from '../adapters/local/local-queue';
+import { FileSecretStore } from '../adapters/local/file-secret-store';
+import { createTables, type EmbeddedDynamoDb, startEmbeddedDynamoDb } from '../adapters/local/embedded-dynamodb';
+import { createLocalHttpServer, type HttpLambda, type RequestTracker } from '../adapters/local/local-http';
+import { LocalWorkerRunner } from '../adapters/local/local-worker-runner';
+import { createLogger, loggerPort, noMetrics } from '../adapters/observability';
+import { OutboxSmsSender } from '../adapters/local/outbox-sms-sender';
+import type { WorkBatchDeps } from '../adapters/sqs-batch-handler';
+import { TwilioSignatureVerifier } from '../adapters/twilio-signature-verifier';
+import { makeHandler as makeAdminHandler } from '../admin/handler';
+import type { AdminDeps } from '../core/admin';
+import { Authenticator } from '../core/auth';
+import { systemClock } from '../core/clock';
+import { describeError } from '../core/http';
+import type { IngestDeps } from '../core/ingest';
+import { maskPhone } from '../core/phone';
+import type { FineractClient, Logger, SignatureVerifier, SmsSender, UrlPolicy } from '../core/ports';
+import type { RegisterDeps } from '../core/registration';
+import { readSettings, type Settings } from '../core/settings';
+import type { StatusCallbackDeps } from '../core/status-callback';
+import { type SweepResult, type SweeperDeps, sweep } from '../core/sweeper';
+import { makeHandler as makeIngestHandler } from '../ingest/handler';
+import { makeHandler as makeRegisterHandler } from '../register/handler';
+import { makeHandler as makeStatusHandler } from '../twilio-status/handler';
+import { makeHandler as makeWorkerHandler } from '../worker/handler';
+import { createFineractClient, createTwilioSender, createUrlPolicy } from './outbound';
+import { createLocalDocumentClient, createStores, type Stores } from './stores';
+
+export interface LocalReceiverOptions {
+  port?: number;
+  host?: string;
+  /** Where tenants, events, secrets and the outbox live; undefined keeps everything in memory (tests). */
+  dataDir?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Replaces the SMS sender (tests); otherwise Twilio (TWILIO_API_BASE_URL) or the dry-run outbox. */
+  sms?: SmsSender;
+  logger?: Logger;
+  sweepIntervalSeconds?: number;
+}
+
+/** Every function's deps. The handlers read them on each call, so a test may swap a port of a running receiver. */
+export interface LocalDepsBundle {
+  ingest: IngestDeps;
+  register: RegisterDeps;
+  admin: AdminDeps;
+  worker: WorkBatchDeps;
+  twilioStatus: StatusCallbackDeps;
+  sweeper: SweeperDeps;
+}
+
+export interface LocalReceiver {
+  url: string;
+  port: number;
+  settings: Settings;
+  deps: LocalDepsBundle;
+  queue: LocalQueue;
+  db: EmbeddedDynamoDb;
+  smsMode: string;
+  /** Runs one sweep now (the scheduled one runs every `sweepIntervalSeconds`). */
+  sweep(): Promise<SweepResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * Local defaults (README "Configuration"): anyone may register, callbacks may reach private addresses, and
+ * without a Twilio base URL messages go to the outbox. Explicit environment values win.
+ */
+export function localSettings(env: NodeJS.ProcessEnv, publicBaseUrl: string): Settings {
+  return readSettings({
+    OPEN_ENROLLMENT: 'true',
+    ALLOW_PRIVATE_ENDPOINTS: 'true',
+    SMS_DRY_RUN: env.TWILIO_API_BASE_URL ? 'false' : 'true',
+    SWEEP_GRACE_SECONDS: '30',
+    PUBLIC_BASE_URL: publicBaseUrl,
+    ...stripEmpty(env),
+  });
+}
+
+function stripEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+}
+
+export async function startLocalReceiver(options: LocalReceiverOptions = {}): Promise<LocalReceiver> {
+  const dataDir = options.dataDir ? path.resolve(options.dataDir) : undefined;
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const context: BootContext = {
+    env: options.env ?? process.env,
+    // Undefined: Node listens on :: (IPv4 and IPv6) where available, else 0.0.0.0, so `localhost` works either way.
+    host: options.host,
+    requestedPort: options.port ?? 3000,
+    logger: options.logger ?? loggerPort(createLogger()),
+    dataDir,
+    options,
+  };
+  const db = await startEmbeddedDynamoDb({ path: dataDir ? path.join(dataDir, 'dynamodb') : undefined });
+  try {
+    return await boot(db, context);
+  } catch (error) {
+    // A failed start (port in use, unreadable data) must not leave the engine running and the process stuck.
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+interface BootContext {
+  env: NodeJS.ProcessEnv;
+  host: string | undefined;
+  requestedPort: number;
+  logger: Logger;
+  dataDir: string | undefined;
+  options: LocalReceiverOptions;
+}
+
+/** The ports of one local receiver, built once; the deps bundle is assembled from them (again once the URL is known). */
+interface LocalPorts extends Stores {
+  secrets: FileSecretStore;
+  queue: LocalQueue;
+  sms: SmsSender;
+  smsMode: string;
+  fineract: FineractClient;
+  urlPolicy: UrlPolicy;
+  signatures: SignatureVerifier;
+  /** Shared by ingest and register, so a re-registration updates the keys ingest has cached. */
+  auth: Authenticator;
+}
+
+async function boot(db: EmbeddedDynamoDb, context: BootContext): Promise<LocalReceiver> {
+  const { env, logger, dataDir } = context;
+  // The public URL is only known once the port is; settings are completed after listen().
+  let settings = localSettings(env, `http://127.0.0.1:${context.requestedPort}`);
+  await createTables(db.client, settings);
+  const ports = buildLocalPorts(db, settings, context);
+  let bundle = assembleDeps(ports, settings, logger);
+
+  const tracker: RequestTracker = { active: 0 };
+  const server = createLocalHttpServer(
+    httpHandlers(() => bundle),
+    { maxBodyBytes: settings.maxBodyBytes, tracker },
+  );
+  const port = await listen(server, context.requestedPort, context.host);
+  if (port !== context.requestedPort || !env.PUBLIC_BASE_URL) {
+    settings = localSettings(env, `http://127.0.0.1:${port}`);
+    bundle = assembleDeps(ports, settings, logger);
+  }
+  const background = await startBackground(ports.queue, () => bundle, tracker, context);
+  // Lets `npm run cli` on the same DATA_DIR talk to this process's DynamoDB instead of opening the locked files.
+  const serverFile = dataDir ? path.join(dataDir, 'server.json') : undefined;
+  if (serverFile) {
+    const record = { pid: process.pid, url: `http://127.0.0.1:${port}`, dynamodbEndpoint: db.endpoint };
+    writeFileSync(serverFile, JSON.stringify(record));
+  }
+
+  let closed = false;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    settings,
+    get deps() {
+      return bundle;
+    },
+    queue: ports.queue,
+    db,
+    smsMode: ports.smsMode,
+    sweep: background.sweep,
+    async close() {
+      if (closed) return;
+      closed = true;
+      background.stopSweeping();
+      // Stop accepting, let in-flight requests finish (their events are stored before they answer), then drain.
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await background.drain();
+      await db.close();
+      if (serverFile) rmSync(serverFile, { force: true });
+    },
+  };
+}
+
+function buildLocalPorts(db: EmbeddedDynamoDb, settings: Settings, context: BootContext): LocalPorts {
+  const { env, dataDir } = context;
+  const stores = createStores(createLocalDocumentClient(db.endpoint), settings);
+  const secrets = new FileSecretStore({ dataDir: dataDir ?? path.join(tmpdir(), `fhr-${process.pid}-${Date.now()}`) });
+  const queue = new LocalQueue({
+    visibilityTimeoutSeconds: Number(env.LOCAL_QUEUE_VISIBILITY_SECONDS ?? 30),
+    maxReceiveCount: Number(env.LOCAL_QUEUE_MAX_RECEIVES ?? settings.retryScheduleSeconds.length + 4),
+  });
+  return {
+    ...stores,
+    secrets,
+    queue,
+    ...createLocalSmsSender(settings, context, path.dirname(secrets.filePath)),
+    fineract: createFineractClient(settings),
+    urlPolicy: createUrlPolicy(settings),
+    signatures: new TwilioSignatureVerifier(),
+    auth: new Authenticator(stores.tenants, systemClock, settings.authCacheSeconds),
+  };
+}
+
+/** A test's sender, else Twilio when a base URL is configured, else the dry-run outbox file. */
+function createLocalSmsSender(
+  settings: Settings,
+  { options, dataDir, logger }: BootContext,
+  fallbackDir: string,
+): { sms: SmsSender; smsMode: string } {
+  if (options.sms) return { sms: options.sms, smsMode: 'custom sender' };
+  if (!settings.smsDryRun) {
+    const at = settings.twilioApiBaseUrl ? ` at ${settings.twilioApiBaseUrl}` : '';
+    return { sms: createTwilioSender(settings), smsMode: `Twilio${at}` };
+  }
+  const outbox = new OutboxSmsSender({
+    dataDir: dataDir ?? fallbackDir,
+    onMessage: (entry) =>
+      logger.info('SMS written to the outbox (dry run)', {
+        to: maskPhone(entry.to),
+        sid: entry.sid,
+        chars: entry.body.length,
+      }),
+  });
+  return { sms: outbox, smsMode: `dry run → ${outbox.file}` };
+}
+
+function assembleDeps(ports: LocalPorts, settings: Settings, logger: Logger): LocalDepsBundle {
+  const { tenants, events, messages, secrets, queue, sms, fineract, auth } = ports;
+  const common = { clock: systemClock, logger, metrics: noMetrics, settings };
+  return {
+    ingest: { ...common, auth, events, queue },
+    register: { ...common, tenants, secrets, sms, urlPolicy: ports.urlPolicy, auth },
+    // No key cache for admin, as in AWS: a DELETE takes effect at once.
+    admin: { ...common, auth: new Authenticator(tenants, systemClock, 0), tenants, events, messages, secrets, queue },
+    worker: { worker: { ...common, tenants, events, messages, secrets, sms, fineract }, control: queue.control },
+    twilioStatus: { ...common, messages, secrets, signatures: ports.signatures },
+    sweeper: { ...common, events, queue },
+  };
+}
+
+/** Each HTTP function's handler over the current bundle (looked up per request: tests swap ports live). */
+function httpHandlers(
+  current: () => LocalDepsBundle,
+): Record<'ingest' | 'register' | 'admin' | 'twilioStatus', HttpLambda> {
+  return {
+    ingest: makeIngestHandler(() => current().ingest),
+    register: makeRegisterHandler(() => current().register),
+    admin: makeAdminHandler(() => current().admin),
+    twilioStatus: makeStatusHandler(() => current().twilioStatus),
+  };
+}
+
+async function listen(server: Server, port: number, host: string | undefined): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/** The worker (Lambda's SQS event source, played locally) and the sweeper (its schedule, played by a timer). */
+async function startBackground(
+  queue: LocalQueue,
+  current: () => LocalDepsBundle,
+  tracker: RequestTracker,
+  { env, logger, options }: BootContext,
+): Promise<{ sweep(): Promise<SweepResult>; stopSweeping(): void; drain(): Promise<void> }> {
+  const runner = new LocalWorkerRunner(
+    queue,
+    makeWorkerHandler(() => current().worker),
+    {
+      concurrency: Number(env.LOCAL_WORKER_CONCURRENCY ?? 4),
+      batchSize: 10,
+      onError: (error) => logger.error('local worker batch failed', { error: describeError(error) }),
+      busy: () => tracker.active > 0,
+    },
+  );
+  tracker.onIdle = () => runner.pump();
+  const runSweep = () => sweep(current().sweeper);
+  // After a restart the queue is empty: whatever is still in flight in the store was orphaned, send it on now.
+  const startup = await sweep(current().sweeper, 100_000, { all: true });
+  if (startup.found > 0) logger.info('resumed in-flight events from the store', { ...startup });
+  const seconds = options.sweepIntervalSeconds ?? Number(env.SWEEP_INTERVAL_SECONDS ?? 15);
+  const timer = setInterval(() => {
+    runSweep().catch((error) => logger.error('sweep failed', { error: describeError(error) }));
+  }, seconds * 1000);
+  timer.unref();
+  runner.pump();
+  return {
+    sweep: runSweep,
+    stopSweeping: () => clearInterval(timer),
+    async drain() {
+      await runner.stop();
+      queue.close();
+    },
+  };
+}

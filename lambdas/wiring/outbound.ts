@@ -1,0 +1,23 @@
+import { FineractHttpClient } from '../adapters/fineract-http-client';
+import { TwilioSmsSender } from '../adapters/twilio-sms-sender';
+import { DnsUrlPolicy } from '../adapters/dns-url-policy';
+import type { Settings } from '../core/settings';
+
+/** The clients that call out of the receiver (Twilio, the sender's Fineract API), configured alike everywhere. */
+export function createTwilioSender(settings: Pick<Settings, 'twilioApiBaseUrl' | 'twilioTimeoutMs'>): TwilioSmsSender {
+  return new TwilioSmsSender({ apiBaseUrl: settings.twilioApiBaseUrl, timeoutMs: settings.twilioTimeoutMs });
+}
+
+export function createFineractClient(
+  settings: Pick<Settings, 'allowPrivateEndpoints' | 'fineractTimeoutMs' | 'fineractTlsInsecure'>,
+): FineractHttpClient {
+  return new FineractHttpClient({
+    allowPrivate: settings.allowPrivateEndpoints,
+    timeoutMs: settings.fineractTimeoutMs,
+    rejectUnauthorized: !settings.fineractTlsInsecure,
+  });
+}
+
+export function createUrlPolicy(settings: Pick<Settings, 'allowPrivateEndpoints'>): DnsUrlPolicy {
+  return new DnsUrlPolicy({ allowPrivate: settings.allowPrivateEndpoints });
+}

@@ -1,0 +1,34 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../adapters/dynamodb-client';
+import { DynamoDbEventStore } from '../adapters/dynamodb-event-store';
+import { DynamoDbMessageStore } from '../adapters/dynamodb-message-store';
+import { DynamoDbTenantStore } from '../adapters/dynamodb-tenant-store';
+import type { EventStore, MessageStore, TenantStore } from '../core/ports';
+import type { Settings } from '../core/settings';
+
+/** The three DynamoDB stores, the same in every runtime: only the document client behind them differs. */
+export interface Stores {
+  tenants: TenantStore;
+  events: EventStore;
+  messages: MessageStore;
+}
+
+export function createStores(
+  doc: DynamoDBDocumentClient,
+  settings: Pick<Settings, 'tenantsTable' | 'eventsTable' | 'eventRetentionDays'>,
+): Stores {
+  return {
+    tenants: new DynamoDbTenantStore(doc, settings.tenantsTable),
+    events: new DynamoDbEventStore(doc, settings.eventsTable, settings.eventRetentionDays),
+    messages: new DynamoDbMessageStore(doc, settings.eventsTable),
+  };
+}
+
+/** A document client for the embedded engine (local server and `cli --local`): any credentials will do. */
+export function createLocalDocumentClient(endpoint: string): DynamoDBDocumentClient {
+  return createDocumentClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * The ingest function answers every hook, so its cold start is the sender's wait: its bundle (esbuild as the CDK
+ * runs it, see bench/cold-start.ts) must stay small and free of what only other functions need.
+ */
+import path from 'node:path';
+import { build } from 'esbuild';
+
+const REPO_ROOT = path.resolve(__dirname, '../..');
+
+async function bundle(fn: string): Promise<{ bytes: number; packages: Set<string>; external: Set<string> }> {
+  const result = await build({
+    absWorkingDir: REPO_ROOT,
+    entryPoints: [`lambdas/${fn}/handler.ts`],
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    external: ['@aws-sdk/*'],
+    metafile: true,
+    write: false,
+    logLevel: 'silent',
+  });
+  const output = Object.values(result.metafile.outputs)[0]!;
+  const packages = new Set(
+    Object.keys(output.inputs)
+      .filter((input) => input.includes('node_modules/'))
+      .map((input) => {
+        const [scope = '', name = ''] = input.slice(input.lastIndexOf('node_modules/') + 13).split('/');
+        return scope.startsWith('@') ? `${scope}/${name}` : scope;
+      }),
+  );
+  const external = new Set(output.imports.filter((i) => i.external).map((i) => i.path));
+  return { bytes: output.bytes, packages, external };
+}
+
+describe('Lambda bundles', () => {
+  it('keeps the ingest bundle under 70 KB, without Twilio, libphonenumber, zod or Mustache', async () => {
+    // Prepare
+    const heavy = ['twilio', 'libphonenumber-js', 'zod', 'mustache'];
+
+    // Act
+    const ingest = await bundle('ingest');
+
+    // Assess
+    expect(ingest.bytes).toBeLessThanOrEqual(70 * 1024);
+    expect(heavy.filter((p) => ingest.packages.has(p))).toEqual([]);
+  });
+
+  it('loads only the DynamoDB and SQS clients in ingest (no Secrets Manager), and bundles no SDK anywhere', async () => {
+    // Prepare
+    const functions = ['ingest', 'register', 'admin', 'twilio-status', 'worker', 'sweeper'];
+
+    // Act
+    const [ingest, ...others] = await Promise.all(functions.map(bundle));
+
+    // Assess
+    const sdkClients = [...ingest!.external].filter((p) => p.startsWith('@aws-sdk/')).sort();
+    expect(sdkClients).toEqual(['@aws-sdk/client-dynamodb', '@aws-sdk/client-sqs', '@aws-sdk/lib-dynamodb']);
+    for (const b of [ingest!, ...others]) expect([...b.packages].filter((p) => p.startsWith('@aws-sdk/'))).toEqual([]);
+  });
+});

@@ -34,8 +34,11 @@ const isNumberChar = (c: number) => isDigit(c) || c === MINUS || c === 0x2b || c
 
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
-/** Longer integers than this are not ids; such a number is kept as the text it was sent as. */
-const MAX_INTEGER_DIGITS = 400;
+/**
+ * Longer integers than this are not ids (2^64 has 20 digits); such a number keeps the text it was sent as. The cap
+ * also bounds how much a short exponent token (`1e23`) can grow when written out.
+ */
+const MAX_INTEGER_DIGITS = 24;
 
 /**
  * The exact integer a decimal text denotes (`1.0E20` → `100000000000000000000`, `9007199254740993` unchanged),

@@ -39,7 +39,7 @@ describe('exactIntegerText', () => {
     expect(integer).toBe(expected);
   });
 
-  it.each(['1.25e1', '0.5', '1e-3', 'abc', '', '1.0E401', '--1'])('has no integer for %p', (text) => {
+  it.each(['1.25e1', '0.5', '1e-3', 'abc', '', '1.0E24', '--1'])('has no integer for %p', (text) => {
     // Prepare
     const input = text;
 

@@ -37,8 +37,10 @@ export interface TwilioSmsSenderOptions {
 const TWILIO_API_ORIGIN = 'https://api.twilio.com';
 const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_CACHED_CLIENTS = 32;
-/** `findSent` reads one page: the most recent messages to one recipient. */
+/** `findSent` reads the recipient's messages newest first, this many per page. */
 const FIND_PAGE_SIZE = 50;
+/** More messages to one recipient since one send than this (100 pages) is not a lookup we can finish: retry later. */
+const FIND_MAX_PAGES = 100;
 /** Clock skew tolerated between us and Twilio when comparing `date_created` with `since`. */
 const FIND_SKEW_MS = 60_000;
 const ACCOUNT_SID = /^AC[0-9a-f]{32}$/i;
@@ -194,20 +196,34 @@ export class TwilioSmsSender implements SmsSender {
     const client = this.clientFor(credentials, context);
     // No DateSent filter on purpose: Twilio sets date_sent only once the carrier took the message, so a message
     // still queued/accepted (the very case we look for: accepted, then the worker died) would be filtered out.
-    // DateSent is also day-granular. The list is newest first; `To` (+ `From`) keeps one page enough, and
-    // `date_created` is compared here.
-    const page = await this.call(context, () =>
+    // DateSent is also day-granular. The list is newest first; we page through it (the SDK follows
+    // next_page_uri) until it passes the send's start time, comparing `date_created` here.
+    const notBefore = query.since.getTime() - FIND_SKEW_MS;
+    let page: MessageListPage | undefined = await this.call(context, () =>
       client.messages.page({
         to: query.to,
         ...(query.from ? { from: query.from } : {}),
         pageSize: FIND_PAGE_SIZE,
       }),
     );
-    const notBefore = query.since.getTime() - FIND_SKEW_MS;
-    const match = page.instances.find(
-      (m) => m.body === query.body && m.dateCreated instanceof Date && m.dateCreated.getTime() >= notBefore,
-    );
-    return match ? toSentSms(match) : undefined;
+    for (let pages = 1; page; pages++) {
+      const match = page.instances.find(
+        (m) => m.body === query.body && m.dateCreated instanceof Date && m.dateCreated.getTime() >= notBefore,
+      );
+      if (match) return toSentSms(match);
+      if (page.instances.some((m) => isBefore(m, notBefore)) || !page.nextPageUrl) return undefined;
+      if (pages >= FIND_MAX_PAGES) {
+        // Not knowing is not "not sent": the worker retries the lookup rather than risk a second SMS.
+        throw new DownstreamError(
+          'twilio',
+          `${describe(context)} read ${pages * FIND_PAGE_SIZE} messages without reaching the send's start time.`,
+          { retryable: true },
+        );
+      }
+      const current: MessageListPage = page;
+      page = await this.call(context, async () => current.nextPage());
+    }
+    return undefined;
   }
 
   async verifyAccount(credentials: TwilioCredentials): Promise<void> {
@@ -272,6 +288,27 @@ export class TwilioSmsSender implements SmsSender {
       throw classifyTwilioError(error, context, capture, this.timeoutMs);
     }
   }
+}
+
+/** What findSent uses of the SDK's list page (`nextPage()` is undefined on the last page). */
+interface MessageListPage {
+  instances: MessageInstance[];
+  nextPageUrl?: string;
+  nextPage(): Promise<MessageListPage> | undefined;
+}
+
+/**
+ * True when every message after this one in the list is older than `notBefore` too, whichever order Twilio lists
+ * in (newest date_created first, or newest date_sent first with unsent ones on top): it was sent, and both its
+ * dates are before `notBefore`. A message never sent (no date_sent) proves nothing about the ones after it.
+ */
+function isBefore(m: MessageInstance, notBefore: number): boolean {
+  return (
+    m.dateSent instanceof Date &&
+    m.dateSent.getTime() < notBefore &&
+    m.dateCreated instanceof Date &&
+    m.dateCreated.getTime() < notBefore
+  );
 }
 
 function toSentSms(m: MessageInstance): SentSms {

@@ -3,6 +3,7 @@ import { BadRequestError, NotFoundError } from './errors';
 import { isFinal, RESENDABLE_STATUSES } from './model';
 import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
 import { HEADERS } from './hook-parser';
+import { assertTenantId } from './identifiers';
 import { maskPhone } from './phone';
 import { type ReplayDeps, replayEvents } from './replay';
 import type { Logger, Metrics, SecretStore, StoredEvent, TenantStore } from './ports';
@@ -17,7 +18,8 @@ export interface AdminDeps extends ReplayDeps {
 
 /** The old bridge's admin API (docs/protocol.md §7): the tenant from the path, the key from the usual header. */
 async function authorise(request: HttpRequest, deps: AdminDeps): Promise<string> {
-  const tenantId = request.params.tenantId ?? '';
+  // Checked before any lookup: an over-long id would exceed DynamoDB's key size (a 500, not an answer).
+  const tenantId = assertTenantId(request.params.tenantId ?? '', 'the path');
   await deps.auth.authenticate(tenantId, header(request, ...HEADERS.apiKey));
   return tenantId;
 }

@@ -1,7 +1,15 @@
 import { gunzipSync } from 'node:zlib';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors';
 import { header, type HttpRequest } from './http';
+import {
+  assertHeaderValue,
+  COMMAND_NAME_PATTERN,
+  COMMAND_NAME_RULE,
+  TENANT_ID_PATTERN,
+  TENANT_ID_RULE,
+} from './identifiers';
 import { asFields, parseJavaScalar } from './java-text';
+import { boundJsonText, safeNumberOrText } from './json-text';
 import { type BodyEncoding, type BodyShape, type HookIds, type HookSource, ID_FIELDS } from './model';
 
 /** Header names per sender family (docs/protocol.md §2). Fineract's come first: it is the maintained one. */
@@ -12,6 +20,34 @@ export const HEADERS = {
   endpoint: ['x-fineract-endpoint', 'x-mifos-endpoint'],
   apiKey: ['x-fineract-api-key', 'x-mifos-api-key'],
 } as const;
+
+/** Header names as the senders spell them, for messages an admin recognises. */
+const HEADER_DISPLAY_NAMES: Record<string, string> = {
+  'x-fineract-entity': 'X-Fineract-Entity',
+  'x-mifos-entity': 'X-Mifos-Entity',
+  'x-fineract-action': 'X-Fineract-Action',
+  'x-mifos-action': 'X-Mifos-Action',
+  'fineract-platform-tenantid': 'Fineract-Platform-TenantId',
+  'x-mifos-platform-tenantid': 'X-Mifos-Platform-TenantId',
+  'x-fineract-endpoint': 'X-Fineract-Endpoint',
+  'x-mifos-endpoint': 'X-Mifos-Endpoint',
+};
+
+/** The sender's API base is only recorded, never called from this header: any URL-like text, bounded. */
+const ENDPOINT_PATTERN = /^[\x21-\x7e]{1,2048}$/;
+const ENDPOINT_RULE = 'at most 2048 printable ASCII characters without spaces';
+
+/** The first family's header that is set, with its name (the value trimmed, as `header` gives it). */
+function namedHeader(
+  request: Pick<HttpRequest, 'headers'>,
+  names: readonly string[],
+): { name: string; value: string } | undefined {
+  for (const name of names) {
+    const value = header(request, name);
+    if (value !== undefined) return { name: HEADER_DISPLAY_NAMES[name] ?? name, value };
+  }
+  return undefined;
+}
 
 export interface HookHeaders {
   entityRaw: string;
@@ -44,21 +80,30 @@ export interface HookEvent extends HookHeaders {
   receivedAt: string;
 }
 
+/**
+ * The hook headers of either family, each checked before anything stores or looks it up (400 naming the header:
+ * a 3 KB tenant id would exceed DynamoDB's key size, control characters would end up in logs and keys).
+ */
 export function readHookHeaders(request: Pick<HttpRequest, 'headers'>): HookHeaders {
-  const entityRaw = header(request, ...HEADERS.entity);
-  const actionRaw = header(request, ...HEADERS.action);
-  const tenantId = header(request, ...HEADERS.tenant);
+  const entityHeader = namedHeader(request, HEADERS.entity);
+  const actionHeader = namedHeader(request, HEADERS.action);
+  const tenantHeader = namedHeader(request, HEADERS.tenant);
   const missing: string[] = [];
-  if (!entityRaw) missing.push('X-Fineract-Entity (or X-Mifos-Entity)');
-  if (!actionRaw) missing.push('X-Fineract-Action (or X-Mifos-Action)');
-  if (!tenantId) missing.push('Fineract-Platform-TenantId (or X-Mifos-Platform-TenantId)');
-  if (missing.length > 0 || !entityRaw || !actionRaw || !tenantId) {
+  if (!entityHeader) missing.push('X-Fineract-Entity (or X-Mifos-Entity)');
+  if (!actionHeader) missing.push('X-Fineract-Action (or X-Mifos-Action)');
+  if (!tenantHeader) missing.push('Fineract-Platform-TenantId (or X-Mifos-Platform-TenantId)');
+  if (missing.length > 0 || !entityHeader || !actionHeader || !tenantHeader) {
     throw new BadRequestError(
       `Missing hook header${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}. MifosX and Fineract send these on every hook event.`,
       { missing },
       'missing_header',
     );
   }
+  const tenantId = assertHeaderValue(tenantHeader.name, tenantHeader.value, TENANT_ID_PATTERN, TENANT_ID_RULE);
+  const entityRaw = assertHeaderValue(entityHeader.name, entityHeader.value, COMMAND_NAME_PATTERN, COMMAND_NAME_RULE);
+  const actionRaw = assertHeaderValue(actionHeader.name, actionHeader.value, COMMAND_NAME_PATTERN, COMMAND_NAME_RULE);
+  const endpointHeader = namedHeader(request, HEADERS.endpoint);
+  if (endpointHeader) assertHeaderValue(endpointHeader.name, endpointHeader.value, ENDPOINT_PATTERN, ENDPOINT_RULE);
   const source: HookSource = Object.keys(request.headers).some(
     (h) => h.startsWith('x-fineract-') || h === 'fineract-platform-tenantid',
   )
@@ -71,7 +116,7 @@ export function readHookHeaders(request: Pick<HttpRequest, 'headers'>): HookHead
     action: actionRaw.toUpperCase(),
     tenantId,
     apiKey: header(request, ...HEADERS.apiKey),
-    senderEndpoint: header(request, ...HEADERS.endpoint),
+    senderEndpoint: endpointHeader?.value,
     source,
   };
 }
@@ -165,9 +210,11 @@ export function parseHookBody(request: Pick<HttpRequest, 'headers' | 'body'>, ma
 
   const rawBody = decodeText(bytes, media.charset);
   if (rawBody.trim() === '') return { body: {}, rawBody, encoding: 'json', contentType: contentTypeHeader };
+  // Depth capped and ids beyond 2^53 kept exact (as strings) before anything walks, hashes or stores the body.
+  const jsonText = boundJsonText(rawBody);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(rawBody);
+    parsed = JSON.parse(jsonText);
   } catch (error) {
     throw new BadRequestError(
       `The hook body is not valid JSON (${error instanceof Error ? error.message : 'parse error'}). Check the hook's Content Type.`,
@@ -181,9 +228,12 @@ export function parseHookBody(request: Pick<HttpRequest, 'headers' | 'body'>, ma
   return { body: parsed as Record<string, unknown>, rawBody, encoding: 'json', contentType: contentTypeHeader };
 }
 
-/** Integral doubles (`42.0`) and numeric strings become numbers; anything else is kept as sent. */
+/**
+ * Integral doubles (`42.0`) and numeric strings become numbers; anything else is kept as sent. A number beyond
+ * ±(2^53 − 1) stays a string (DynamoDB cannot store it as a number).
+ */
 function asId(value: unknown): number | string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return safeNumberOrText(value);
   if (typeof value === 'string' && value.trim() !== '') {
     const n = Number(value);
     return /^-?\d+(\.0+)?$/.test(value.trim()) && Number.isSafeInteger(n) ? n : value;

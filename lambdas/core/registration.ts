@@ -11,6 +11,7 @@ import {
 } from './errors';
 import type { HttpRequest, HttpResponse } from './http';
 import { parseHookBody } from './hook-parser';
+import { TENANT_ID_PATTERN } from './identifiers';
 import { toE164 } from './phone';
 import type { Clock, Logger, Metrics, SecretStore, SmsSender, TenantConfig, TenantStore, UrlPolicy } from './ports';
 import { issueApiKey } from './tenants';
@@ -30,7 +31,8 @@ export interface RegisterDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export const TENANT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** The one tenant id rule (identifiers.ts), re-exported where the CLI has always imported it. */
+export { TENANT_ID_PATTERN };
 
 /** What the SMS Bridge template posts on its first event (docs/protocol.md §5); field names as the sender has them. */
 const RegistrationSchema = z.object({

@@ -1,5 +1,6 @@
 import { ConditionFailedError, ForbiddenError, NotFoundError } from './errors';
 import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
+import { assertMessageId, assertTenantId } from './identifiers';
 import type { Clock, Logger, MessageStatus, MessageStore, Metrics, SecretStore, SignatureVerifier } from './ports';
 
 export interface StatusCallbackDeps {
@@ -42,7 +43,9 @@ export function statusCallbackUrl(publicBaseUrl: string, tenantId: string, messa
  * public URL, never from request headers an attacker controls) with the tenant's auth token.
  */
 export async function handleTwilioStatus(request: HttpRequest, deps: StatusCallbackDeps): Promise<HttpResponse> {
-  const { tenantId = '', messageId = '' } = request.params;
+  // Both ids come from the URL and key every lookup below: refuse shapes we never issue before any store sees them.
+  const tenantId = assertTenantId(request.params.tenantId ?? '', 'the path');
+  const messageId = assertMessageId(request.params.messageId ?? '');
   const signature = header(request, 'x-twilio-signature');
   if (!signature) throw new ForbiddenError('Missing X-Twilio-Signature.', 'bad_signature');
   if (!deps.settings.publicBaseUrl)

@@ -8,6 +8,8 @@
  *   fake.failWhen((r) => r.form.To === '+15005550001', { status: 400, code: 21211 });
  *   fake.acceptButHang(5_000);                     // next send: recorded, answer held past the client timeout
  *   fake.acceptThenDrop();                         // next send: recorded, socket destroyed
+ *   fake.addMessage({ accountSid, to, body, at });   // history to page through (list: PageSize, Page, PageToken)
+ *   fake.listOrder = 'date_sent';                  // list order: newest date_created first (default) or date_sent
  *   fake.messages / fake.requests; fake.reset(); await fake.stop();
  *
  * Faults are consumed in this order: failNext (queued), failWhen (persistent), then accept-faults (sends only).
@@ -82,6 +84,11 @@ export class FakeTwilio {
   private predicateFaults: Array<{ when: (r: FakeRequest) => boolean; fault: Fault }> = [];
   private acceptFaults: AcceptFault[] = [];
   private delayMs = 0;
+  /**
+   * How `GET …/Messages.json` orders: newest `date_created` first, or newest `date_sent` first with messages not
+   * yet sent (no date_sent) on top, as Twilio documents its list.
+   */
+  listOrder: 'date_created' | 'date_sent' = 'date_created';
   private readonly timers = new Set<NodeJS.Timeout>();
 
   async start(): Promise<{ baseUrl: string }> {
@@ -148,6 +155,27 @@ export class FakeTwilio {
     return this;
   }
 
+  /**
+   * Records a message as if it had been sent earlier (for lookups through a long history); `at` is its
+   * date_created, `sentAt` its date_sent (null: still queued).
+   */
+  addMessage(message: Pick<FakeMessage, 'accountSid' | 'to' | 'body'> & Partial<FakeMessage>): FakeMessage {
+    const at = message.at ?? new Date();
+    const record: FakeMessage = {
+      sid: `SM${hex(16)}`,
+      from: null,
+      messagingServiceSid: null,
+      statusCallback: null,
+      status: 'delivered',
+      sentAt: at,
+      numSegments: countSegments(message.body).segments,
+      ...message,
+      at,
+    };
+    this.messages.push(record);
+    return record;
+  }
+
   /** Moves a message on, as Twilio would (sets date_sent for sent/delivered). */
   setStatus(sid: string, status: string, at = new Date()): FakeMessage {
     const m = this.messages.find((x) => x.sid === sid);
@@ -165,6 +193,7 @@ export class FakeTwilio {
     this.predicateFaults = [];
     this.acceptFaults = [];
     this.delayMs = 0;
+    this.listOrder = 'date_created';
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     return this;
@@ -318,25 +347,33 @@ export class FakeTwilio {
       .filter((m) => on === undefined || (m.sentAt !== null && startOfDay(m.sentAt) === startOfDay(on)))
       .filter((m) => after === undefined || (m.sentAt !== null && m.sentAt.getTime() >= startOfDay(after)))
       .filter((m) => before === undefined || (m.sentAt !== null && m.sentAt.getTime() < startOfDay(before) + day))
-      .sort((a, b) => b.at.getTime() - a.at.getTime());
-    const start = page * pageSize;
+      .sort(this.listOrder === 'date_sent' ? byDateSentDesc : byDateCreatedDesc);
+    // Twilio's next_page_uri carries a PageToken (a cursor after the last item served), so a page boundary does
+    // not shift when new messages arrive; `Page` alone is honoured too.
+    const token = q.get('PageToken');
+    const afterSid = token?.startsWith('PA') ? token.slice(2) : undefined;
+    const cursorIndex = afterSid ? matching.findIndex((m) => m.sid === afterSid) : -1;
+    const start = cursorIndex >= 0 ? cursorIndex + 1 : page * pageSize;
     const items = matching.slice(start, start + pageSize);
     const listUri = `/${API_VERSION}/Accounts/${accountSid}/Messages.json`;
-    const pageUri = (p: number) => {
+    const pageUri = (p: number, pageToken?: string) => {
       const params = new URLSearchParams(q);
       params.set('PageSize', String(pageSize));
       params.set('Page', String(p));
+      params.delete('PageToken');
+      if (pageToken) params.set('PageToken', pageToken);
       return `${listUri}?${params.toString()}`;
     };
+    const lastItem = items[items.length - 1];
     return {
       first_page_uri: pageUri(0),
       end: start + Math.max(items.length - 1, 0),
       previous_page_uri: page > 0 ? pageUri(page - 1) : null,
       messages: items.map(toResource),
-      uri: pageUri(page),
+      uri: pageUri(page, token ?? undefined),
       page_size: pageSize,
       start,
-      next_page_uri: start + pageSize < matching.length ? pageUri(page + 1) : null,
+      next_page_uri: lastItem && start + items.length < matching.length ? pageUri(page + 1, `PA${lastItem.sid}`) : null,
       page,
     };
   }
@@ -369,6 +406,17 @@ export class FakeTwilio {
     });
     res.end(text);
   }
+}
+
+const byDateCreatedDesc = (a: FakeMessage, b: FakeMessage) => b.at.getTime() - a.at.getTime();
+
+/** Unsent (no date_sent) first, newest created first among them; then newest date_sent first. */
+function byDateSentDesc(a: FakeMessage, b: FakeMessage): number {
+  if (a.sentAt === null || b.sentAt === null) {
+    if (a.sentAt === null && b.sentAt === null) return byDateCreatedDesc(a, b);
+    return a.sentAt === null ? -1 : 1;
+  }
+  return b.sentAt.getTime() - a.sentAt.getTime();
 }
 
 function toResource(m: FakeMessage) {

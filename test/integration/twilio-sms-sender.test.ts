@@ -305,6 +305,100 @@ describe('TwilioSmsSender against a fake Twilio over HTTP', () => {
       expect(otherSender).toBeUndefined();
     });
 
+    /** `count` messages to TO with other bodies, the newest created `minutesAgo` before now, `stepMs` apart. */
+    function history(count: number, minutesAgo: number, sent = true, stepMs = 1000) {
+      const newest = Date.now() - minutesAgo * 60_000;
+      return Array.from({ length: count }, (_, i) => {
+        const at = new Date(newest - i * stepMs);
+        return fake.addMessage({
+          accountSid: ACCOUNT_SID,
+          to: TO,
+          from: FROM,
+          body: `Reminder ${i}`,
+          at,
+          sentAt: sent ? at : null,
+        });
+      });
+    }
+
+    it('pages past the first 50 messages to find the one sent after an interrupted attempt', async () => {
+      // Prepare
+      const since = new Date(Date.now() - 10 * 60_000);
+      const target = fake.addMessage({
+        accountSid: ACCOUNT_SID,
+        to: TO,
+        from: FROM,
+        body: BODY,
+        at: new Date(Date.now() - 9 * 60_000),
+      });
+      history(120, 5);
+
+      // Act
+      const found = await sender.findSent(CREDENTIALS, { to: TO, body: BODY, since });
+
+      // Assess
+      expect(found?.sid).toBe(target.sid);
+      const list = fake.requests.filter((r) => r.route === 'list');
+      expect(list).toHaveLength(3);
+      expect(list[1]!.query).toMatchObject({
+        To: TO,
+        PageSize: '50',
+        Page: '1',
+        PageToken: expect.stringMatching(/^PASM/),
+      });
+      expect(list[2]!.query).toMatchObject({ Page: '2' });
+    });
+
+    it('stops paging once the list is older than the attempt, and reports nothing found', async () => {
+      // Prepare
+      const since = new Date(Date.now() - 10 * 60_000);
+      history(70, 2);
+      history(300, 30);
+
+      // Act
+      const found = await sender.findSent(CREDENTIALS, { to: TO, body: BODY, since });
+
+      // Assess
+      expect(found).toBeUndefined();
+      expect(fake.requests.filter((r) => r.route === 'list')).toHaveLength(2);
+    });
+
+    it('does not take an old queued message for the end of the window when Twilio lists by date_sent', async () => {
+      // Prepare
+      fake.listOrder = 'date_sent';
+      const since = new Date(Date.now() - 10 * 60_000);
+      history(30, 60, false);
+      history(40, 3);
+      const target = fake.addMessage({
+        accountSid: ACCOUNT_SID,
+        to: TO,
+        from: FROM,
+        body: BODY,
+        at: new Date(Date.now() - 8 * 60_000),
+      });
+      history(100, 45);
+
+      // Act
+      const found = await sender.findSent(CREDENTIALS, { to: TO, body: BODY, since });
+
+      // Assess
+      expect(found?.sid).toBe(target.sid);
+    });
+
+    it('gives up with a retryable error rather than "not sent" when the history never reaches the attempt', async () => {
+      // Prepare
+      history(5_001, 0, true, 10);
+      const since = new Date(Date.now() - 10 * 60_000);
+
+      // Act
+      const error = await captureError(sender.findSent(CREDENTIALS, { to: TO, body: BODY, since }));
+
+      // Assess
+      expect(error).toMatchObject({ retryable: true });
+      expect(fake.requests.filter((r) => r.route === 'list')).toHaveLength(100);
+      expectNoSecrets(error);
+    });
+
     it('classifies list failures like sends', async () => {
       // Prepare
       fake.failNext(1, { status: 503, route: 'list', retryAfter: 3 });

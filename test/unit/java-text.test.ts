@@ -1,4 +1,5 @@
 import { asFields, parseJavaMap, parseJavaScalar } from '../../lambdas/core/java-text';
+import { MAX_NESTING_DEPTH, type StepCounter } from '../../lambdas/core/json-text';
 
 describe('parseJavaScalar', () => {
   it.each<[string, unknown]>([
@@ -152,6 +153,123 @@ describe('parseJavaMap', () => {
 
     // Assess
     expect(map).toBeUndefined();
+  });
+});
+
+describe('parseJavaScalar beyond 2^53', () => {
+  it.each<[string, string]>([
+    ['1.0E20', '100000000000000000000'],
+    ['-1.0E20', '-100000000000000000000'],
+    ['9.007199254740993E15', '9007199254740993'],
+    ['1.8446744073709552E19', '18446744073709552000'],
+  ])('keeps the Java double %s as the exact integer text %s (no double can hold it)', (text, expected) => {
+    // Prepare
+    const input = text;
+
+    // Act
+    const value = parseJavaScalar(input);
+
+    // Assess
+    expect(value).toBe(expected);
+  });
+
+  it('keeps 9.007199254740991E15 (2^53 − 1) a number', () => {
+    // Prepare
+    const input = '9.007199254740991E15';
+
+    // Act
+    const value = parseJavaScalar(input);
+
+    // Assess
+    expect(value).toBe(Number.MAX_SAFE_INTEGER);
+  });
+});
+
+/** `{request={request=…{request=leaf}…}}`, `depth` maps deep. */
+function nestedJavaMap(depth: number, leaf = 'x'): string {
+  return `${'{request='.repeat(depth)}${leaf}${'}'.repeat(depth)}`;
+}
+
+function depthOf(map: unknown): { depth: number; rest: unknown } {
+  let depth = 0;
+  let current = map;
+  while (current && typeof current === 'object') {
+    current = (current as Record<string, unknown>).request;
+    depth++;
+  }
+  return { depth, rest: current };
+}
+
+describe('parseJavaMap on hostile nesting', () => {
+  it(`reads ${MAX_NESTING_DEPTH} levels as maps and keeps anything deeper as its text`, () => {
+    // Prepare
+    const text = nestedJavaMap(MAX_NESTING_DEPTH + 3);
+
+    // Act
+    const map = parseJavaMap(text);
+
+    // Assess
+    const { depth, rest } = depthOf(map);
+    expect(depth).toBe(MAX_NESTING_DEPTH);
+    expect(rest).toBe(nestedJavaMap(3));
+  });
+
+  it('reads the entries after a capped value', () => {
+    // Prepare
+    const text = `{clientId=42.0, deep=${nestedJavaMap(5)}, loanId=7.0}`;
+
+    // Act
+    const map = parseJavaMap(text, { maxDepth: 3 });
+
+    // Assess
+    expect(map).toEqual({
+      clientId: 42,
+      deep: { request: { request: '{request={request={request=x}}}' } },
+      loanId: 7,
+    });
+  });
+
+  it('reads a ~1 MB map nested 8 000 deep in steps linear in its length, without a RangeError', () => {
+    // Prepare
+    const padding = 'p'.repeat(1_000_000 - nestedJavaMap(8_000).length - 20);
+    const text = `{clientId=42.0, note=${padding}, request=${nestedJavaMap(8_000)}}`;
+    const counter: StepCounter = { steps: 0 };
+
+    // Act
+    const map = parseJavaMap(text, { counter });
+
+    // Assess
+    expect(text.length).toBeGreaterThan(990_000);
+    expect(map?.clientId).toBe(42);
+    expect(depthOf(map).depth).toBe(MAX_NESTING_DEPTH);
+    expect(counter.steps).toBeLessThanOrEqual(4 * text.length);
+  });
+
+  it('costs twice the steps for twice the nesting (no per-level rescan)', () => {
+    // Prepare
+    const small: StepCounter = { steps: 0 };
+    const large: StepCounter = { steps: 0 };
+
+    // Act
+    parseJavaMap(nestedJavaMap(10_000), { counter: small });
+    parseJavaMap(nestedJavaMap(20_000), { counter: large });
+
+    // Assess
+    expect(large.steps / small.steps).toBeGreaterThan(1.9);
+    expect(large.steps / small.steps).toBeLessThan(2.1);
+  });
+
+  it('keeps a "__proto__" key as an own field instead of changing the prototype', () => {
+    // Prepare
+    const text = '{__proto__={polluted=true}, clientId=42.0}';
+
+    // Act
+    const map = parseJavaMap(text);
+
+    // Assess
+    expect(Object.getPrototypeOf(map)).toBe(Object.prototype);
+    expect(Object.keys(map ?? {})).toEqual(['__proto__', 'clientId']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
 

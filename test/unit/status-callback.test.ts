@@ -1,6 +1,6 @@
 import { dispatchHttp } from '../../lambdas/core/dispatch';
 import type { HttpResponse } from '../../lambdas/core/http';
-import type { MessageRecord } from '../../lambdas/core/ports';
+import type { MessageRecord, SecretStore } from '../../lambdas/core/ports';
 import { handleTwilioStatus, type StatusCallbackDeps, statusCallbackUrl } from '../../lambdas/core/status-callback';
 import { FakeSignatureVerifier, httpRequest, memoryWorld } from '../helpers/memory-ports';
 
@@ -183,5 +183,36 @@ describe('handleTwilioStatus', () => {
     // Assess
     expect(response.statusCode).toBe(404);
     expect(world.messages.all()).toHaveLength(1);
+  });
+  it.each<[string, string, string]>([
+    ['a 3 KB tenant id', `/twilio/status/${'t'.repeat(3072)}/${MESSAGE_ID}`, 'bad_tenant_id'],
+    ['a tenant id with a control character', `/twilio/status/de%07fault/${MESSAGE_ID}`, 'bad_tenant_id'],
+    ['a 3 KB message id', `/twilio/status/default/${'m'.repeat(3072)}`, 'bad_message_id'],
+    ['a message id with Unicode', `/twilio/status/default/${encodeURIComponent('é.CLIENT.CREATE')}`, 'bad_message_id'],
+  ])('answers 400 for %s in the path, before any secret or message lookup', async (_label, path, code) => {
+    // Prepare
+    const { world } = await setup();
+    const noLookups: SecretStore = {
+      getTenantSecret: () => Promise.reject(new Error('no lookup expected')),
+      putTenantSecret: () => Promise.reject(new Error('no write expected')),
+      deleteTenantSecret: () => Promise.reject(new Error('no write expected')),
+    };
+    const deps: StatusCallbackDeps = {
+      messages: world.messages,
+      secrets: noLookups,
+      signatures: world.signatures,
+      clock: world.clock,
+      logger: world.logger,
+      metrics: world.metrics,
+      settings: { publicBaseUrl: PUBLIC_BASE_URL },
+    };
+    const request = httpRequest({ path, headers: { 'X-Twilio-Signature': 'c2ln' }, body: 'MessageStatus=delivered' });
+
+    // Act
+    const response = await dispatchHttp(request, { twilioStatus: (r) => handleTwilioStatus(r, deps) }, world.logger);
+
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body).error.code).toBe(code);
   });
 });

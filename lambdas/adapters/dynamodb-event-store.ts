@@ -7,8 +7,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailedError, PayloadTooLargeError } from '../core/errors';
-import { isFinal } from '../core/model';
-import type { EventPage, EventStore, MessageRecord, MessageStatus, MessageStore, StoredEvent } from '../core/ports';
+import { isFinal } from '../core/lifecycle';
+import type { EventPage, EventStore, MessageStore } from '../core/ports';
+import type { MessageRecord, MessageStatus, StoredEvent } from '../core/model';
 import { isConditionFailed } from './dynamodb-client';
 
 /**

@@ -7,7 +7,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { AppError, DownstreamError } from '../core/errors';
-import type { FineractAuth, FineractClient } from '../core/ports';
+import type { FineractClient } from '../core/ports';
+import type { FineractAuth } from '../core/model';
 import { assertAddressAllowed, hostOf, isIpLiteral, normaliseApiBase, validateOutboundUrl } from '../core/url-policy';
 import { guardedLookup } from './url-guard';
 

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { BadRequestError } from '../core/errors';
-import type { SecretStore, TenantSecret } from '../core/ports';
+import type { SecretStore } from '../core/ports';
+import type { TenantSecret } from '../core/model';
 
 const TENANT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 

@@ -12,7 +12,8 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { BadRequestError } from '../core/errors';
-import type { Logger, SecretStore, TenantSecret } from '../core/ports';
+import type { Logger, SecretStore } from '../core/ports';
+import type { TenantSecret } from '../core/model';
 
 export interface SecretsManagerSecretStoreOptions {
   /** Secret name prefix, e.g. `fineract-hooks/tenants/` (Settings.secretPrefix). */

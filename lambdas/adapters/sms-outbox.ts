@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DownstreamError } from '../core/errors';
-import type { OutboundSms, SentSms, SmsSender, TwilioCredentials } from '../core/ports';
+import type { SmsSender } from '../core/ports';
+import type { OutboundSms, SentSms, TwilioCredentials } from '../core/model';
 import { countSegments } from '../core/segments';
 
 export interface OutboxEntry {

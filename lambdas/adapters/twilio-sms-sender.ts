@@ -24,7 +24,8 @@ import {
   type MessageListInstance as MessageList,
 } from 'twilio/lib/rest/api/v2010/account/message';
 import { DownstreamError } from '../core/errors';
-import type { OutboundSms, SentSms, SmsSender, TwilioCredentials } from '../core/ports';
+import type { SmsSender } from '../core/ports';
+import type { OutboundSms, SentSms, TwilioCredentials } from '../core/model';
 import { maskPhoneNumber, scrubText } from './twilio-redact';
 
 export interface TwilioSmsSenderOptions {

@@ -1,11 +1,12 @@
 import type { Authenticator } from './auth';
 import { BadRequestError, NotFoundError } from './errors';
-import { isFinal, RESENDABLE_STATUSES } from './model';
+import { isFinal, RESENDABLE_STATUSES } from './lifecycle';
 import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
 import { HEADERS } from './hook-parser';
 import { maskPhone } from './phone';
 import { type ReplayDeps, replayEvents } from './replay';
-import type { Logger, Metrics, SecretStore, StoredEvent, TenantStore } from './ports';
+import type { Logger, Metrics, SecretStore, TenantStore } from './ports';
+import type { StoredEvent } from './model';
 
 export interface AdminDeps extends ReplayDeps {
   auth: Authenticator;

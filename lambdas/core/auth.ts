@@ -1,6 +1,7 @@
 import { UnauthorizedError } from './errors';
 import { hashApiKey, hashesEqual } from './keys';
-import type { ApiKeyRecord, Clock, TenantStore } from './ports';
+import type { Clock, TenantStore } from './ports';
+import type { ApiKeyRecord } from './model';
 
 interface CacheEntry {
   record: ApiKeyRecord;

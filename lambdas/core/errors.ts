@@ -1,4 +1,4 @@
-import type { AddressClass } from './url-policy';
+import type { AddressClass } from './model';
 
 /**
  * Every error the core raises on purpose. `statusCode` is what the sender sees; `expose` says whether `message`

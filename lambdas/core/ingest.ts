@@ -2,7 +2,8 @@ import type { Authenticator } from './auth';
 import { dedupKey, eventIdFor } from './dedup';
 import { describeError, type HttpRequest, type HttpResponse, jsonResponse } from './http';
 import { normaliseHook, parseHookBody, readHookHeaders } from './hook-parser';
-import type { Clock, EventStore, Logger, Metrics, Queue, StoredEvent } from './ports';
+import type { Clock, EventStore, Logger, Metrics, Queue } from './ports';
+import type { StoredEvent } from './model';
 
 export interface IngestDeps {
   auth: Authenticator;

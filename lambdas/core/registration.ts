@@ -12,7 +12,8 @@ import {
 import type { HttpRequest, HttpResponse } from './http';
 import { parseHookBody } from './hook-parser';
 import { toE164 } from './phone';
-import type { Clock, Logger, Metrics, SecretStore, SmsSender, TenantConfig, TenantStore, UrlPolicy } from './ports';
+import type { Clock, Logger, Metrics, SecretStore, SmsSender, TenantStore, UrlPolicy } from './ports';
+import type { TenantConfig } from './model';
 import { issueApiKey } from './tenants';
 import { normaliseApiBase, validateOutboundUrl } from './url-policy';
 

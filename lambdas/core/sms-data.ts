@@ -1,7 +1,8 @@
 import { DownstreamError } from './errors';
 import type { HookEvent } from './hook-parser';
 import { asFields } from './java-text';
-import type { FineractAuth, FineractClient } from './ports';
+import type { FineractClient } from './ports';
+import type { FineractAuth } from './model';
 
 export interface SmsData {
   view: Record<string, unknown>;

@@ -1,6 +1,7 @@
 import { ConditionFailedError, ForbiddenError, NotFoundError } from './errors';
 import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
-import type { Clock, Logger, MessageStatus, MessageStore, Metrics, SecretStore, SignatureVerifier } from './ports';
+import type { Clock, Logger, MessageStore, Metrics, SecretStore, SignatureVerifier } from './ports';
+import type { MessageStatus } from './model';
 
 export interface StatusCallbackDeps {
   messages: MessageStore;

@@ -1,5 +1,5 @@
 import { type HookEvent, normaliseHook, parseHookBody } from './hook-parser';
-import type { StoredEvent } from './ports';
+import type { StoredEvent } from './model';
 
 /** Rebuilds the normalised event from what ingest stored (the raw body is the single source of truth). */
 export function hookFromStored(event: StoredEvent): HookEvent {

@@ -3,18 +3,7 @@
  * sender's API base. No DNS, no sockets — the adapter (adapters/url-guard.ts) resolves names and calls in here.
  */
 import { UrlNotAllowedError } from './errors';
-
-export type AddressClass =
-  | 'public'
-  | 'loopback'
-  | 'private'
-  | 'reserved'
-  | 'link-local'
-  | 'metadata'
-  | 'unspecified'
-  | 'multicast'
-  | 'broadcast'
-  | 'invalid';
+import type { AddressClass } from './model';
 
 /** Classes refused whatever the deployment says: they reach the host itself or the cloud's control plane. */
 const ALWAYS_REFUSED: ReadonlySet<AddressClass> = new Set([

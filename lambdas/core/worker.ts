@@ -1,23 +1,18 @@
 import { ConditionFailedError, DownstreamError } from './errors';
 import { describeError } from './http';
-import type { EventStatus } from './model';
-import { isFinal } from './model';
+import type { EventStatus, MessageRecord, StoredEvent, TenantConfig, TwilioCredentials, WorkMessage } from './model';
+import { isFinal } from './lifecycle';
 import { maskPhone, toE164 } from './phone';
 import type {
   Clock,
   EventStore,
   FineractClient,
   Logger,
-  MessageRecord,
   MessageStore,
   Metrics,
   SecretStore,
   SmsSender,
-  StoredEvent,
-  TenantConfig,
   TenantStore,
-  TwilioCredentials,
-  WorkMessage,
 } from './ports';
 import { isRetryable, nextDelaySeconds } from './retry-policy';
 import { countSegments } from './segments';

@@ -7,34 +7,36 @@
 import { createHash } from 'node:crypto';
 import { ConditionFailedError, DownstreamError } from '../../lambdas/core/errors';
 import { type HttpRequest, normaliseHeaders } from '../../lambdas/core/http';
-import type { EventStatus } from '../../lambdas/core/model';
-import { isFinal } from '../../lambdas/core/model';
 import type {
   ApiKeyRecord,
-  Clock,
   Enrollment,
-  EventPage,
-  EventStore,
+  EventStatus,
   FineractAuth,
-  FineractClient,
-  Logger,
   MessageRecord,
   MessageStatus,
-  MessageStore,
-  Metrics,
   OutboundSms,
-  Queue,
-  SecretStore,
   SentSms,
-  SignatureVerifier,
-  SmsSender,
   StoredEvent,
   TenantConfig,
   TenantSecret,
-  TenantStore,
   TwilioCredentials,
-  UrlPolicy,
   WorkMessage,
+} from '../../lambdas/core/model';
+import { isFinal } from '../../lambdas/core/lifecycle';
+import type {
+  Clock,
+  EventPage,
+  EventStore,
+  FineractClient,
+  Logger,
+  MessageStore,
+  Metrics,
+  Queue,
+  SecretStore,
+  SignatureVerifier,
+  SmsSender,
+  TenantStore,
+  UrlPolicy,
 } from '../../lambdas/core/ports';
 
 const copy = <T>(value: T): T => structuredClone(value);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConditionFailedError, PayloadTooLargeError } from '../../lambdas/core/errors';
-import type { ApiKeyRecord, MessageRecord, StoredEvent, TenantConfig } from '../../lambdas/core/ports';
+import type { ApiKeyRecord, MessageRecord, StoredEvent, TenantConfig } from '../../lambdas/core/model';
 import { startTestDynamo, type TestDynamo, type TestStores } from '../helpers/dynamo';
 
 let dynamo: TestDynamo;

@@ -1,6 +1,6 @@
 import { TwilioSmsSender } from '../../lambdas/adapters/twilio-sms-sender';
 import { DownstreamError } from '../../lambdas/core/errors';
-import type { TwilioCredentials } from '../../lambdas/core/ports';
+import type { TwilioCredentials } from '../../lambdas/core/model';
 import { FakeTwilio } from '../helpers/fake-twilio';
 
 const ACCOUNT_SID = `AC${'a1'.repeat(16)}`;

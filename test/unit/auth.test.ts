@@ -1,7 +1,8 @@
 import { Authenticator } from '../../lambdas/core/auth';
 import { UnauthorizedError } from '../../lambdas/core/errors';
 import { fingerprintOf, generateApiKey, hashApiKey } from '../../lambdas/core/keys';
-import type { ApiKeyRecord, Clock, TenantStore } from '../../lambdas/core/ports';
+import type { Clock, TenantStore } from '../../lambdas/core/ports';
+import type { ApiKeyRecord } from '../../lambdas/core/model';
 
 /** A clock the test moves by hand. */
 class ManualClock implements Clock {

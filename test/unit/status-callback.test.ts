@@ -1,6 +1,6 @@
 import { dispatchHttp } from '../../lambdas/core/dispatch';
 import type { HttpResponse } from '../../lambdas/core/http';
-import type { MessageRecord } from '../../lambdas/core/ports';
+import type { MessageRecord } from '../../lambdas/core/model';
 import { handleTwilioStatus, type StatusCallbackDeps, statusCallbackUrl } from '../../lambdas/core/status-callback';
 import { FakeSignatureVerifier, httpRequest, memoryWorld } from '../helpers/memory-ports';
 

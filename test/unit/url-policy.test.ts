@@ -1,5 +1,4 @@
 import {
-  type AddressClass,
   assertAddressAllowed,
   checkAddress,
   classifyAddress,
@@ -8,6 +7,7 @@ import {
   validateOutboundUrl,
 } from '../../lambdas/core/url-policy';
 import { UrlNotAllowedError } from '../../lambdas/core/errors';
+import type { AddressClass } from '../../lambdas/core/model';
 
 describe('classifyAddress', () => {
   const table: [string, AddressClass][] = [

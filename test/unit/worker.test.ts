@@ -1,6 +1,6 @@
 import { Authenticator } from '../../lambdas/core/auth';
 import { handleHookEvent, type IngestDeps } from '../../lambdas/core/ingest';
-import type { TenantConfig, TenantSecret, WorkMessage } from '../../lambdas/core/ports';
+import type { TenantConfig, TenantSecret, WorkMessage } from '../../lambdas/core/model';
 import { handleTwilioStatus } from '../../lambdas/core/status-callback';
 import { issueApiKey } from '../../lambdas/core/tenants';
 import { parseWorkMessage, processWorkMessage, SEND_LEASE_SECONDS, type WorkerDeps } from '../../lambdas/core/worker';

@@ -12,7 +12,7 @@ import { TENANT_ID_PATTERN } from '../lambdas/core/registration';
 import { replayEvents } from '../lambdas/core/replay';
 import { hookFromStored } from '../lambdas/core/stored-event';
 import { gatherSmsData } from '../lambdas/core/sms-data';
-import { issueApiKey } from '../lambdas/core/tenants';
+import { issueApiKey } from '../lambdas/core/api-keys';
 import {
   DEFAULT_TEMPLATES,
   renderTemplate,

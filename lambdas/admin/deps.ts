@@ -8,7 +8,7 @@ import { loggerPort, metricsPort } from '../adapters/observability';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store';
 import { SqsWorkQueue } from '../adapters/sqs-work-queue';
 import type { AdminDeps } from '../core/admin';
-import { Authenticator } from '../core/auth';
+import { Authenticator } from '../core/api-keys';
 import { systemClock } from '../core/clock';
 import { readSettings } from '../core/settings';
 

@@ -1,4 +1,4 @@
-import type { Authenticator } from './auth';
+import type { Authenticator } from './api-keys';
 import { BadRequestError, NotFoundError } from './errors';
 import { isFinal, RESENDABLE_STATUSES } from './lifecycle';
 import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';

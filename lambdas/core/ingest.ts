@@ -1,4 +1,4 @@
-import type { Authenticator } from './auth';
+import type { Authenticator } from './api-keys';
 import { dedupKey, eventIdFor } from './dedup';
 import { describeError, type HttpRequest, type HttpResponse, jsonResponse } from './http';
 import { normaliseHook, parseHookBody, readHookHeaders } from './hook-parser';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Authenticator } from './auth';
+import { type Authenticator, issueApiKey } from './api-keys';
 import {
   AppError,
   BadRequestError,
@@ -14,7 +14,6 @@ import { parseHookBody } from './hook-parser';
 import { toE164 } from './phone';
 import type { Clock, Logger, Metrics, SecretStore, SmsSender, TenantStore, UrlPolicy } from './ports';
 import type { TenantConfig } from './model';
-import { issueApiKey } from './tenants';
 import { normaliseApiBase, validateOutboundUrl } from './url-policy';
 
 export interface RegisterDeps {

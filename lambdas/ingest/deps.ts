@@ -6,7 +6,7 @@ import { DynamoDbEventStore } from '../adapters/dynamodb-event-store';
 import { DynamoDbTenantStore } from '../adapters/dynamodb-tenant-store';
 import { loggerPort, metricsPort } from '../adapters/observability';
 import { SqsWorkQueue } from '../adapters/sqs-work-queue';
-import { Authenticator } from '../core/auth';
+import { Authenticator } from '../core/api-keys';
 import type { IngestDeps } from '../core/ingest';
 import { systemClock } from '../core/clock';
 import { readSettings } from '../core/settings';

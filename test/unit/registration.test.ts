@@ -1,11 +1,9 @@
-import { Authenticator } from '../../lambdas/core/auth';
+import { Authenticator, hashApiKey } from '../../lambdas/core/api-keys';
 import { dispatchHttp } from '../../lambdas/core/dispatch';
-import { DownstreamError } from '../../lambdas/core/errors';
+import { DownstreamError, UrlNotAllowedError } from '../../lambdas/core/errors';
 import type { HttpResponse } from '../../lambdas/core/http';
-import { hashApiKey } from '../../lambdas/core/keys';
 import { handleRegistration, type RegisterDeps } from '../../lambdas/core/registration';
 import { readSettings } from '../../lambdas/core/settings';
-import { UrlNotAllowedError } from '../../lambdas/core/errors';
 import { loadDelivery } from '../helpers/fixtures';
 import { httpRequest, memoryWorld, tick } from '../helpers/memory-ports';
 

@@ -1,8 +1,7 @@
-import { Authenticator } from '../../lambdas/core/auth';
+import { Authenticator, issueApiKey } from '../../lambdas/core/api-keys';
 import { handleHookEvent, type IngestDeps } from '../../lambdas/core/ingest';
 import type { TenantConfig, TenantSecret, WorkMessage } from '../../lambdas/core/model';
 import { handleTwilioStatus } from '../../lambdas/core/status-callback';
-import { issueApiKey } from '../../lambdas/core/tenants';
 import { parseWorkMessage, processWorkMessage, SEND_LEASE_SECONDS, type WorkerDeps } from '../../lambdas/core/worker';
 import { loadDelivery, withKey } from '../helpers/fixtures';
 import { FakeSignatureVerifier, fineractError, httpRequest, memoryWorld, twilioErrors } from '../helpers/memory-ports';

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { AdminDeps } from '../../core/admin';
-import { Authenticator } from '../../core/auth';
+import { Authenticator } from '../../core/api-keys';
 import { systemClock } from '../../core/clock';
 import { describeError } from '../../core/http';
 import type { IngestDeps } from '../../core/ingest';

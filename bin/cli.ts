@@ -8,7 +8,7 @@ import { type CliRuntime, openCliRuntime } from '../lambdas/adapters/cli-runtime
 import { eventView, maskSid } from '../lambdas/core/admin';
 import { EVENT_STATUSES, type EventStatus } from '../lambdas/core/model';
 import { isValidDefaultCountry } from '../lambdas/core/phone';
-import { TENANT_ID_PATTERN } from '../lambdas/core/registration';
+import { isMessagingServiceSid, TENANT_ID_PATTERN } from '../lambdas/core/identifiers';
 import { replayEvents } from '../lambdas/core/replay';
 import { hookFromStored } from '../lambdas/core/stored-event';
 import { gatherSmsData } from '../lambdas/core/sms-data';
@@ -173,7 +173,7 @@ async function run(
       const service = values['messaging-service'] as string | undefined;
       if (country !== undefined && country !== '' && !isValidDefaultCountry(country))
         fail('--default-country is an ISO code (KE) or a calling code (254).');
-      if (service !== undefined && service !== '' && !/^MG[0-9a-f]{32}$/i.test(service))
+      if (service !== undefined && service !== '' && !isMessagingServiceSid(service))
         fail('--messaging-service is a Twilio Messaging Service SID (MG…).');
       const updated = {
         ...config,

@@ -27,6 +27,7 @@ import { DownstreamError } from '../core/errors';
 import type { SmsSender } from '../core/ports';
 import type { OutboundSms, SentSms, TwilioCredentials } from '../core/model';
 import { maskPhoneNumber, scrubText } from './twilio-redact';
+import { isTwilioAccountSid } from '../core/identifiers';
 
 export interface TwilioSmsSenderOptions {
   /** Send every request here instead of https://api.twilio.com (a fake or a proxy), e.g. `http://127.0.0.1:4010`. */
@@ -42,7 +43,6 @@ const MAX_CACHED_CLIENTS = 32;
 const FIND_PAGE_SIZE = 50;
 /** Clock skew tolerated between us and Twilio when comparing `date_created` with `since`. */
 const FIND_SKEW_MS = 60_000;
-const ACCOUNT_SID = /^AC[0-9a-f]{32}$/i;
 
 const NETWORK_CODES = new Set([
   'ECONNRESET',
@@ -242,7 +242,7 @@ export class TwilioSmsSender implements SmsSender {
 
   private clientFor(credentials: TwilioCredentials, context: CallContext): MessagingClient {
     const { accountSid, authToken } = credentials;
-    if (!ACCOUNT_SID.test(accountSid ?? '') || !authToken) {
+    if (!isTwilioAccountSid(accountSid ?? '') || !authToken) {
       throw new DownstreamError(
         'twilio',
         `${describe(context)} failed: the account SID is not of the form AC + 32 hex digits, or the auth token is empty.`,

@@ -15,6 +15,7 @@ import { toE164 } from './phone';
 import type { Clock, Logger, Metrics, SecretStore, SmsSender, TenantStore, UrlPolicy } from './ports';
 import type { TenantConfig } from './model';
 import { normaliseApiBase, validateOutboundUrl } from './url-policy';
+import { isMessagingServiceSid, isTwilioAccountSid, TENANT_ID_PATTERN } from './identifiers';
 
 export interface RegisterDeps {
   tenants: TenantStore;
@@ -29,8 +30,6 @@ export interface RegisterDeps {
   /** Waits between lock attempts; injectable so tests need not sleep. */
   sleep?: (ms: number) => Promise<void>;
 }
-
-export const TENANT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Protocol §5: what the SMS Bridge template posts on its first event. Field names as the sender spells them. */
 const RegistrationSchema = z.object({
@@ -61,7 +60,7 @@ interface Sender {
 
 /** Twilio `From`: an E.164 number, a Messaging Service SID, or an alphanumeric sender id (1–11 characters). */
 function parseSender(value: string): Sender | undefined {
-  if (/^MG[0-9a-f]{32}$/i.test(value)) return { messagingServiceSid: value };
+  if (isMessagingServiceSid(value)) return { messagingServiceSid: value };
   if (/^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/.test(value)) return { phoneNo: value };
   const e164 = toE164(value);
   return e164.ok ? { phoneNo: e164.e164 } : undefined;
@@ -109,7 +108,7 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
       'invalid_phone_number',
     );
   }
-  if (!/^AC[0-9a-f]{32}$/i.test(input.smsProviderAccountId)) {
+  if (!isTwilioAccountSid(input.smsProviderAccountId)) {
     throw new UnprocessableError(
       'SMS Provider Account Id must be a Twilio Account SID (AC followed by 32 hex digits).',
       'invalid_account_sid',

@@ -6,7 +6,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionFailedError, PayloadTooLargeError } from '../core/errors';
+import { ConditionFailedError, InvalidCursorError, PayloadTooLargeError } from '../core/errors';
 import { isFinal } from '../core/lifecycle';
 import type { EventPage, EventStore, MessageStore } from '../core/ports';
 import type { MessageRecord, MessageStatus, StoredEvent } from '../core/model';
@@ -228,7 +228,7 @@ function decodeCursor(cursor: string, pk: string): Record<string, unknown> {
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new ConditionFailedError('bad cursor');
+    throw new InvalidCursorError();
   }
   const k = key as Record<string, unknown> | null;
   const names = ['pk', 'sk', 'gsi1pk', 'gsi1sk'];
@@ -240,7 +240,7 @@ function decodeCursor(cursor: string, pk: string): Record<string, unknown> {
     names.every((n) => typeof k[n] === 'string') &&
     k.pk === pk &&
     k.gsi1pk === pk;
-  if (!valid) throw new ConditionFailedError('bad cursor');
+  if (!valid) throw new InvalidCursorError();
   return k;
 }
 

@@ -108,14 +108,8 @@ export async function handleListEvents(request: HttpRequest, deps: AdminDeps): P
   const limit = request.query.limit === undefined ? 25 : Number(request.query.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100)
     throw new BadRequestError('limit must be between 1 and 100.');
-  let page: Awaited<ReturnType<AdminDeps['events']['listByTenant']>>;
-  try {
-    page = await deps.events.listByTenant(tenantId, { limit, cursor: request.query.cursor });
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ConditionFailedError')
-      throw new BadRequestError('cursor is not valid.');
-    throw error;
-  }
+  // A cursor the store did not hand out is an InvalidCursorError: a 400 like any other bad parameter.
+  const page = await deps.events.listByTenant(tenantId, { limit, cursor: request.query.cursor });
   return jsonResponse(200, { tenantId, events: page.items.map(eventView), nextCursor: page.nextCursor ?? null });
 }
 

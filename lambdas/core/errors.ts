@@ -75,12 +75,27 @@ export class UnprocessableError extends AppError {
   }
 }
 
+/**
+ * Why an outbound URL may not be called: not an http(s) URL we accept, a host whose address is refused, or a host
+ * that does not resolve from here (which a registration accepts: its callbacks are checked again when they connect).
+ */
+export type UrlRefusalReason = 'invalid-url' | 'refused-address' | 'unresolvable';
+
 /** Raised when an outbound URL or one of its addresses is refused; 422, message safe to expose. */
 export class UrlNotAllowedError extends UnprocessableError {
+  readonly reason: UrlRefusalReason;
   readonly addressClass?: AddressClass;
-  constructor(message: string, addressClass?: AddressClass) {
+  constructor(message: string, options: { reason: UrlRefusalReason; addressClass?: AddressClass }) {
     super(message, 'url_not_allowed');
-    this.addressClass = addressClass;
+    this.reason = options.reason;
+    this.addressClass = options.addressClass;
+  }
+}
+
+/** A listing cursor this query did not hand out (edited, from another tenant, or from another listing). */
+export class InvalidCursorError extends BadRequestError {
+  constructor() {
+    super('cursor is not valid.');
   }
 }
 

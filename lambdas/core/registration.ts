@@ -199,14 +199,8 @@ async function checkEndpoint(endpoint: string, deps: RegisterDeps): Promise<void
     validateOutboundUrl(endpoint);
     await deps.urlPolicy.check(endpoint);
   } catch (error) {
-    const refused =
-      error instanceof UrlNotAllowedError &&
-      (error.addressClass !== undefined || !/resolve|no addresses/.test(error.message));
-    if (refused)
-      throw new UnprocessableError(
-        `endpoint ${endpoint} cannot be used: ${(error as Error).message}`,
-        'endpoint_refused',
-      );
+    if (error instanceof UrlNotAllowedError && error.reason !== 'unresolvable')
+      throw new UnprocessableError(`endpoint ${endpoint} cannot be used: ${error.message}`, 'endpoint_refused');
     deps.logger.warn('endpoint host could not be resolved now; accepted, callbacks check it when they connect', {
       host: new URL(endpoint).hostname,
     });

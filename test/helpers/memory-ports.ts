@@ -5,7 +5,7 @@
  * Everything returned is a copy: callers can no more mutate the store than they could a table.
  */
 import { createHash } from 'node:crypto';
-import { ConditionFailedError, DownstreamError } from '../../lambdas/core/errors';
+import { ConditionFailedError, DownstreamError, InvalidCursorError } from '../../lambdas/core/errors';
 import { type HttpRequest, normaliseHeaders } from '../../lambdas/core/http';
 import type {
   ApiKeyRecord,
@@ -241,7 +241,7 @@ export class MemoryEventStore implements EventStore {
         if (decoded.t !== tenantId || typeof decoded.sk !== 'string') throw new Error('not our cursor');
         after = decoded.sk;
       } catch {
-        throw new ConditionFailedError('bad cursor');
+        throw new InvalidCursorError();
       }
     }
     const sorted = [...this.items.values()]

@@ -400,7 +400,7 @@ describe('handleRegistration', () => {
       check: async () => {
         throw new UrlNotAllowedError(
           'Refusing to call "mifos.example.org": it resolves to a link-local address. Such addresses are never called.',
-          'link-local',
+          { reason: 'refused-address', addressClass: 'link-local' },
         );
       },
     };
@@ -423,7 +423,9 @@ describe('handleRegistration', () => {
     const { world, deps, register } = setup();
     deps.urlPolicy = {
       check: async () => {
-        throw new UrlNotAllowedError('Refusing to call "mifos.internal": the name does not resolve.');
+        throw new UrlNotAllowedError('Refusing to call "mifos.internal": the name does not resolve.', {
+          reason: 'unresolvable',
+        });
       },
     };
 

@@ -77,6 +77,26 @@ describe('classifyAddress', () => {
   });
 });
 
+describe('UrlNotAllowedError reasons', () => {
+  it('says invalid-url for a URL of the wrong shape and refused-address for a refused address', () => {
+    // Prepare
+    const reasonOf = (act: () => unknown) => {
+      try {
+        act();
+      } catch (error) {
+        return (error as UrlNotAllowedError).reason;
+      }
+      return undefined;
+    };
+    // Act
+    const shape = reasonOf(() => validateOutboundUrl('ftp://mifos.example.org/'));
+    const address = reasonOf(() => assertAddressAllowed('169.254.169.254', { allowPrivate: true }));
+    // Assess
+    expect(shape).toBe('invalid-url');
+    expect(address).toBe('refused-address');
+  });
+});
+
 describe('assertAddressAllowed', () => {
   const alwaysRefused = ['169.254.169.254', '169.254.170.2', 'fd00:ec2::254', 'fe80::1', '0.0.0.0', '::', '224.0.0.1'];
 

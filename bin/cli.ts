@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { type CliRuntime, openCliRuntime } from '../lambdas/adapters/cli-runtime';
-import { eventView, maskSid } from '../lambdas/core/admin';
+import { eventView } from '../lambdas/core/admin';
+import { maskSid } from '../lambdas/core/redaction';
 import { EVENT_STATUSES, type EventStatus } from '../lambdas/core/model';
 import { isValidDefaultCountry } from '../lambdas/core/phone';
 import { isMessagingServiceSid, TENANT_ID_PATTERN } from '../lambdas/core/identifiers';

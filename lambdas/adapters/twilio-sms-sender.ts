@@ -26,7 +26,8 @@ import {
 import { DownstreamError } from '../core/errors';
 import type { SmsSender } from '../core/ports';
 import type { OutboundSms, SentSms, TwilioCredentials } from '../core/model';
-import { maskPhoneNumber, scrubText } from './twilio-redact';
+import { maskPhone, redactText } from '../core/redaction';
+import { parseRetryAfter } from '../core/retry-policy';
 import { isTwilioAccountSid } from '../core/identifiers';
 
 export interface TwilioSmsSenderOptions {
@@ -283,23 +284,12 @@ function toSentSms(m: MessageInstance): SentSms {
 function describe(context: CallContext): string {
   switch (context.operation) {
     case 'send':
-      return `Twilio send to ${context.to ? maskPhoneNumber(context.to) : 'unknown recipient'}`;
+      return `Twilio send to ${context.to ? maskPhone(context.to) : 'unknown recipient'}`;
     case 'find':
-      return `Twilio message lookup for ${context.to ? maskPhoneNumber(context.to) : 'unknown recipient'}`;
+      return `Twilio message lookup for ${context.to ? maskPhone(context.to) : 'unknown recipient'}`;
     default:
       return 'Twilio account check';
   }
-}
-
-/** Seconds from a Retry-After header: delta-seconds or an HTTP date. */
-export function parseRetryAfter(value: unknown, now = Date.now()): number | undefined {
-  const raw = Array.isArray(value) ? value[0] : value;
-  if (raw === undefined || raw === null || raw === '') return undefined;
-  const text = String(raw).trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text));
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 interface HttpFailure {
@@ -340,7 +330,7 @@ export function classifyTwilioError(
 ): DownstreamError {
   if (error instanceof DownstreamError) return error;
   const what = describe(context);
-  const scrub = (text: string) => scrubText(text, { token: context.token, to: context.to, body: context.body });
+  const scrub = (text: string) => redactText(text, { secrets: [context.token], to: context.to, body: context.body });
 
   const http = asHttpFailure(error);
   if (http) {

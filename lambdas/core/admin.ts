@@ -3,7 +3,7 @@ import { BadRequestError, NotFoundError } from './errors';
 import { isFinal, RESENDABLE_STATUSES } from './lifecycle';
 import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
 import { HEADERS } from './hook-parser';
-import { maskPhone } from './phone';
+import { maskPhonesInPayload, maskSid } from './redaction';
 import { type ReplayDeps, replayEvents } from './replay';
 import type { Logger, Metrics, SecretStore, TenantStore } from './ports';
 import type { StoredEvent } from './model';
@@ -21,10 +21,6 @@ async function authorise(request: HttpRequest, deps: AdminDeps): Promise<string>
   const tenantId = request.params.tenantId ?? '';
   await deps.auth.authenticate(tenantId, header(request, ...HEADERS.apiKey));
   return tenantId;
-}
-
-export function maskSid(sid: string | undefined): string | undefined {
-  return sid ? `${sid.slice(0, 4)}…${sid.slice(-4)}` : undefined;
 }
 
 export async function handleGetConfig(request: HttpRequest, deps: AdminDeps): Promise<HttpResponse> {
@@ -59,25 +55,6 @@ export async function handleDeleteConfig(request: HttpRequest, deps: AdminDeps):
   deps.auth.forget(tenantId);
   deps.logger.info('tenant configuration deleted', { tenantId });
   return jsonResponse(200, { status: 'deleted', tenantId });
-}
-
-/** Phone-number fields in a stored body: JSON (`"mobileNo":"…"` or a bare number), form and Java-map `mobileNo=…`. */
-const PHONE_FIELDS =
-  /("(?:mobileNo|mobileNumber|phoneNo|phoneNumber)"\s*:\s*)(?:"([^"\\]*)"|(\d+))|((?:^|[&{,]\s*)(?:mobileNo|mobileNumber|phoneNo|phoneNumber)=)([^&,}]*)/gi;
-
-/** Listings show numbers masked like the logs do (maskPhone); everything else in the payload stays as received. */
-export function maskPhonesInPayload(text: string): string {
-  return text.replace(
-    PHONE_FIELDS,
-    (
-      _match,
-      jsonKey: string | undefined,
-      quoted: string | undefined,
-      bare: string | undefined,
-      formKey: string,
-      formValue: string,
-    ) => (jsonKey !== undefined ? `${jsonKey}"${maskPhone(quoted ?? bare)}"` : `${formKey}${maskPhone(formValue)}`),
-  );
 }
 
 export function eventView(event: StoredEvent) {

@@ -2,7 +2,8 @@ import { ConditionFailedError, DownstreamError } from './errors';
 import { describeError } from './http';
 import type { EventStatus, MessageRecord, StoredEvent, TenantConfig, TwilioCredentials, WorkMessage } from './model';
 import { isFinal } from './lifecycle';
-import { maskPhone, toE164 } from './phone';
+import { toE164 } from './phone';
+import { maskPhone } from './redaction';
 import type {
   Clock,
   EventStore,

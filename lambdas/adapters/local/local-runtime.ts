@@ -8,7 +8,7 @@ import { Authenticator } from '../../core/api-keys';
 import { systemClock } from '../../core/clock';
 import { describeError } from '../../core/http';
 import type { IngestDeps } from '../../core/ingest';
-import { maskPhone } from '../../core/phone';
+import { maskPhone } from '../../core/redaction';
 import type { Logger, SmsSender } from '../../core/ports';
 import type { RegisterDeps } from '../../core/registration';
 import { readSettings, type Settings } from '../../core/settings';

@@ -22,10 +22,9 @@ function firstOf(sources: (Record<string, unknown> | undefined)[], ...names: str
   return undefined;
 }
 
-/** `500.0` → `500`, `1.5E7` → `15000000`; text as sent. */
+/** Numbers print as JavaScript does (`500.0` was parsed to `500`, `1.5E7` to `15000000`); text as sent. */
 function display(value: unknown): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(value);
   if (typeof value === 'object') return undefined;
   return String(value);
 }

@@ -131,6 +131,16 @@ export class DownstreamError extends Error {
   }
 }
 
+/**
+ * Another worker holds this delivery's send lease (a duplicate queue message, a sweeper copy). Not a failure: the
+ * event comes back after `retryAfterSeconds` without spending an attempt of its retry schedule.
+ */
+export class SendInProgressError extends DownstreamError {
+  constructor(service: DownstreamError['service'], message: string, retryAfterSeconds: number) {
+    super(service, message, { retryable: true, code: 'send_in_progress', retryAfterSeconds });
+  }
+}
+
 /** Raised by stores when a conditional write loses (dedup, state transitions, locks). */
 export class ConditionFailedError extends Error {
   constructor(message = 'condition failed') {

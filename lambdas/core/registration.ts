@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { type Authenticator, issueApiKey } from './api-keys';
+import { type Authenticator, type IssuedKey, issueApiKey } from './api-keys';
 import {
   AppError,
   BadRequestError,
@@ -76,25 +76,42 @@ const LOCK_WAIT_MS = 15_000;
  */
 export async function handleRegistration(request: HttpRequest, deps: RegisterDeps): Promise<HttpResponse> {
   const input = parseRegistration(request);
+  await checkEnrollment(input, deps);
+  const sender = checkTwilioFields(input);
+  await checkEndpoint(input.endpoint, deps);
+  await verifyTwilioAccount(input, deps);
+  const issued = await storeRegistration(input, sender, deps);
+  // A JSON string literal: Fineract ≥ 1.5 parses the body strictly, MifosX takes it too (docs/protocol.md §5).
+  return {
+    statusCode: 201,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    body: JSON.stringify(issued.key),
+  };
+}
+
+type Registration = z.infer<typeof RegistrationSchema>;
+
+/** Unless enrollment is open, an operator must have enrolled the tenant (and may bind it to an endpoint prefix). */
+async function checkEnrollment(input: Registration, deps: RegisterDeps): Promise<void> {
+  if (deps.settings.openEnrollment) return;
   const { tenantId } = input;
-  const log = { tenantId };
-
-  if (!deps.settings.openEnrollment) {
-    const enrollment = await deps.tenants.getEnrollment(tenantId);
-    if (!enrollment) {
-      throw new ForbiddenError(
-        `Tenant "${tenantId}" is not enrolled on this receiver. An operator must first run: npm run cli -- tenants enroll ${tenantId}`,
-        'not_enrolled',
-      );
-    }
-    if (enrollment.endpointPrefix && !input.endpoint.startsWith(enrollment.endpointPrefix)) {
-      throw new ForbiddenError(
-        `Tenant "${tenantId}" is enrolled for endpoints under ${enrollment.endpointPrefix}; this hook sent ${input.endpoint}.`,
-        'endpoint_not_allowed',
-      );
-    }
+  const enrollment = await deps.tenants.getEnrollment(tenantId);
+  if (!enrollment) {
+    throw new ForbiddenError(
+      `Tenant "${tenantId}" is not enrolled on this receiver. An operator must first run: npm run cli -- tenants enroll ${tenantId}`,
+      'not_enrolled',
+    );
   }
+  if (enrollment.endpointPrefix && !input.endpoint.startsWith(enrollment.endpointPrefix)) {
+    throw new ForbiddenError(
+      `Tenant "${tenantId}" is enrolled for endpoints under ${enrollment.endpointPrefix}; this hook sent ${input.endpoint}.`,
+      'endpoint_not_allowed',
+    );
+  }
+}
 
+/** Provider, sender and account SID as Twilio takes them; returns the sender. */
+function checkTwilioFields(input: Registration): Sender {
   if (input.smsProvider.toLowerCase() !== 'twilio') {
     throw new UnprocessableError(
       `SMS Provider "${input.smsProvider}" is not supported; set it to "twilio".`,
@@ -114,8 +131,10 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
       'invalid_account_sid',
     );
   }
-  await checkEndpoint(input.endpoint, deps);
+  return sender;
+}
 
+async function verifyTwilioAccount(input: Registration, deps: RegisterDeps): Promise<void> {
   try {
     await deps.sms.verifyAccount({ accountSid: input.smsProviderAccountId, authToken: input.smsProviderToken });
   } catch (error) {
@@ -125,7 +144,10 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
         'twilio_credentials_rejected',
       );
     }
-    deps.logger.warn('Twilio could not be reached to check credentials', { ...log, error: (error as Error).message });
+    deps.logger.warn('Twilio could not be reached to check credentials', {
+      tenantId: input.tenantId,
+      error: (error as Error).message,
+    });
     throw new AppError(
       503,
       'twilio_unreachable',
@@ -133,12 +155,17 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
       { expose: true },
     );
   }
+}
 
+/**
+ * Under the tenant's registration lock: the secret first, then the config naming the same registration (readers
+ * pair them by registrationId), then a new key.
+ */
+async function storeRegistration(input: Registration, sender: Sender, deps: RegisterDeps): Promise<IssuedKey> {
+  const { tenantId } = input;
   const owner = randomUUID();
   await acquireRegistrationLock(tenantId, owner, deps);
   try {
-    const now = deps.clock.now();
-    const iso = now.toISOString();
     const registrationId = randomUUID();
     const existing = await deps.tenants.getTenant(tenantId);
     await deps.secrets.putTenantSecret(tenantId, {
@@ -146,25 +173,7 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
       mifosToken: input.mifosToken ?? undefined,
       registrationId,
     });
-    const config: TenantConfig = {
-      tenantId,
-      smsProvider: 'twilio',
-      phoneNo: sender.phoneNo,
-      ...(sender.messagingServiceSid
-        ? { messagingServiceSid: sender.messagingServiceSid, messagingServiceSidSource: 'hook' as const }
-        : existing?.messagingServiceSidSource === 'cli'
-          ? { messagingServiceSid: existing.messagingServiceSid, messagingServiceSidSource: 'cli' as const }
-          : {}),
-      accountSid: input.smsProviderAccountId,
-      endpoint: input.endpoint,
-      apiBase: normaliseApiBase(input.endpoint),
-      defaultCountry: existing?.defaultCountry,
-      registeredAt: existing?.registeredAt ?? iso,
-      updatedAt: iso,
-      registrationId,
-    };
-    await deps.tenants.putTenant(config);
-
+    await deps.tenants.putTenant(tenantConfigOf({ input, sender, existing, registrationId, now: deps.clock.now() }));
     const issued = await issueApiKey(deps.tenants, deps.clock, tenantId, {
       graceSeconds: deps.settings.keyGraceSeconds,
       label: 'registration',
@@ -173,21 +182,41 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
     deps.metrics.count(existing ? 'TenantReregistered' : 'TenantRegistered', 1);
     deps.logger.info(
       existing ? 'tenant registered again; previous keys expire after the grace period' : 'tenant registered',
-      {
-        ...log,
-        keyFingerprint: issued.fingerprint,
-        previousKeysValidUntil: issued.previousKeysValidUntil,
-      },
+      { tenantId, keyFingerprint: issued.fingerprint, previousKeysValidUntil: issued.previousKeysValidUntil },
     );
-    // A JSON string literal: Fineract ≥ 1.5 parses the body strictly, MifosX takes it too (protocol §5).
-    return {
-      statusCode: 201,
-      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-      body: JSON.stringify(issued.key),
-    };
+    return issued;
   } finally {
     await deps.tenants.releaseLock(`register#${tenantId}`, owner).catch(() => undefined);
   }
+}
+
+/** What the hook sent, plus what an operator set and a re-registration keeps (CLI Messaging Service, country). */
+function tenantConfigOf(parts: {
+  input: Registration;
+  sender: Sender;
+  existing?: TenantConfig;
+  registrationId: string;
+  now: Date;
+}): TenantConfig {
+  const { input, sender, existing, registrationId } = parts;
+  const iso = parts.now.toISOString();
+  return {
+    tenantId: input.tenantId,
+    smsProvider: 'twilio',
+    phoneNo: sender.phoneNo,
+    ...(sender.messagingServiceSid
+      ? { messagingServiceSid: sender.messagingServiceSid, messagingServiceSidSource: 'hook' as const }
+      : existing?.messagingServiceSidSource === 'cli'
+        ? { messagingServiceSid: existing.messagingServiceSid, messagingServiceSidSource: 'cli' as const }
+        : {}),
+    accountSid: input.smsProviderAccountId,
+    endpoint: input.endpoint,
+    apiBase: normaliseApiBase(input.endpoint),
+    defaultCountry: existing?.defaultCountry,
+    registeredAt: existing?.registeredAt ?? iso,
+    updatedAt: iso,
+    registrationId,
+  };
 }
 
 /**
@@ -207,7 +236,7 @@ async function checkEndpoint(endpoint: string, deps: RegisterDeps): Promise<void
   }
 }
 
-function parseRegistration(request: HttpRequest): z.infer<typeof RegistrationSchema> {
+function parseRegistration(request: HttpRequest): Registration {
   // Same decoding as hook events: declared charset, gzip, JSON or form; a registration is a few hundred bytes.
   const raw = parseHookBody(request, 64 * 1024).body;
   const result = RegistrationSchema.safeParse(raw);

@@ -136,6 +136,7 @@ export class DownstreamError extends Error {
  * event comes back after `retryAfterSeconds` without spending an attempt of its retry schedule.
  */
 export class SendInProgressError extends DownstreamError {
+  declare readonly retryAfterSeconds: number;
   constructor(service: DownstreamError['service'], message: string, retryAfterSeconds: number) {
     super(service, message, { retryable: true, code: 'send_in_progress', retryAfterSeconds });
   }

@@ -51,10 +51,10 @@ export async function deliverSms(event: StoredEvent, deps: SmsDeliveryDeps): Pro
 
   const hook = hookFromStored(event);
   const choice = await chooseSmsTemplate(hook, deps.tenants);
-  if (choice.kind === 'none') return choice;
+  if (choice.kind === 'none') return { status: choice.status, note: choice.note };
   const secret = await loadTwilioSecret(tenant, deps);
   const composed = await composeSms({ hook, tenant, choice, mifosToken: secret.mifosToken }, deps);
-  if (composed.kind === 'none') return composed;
+  if (composed.kind === 'none') return { status: composed.status, note: composed.note };
 
   const record = await sendSms(event, tenant, secret, composed, deps);
   return {

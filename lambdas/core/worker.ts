@@ -4,7 +4,7 @@
  */
 import { ConditionFailedError, DownstreamError, SendInProgressError } from './errors';
 import { describeError } from './http';
-import { DEFAULT_SEND_LEASE_SECONDS, IN_FLIGHT_STATUSES, isFinal, nextDueAt } from './lifecycle';
+import { IN_FLIGHT_STATUSES, isFinal, nextDueAt } from './lifecycle';
 import type { EventStatus, StoredEvent, WorkMessage } from './model';
 import type {
   Clock,
@@ -169,7 +169,7 @@ async function scheduleRetry(
   // dead an event whose SMS that other worker is sending). It comes back when the lease ends; bounded by the lease.
   const delay =
     error instanceof SendInProgressError
-      ? Math.max(retryAfter ?? deps.settings.sendLeaseSeconds ?? DEFAULT_SEND_LEASE_SECONDS, 0.01)
+      ? Math.max(error.retryAfterSeconds, 0.01)
       : nextDelaySeconds(event.attempts, deps.settings.retryScheduleSeconds, retryAfter, deps.random);
   if (delay === undefined) {
     await finish(event, 'dead', deps, { lastError: text });

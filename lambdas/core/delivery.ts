@@ -117,13 +117,8 @@ async function findEarlierAttempt<R extends DeliveryState>(
   } catch (error) {
     // Without the lookup we cannot know whether the receiver has it: wait and ask again rather than send twice.
     const text = error instanceof Error ? error.message : String(error);
-    throw new DownstreamError(
-      job.channel.service,
-      `could not check ${job.channel.label} for an interrupted send: ${text}`,
-      {
-        retryable: true,
-      },
-    );
+    const message = `could not check ${job.channel.label} for an interrupted send: ${text}`;
+    throw new DownstreamError(job.channel.service, message, { retryable: true });
   }
 }
 

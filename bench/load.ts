@@ -17,9 +17,9 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { type LocalReceiver, startLocalReceiver } from '../lambdas/wiring/local-receiver';
-import type { EventStatus } from '../lambdas/core/model';
-import { isFinal } from '../lambdas/core/model';
-import type { Logger, StoredEvent } from '../lambdas/core/ports';
+import type { EventStatus, StoredEvent } from '../lambdas/core/model';
+import { isFinal } from '../lambdas/core/lifecycle';
+import type { Logger } from '../lambdas/core/ports';
 import { FakeFineract } from '../test/helpers/fake-fineract';
 import { FakeTwilio } from '../test/helpers/fake-twilio';
 

@@ -48,13 +48,15 @@ export class DnsUrlPolicy implements UrlPolicy {
       addresses = await this.resolveAll(host);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? '';
-      if (NOT_FOUND_CODES.has(code)) throw new UrlNotAllowedError(`The host "${host}" does not resolve (${code}).`);
+      if (NOT_FOUND_CODES.has(code))
+        throw new UrlNotAllowedError(`The host "${host}" does not resolve (${code}).`, { reason: 'unresolvable' });
       throw new DownstreamError('http', `Could not resolve "${host}" (${code || 'DNS error'}); try again later.`, {
         retryable: true,
         code: code || 'dns_error',
       });
     }
-    if (addresses.length === 0) throw new UrlNotAllowedError(`The host "${host}" has no addresses.`);
+    if (addresses.length === 0)
+      throw new UrlNotAllowedError(`The host "${host}" has no addresses.`, { reason: 'unresolvable' });
     for (const { address } of addresses) assertAddressAllowed(address, options, host);
   }
 }
@@ -76,7 +78,8 @@ export function guardedLookup(allowPrivate: boolean, baseLookup: typeof dns.look
         return;
       }
       try {
-        if (addresses.length === 0) throw new UrlNotAllowedError(`The host "${hostname}" has no addresses.`);
+        if (addresses.length === 0)
+          throw new UrlNotAllowedError(`The host "${hostname}" has no addresses.`, { reason: 'unresolvable' });
         for (const { address } of addresses) assertAddressAllowed(address, { allowPrivate }, hostname);
       } catch (refusal) {
         callback(refusal as NodeJS.ErrnoException, options.all ? [] : '');

@@ -6,9 +6,10 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionFailedError, PayloadTooLargeError } from '../core/errors';
-import { isFinal } from '../core/model';
-import type { EventPage, EventStore, StoredEvent } from '../core/ports';
+import { ConditionFailedError, InvalidCursorError, PayloadTooLargeError } from '../core/errors';
+import { isFinal } from '../core/lifecycle';
+import type { EventPage, EventStore } from '../core/ports';
+import type { StoredEvent } from '../core/model';
 import { isConditionFailed } from './dynamodb-client';
 import { BY_DUE, BY_TENANT_TIME, DUE_PK, eventSk, PK, SK, TTL, tenantPk } from './table-schema';
 
@@ -235,7 +236,7 @@ function decodeCursor(cursor: string, pk: string): Record<string, unknown> {
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new ConditionFailedError('bad cursor');
+    throw new InvalidCursorError();
   }
   const k = key as Record<string, unknown> | null;
   const names = [PK, SK, GSI1_PK, GSI1_SK];
@@ -247,6 +248,6 @@ function decodeCursor(cursor: string, pk: string): Record<string, unknown> {
     names.every((n) => typeof k[n] === 'string') &&
     k[PK] === pk &&
     k[GSI1_PK] === pk;
-  if (!valid) throw new ConditionFailedError('bad cursor');
+  if (!valid) throw new InvalidCursorError();
   return k;
 }

@@ -6,7 +6,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailedError } from '../core/errors';
-import type { MessageRecord, MessageStatus, MessageStore } from '../core/ports';
+import type { MessageStore } from '../core/ports';
+import type { MessageRecord, MessageStatus } from '../core/model';
 import { isConditionFailed } from './dynamodb-client';
 import { messageSk, PK, SK, tenantPk } from './table-schema';
 

@@ -7,7 +7,8 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ApiKeyRecord, Enrollment, TenantConfig, TenantStore } from '../core/ports';
+import type { TenantStore } from '../core/ports';
+import type { ApiKeyRecord, Enrollment, TenantConfig } from '../core/model';
 import { isConditionFailed } from './dynamodb-client';
 import { PK, SK, TTL, tenantPk } from './table-schema';
 

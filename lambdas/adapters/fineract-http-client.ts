@@ -7,7 +7,10 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { AppError, DownstreamError } from '../core/errors';
-import type { FineractAuth, FineractClient } from '../core/ports';
+import type { FineractClient } from '../core/ports';
+import type { FineractAuth } from '../core/model';
+import { redactText } from '../core/redaction';
+import { parseRetryAfter } from '../core/retry-policy';
 import { assertAddressAllowed, hostOf, isIpLiteral, normaliseApiBase, validateOutboundUrl } from '../core/url-policy';
 import { guardedLookup } from './dns-url-policy';
 
@@ -285,7 +288,7 @@ export class FineractHttpClient implements FineractClient {
         retryable: true,
         status,
         code: `http_${status}`,
-        retryAfterSeconds: retryAfter(response.headers['retry-after']),
+        retryAfterSeconds: parseRetryAfter(response.headers['retry-after']),
       });
     }
     if (status >= 300 && status < 400) {
@@ -344,15 +347,6 @@ export class FineractHttpClient implements FineractClient {
   }
 }
 
-function retryAfter(value: string | string[] | undefined): number | undefined {
-  if (typeof value !== 'string') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
-  const date = Date.parse(value);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, Math.ceil((date - Date.now()) / 1000));
-}
-
 /** Fineract's `defaultUserMessage` / `developerMessage`, shortened and scrubbed. */
 function serverMessage(body: Buffer, token: string | undefined): string | undefined {
   if (body.length === 0) return undefined;
@@ -376,13 +370,11 @@ function stripQuery(url: string): string {
 /** Removes the token (and its decoded user:password) from a text, whatever the server echoed. */
 function redact(text: string, token: string | undefined): string {
   const value = token?.trim();
-  if (!value) return text;
-  let out = text.split(value).join('[redacted]');
+  if (!value) return redactText(text);
+  const secrets = [value];
   if (looksLikeBasicCredential(value)) {
     const decoded = Buffer.from(value, 'base64').toString('utf8');
-    const password = decoded.slice(decoded.indexOf(':') + 1);
-    out = out.split(decoded).join('[redacted]');
-    if (password.length >= 4) out = out.split(password).join('[redacted]');
+    secrets.push(decoded, decoded.slice(decoded.indexOf(':') + 1));
   }
-  return out;
+  return redactText(text, { secrets });
 }

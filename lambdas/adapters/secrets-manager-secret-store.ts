@@ -12,7 +12,9 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { BadRequestError } from '../core/errors';
-import type { Logger, SecretStore, TenantSecret } from '../core/ports';
+import type { Logger, SecretStore } from '../core/ports';
+import type { TenantSecret } from '../core/model';
+import { isTenantId } from '../core/identifiers';
 
 export interface SecretsManagerSecretStoreOptions {
   /** Secret name prefix, e.g. `fineract-hooks/tenants/` (Settings.secretPrefix). */
@@ -28,7 +30,6 @@ export interface SecretsManagerSecretStoreOptions {
   now?: () => number;
 }
 
-const TENANT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const RECOVERY_WINDOW_DAYS = 7;
 
 interface CacheEntry {
@@ -59,7 +60,7 @@ export class SecretsManagerSecretStore implements SecretStore {
   }
 
   secretName(tenantId: string): string {
-    if (!TENANT_ID.test(tenantId)) {
+    if (!isTenantId(tenantId)) {
       throw new BadRequestError('The tenant id must be 1–64 letters, digits, "_" or "-".', undefined, 'invalid_tenant');
     }
     return `${this.prefix}${tenantId}`;

@@ -1,5 +1,6 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Queue, QueueControl, WorkMessage } from '../core/ports';
+import type { Queue, QueueControl } from '../core/ports';
+import type { WorkMessage } from '../core/model';
 
 /** SQS longest delay per message; longer backoffs use the visibility timeout of the received message instead. */
 const MAX_DELAY_SECONDS = 900;

@@ -24,8 +24,11 @@ import {
   type MessageListInstance as MessageList,
 } from 'twilio/lib/rest/api/v2010/account/message';
 import { DownstreamError } from '../core/errors';
-import type { OutboundSms, SentSms, SmsSender, TwilioCredentials } from '../core/ports';
-import { maskPhoneNumber, scrubText } from './twilio-redact';
+import type { SmsSender } from '../core/ports';
+import type { OutboundSms, SentSms, TwilioCredentials } from '../core/model';
+import { maskPhone, redactText } from '../core/redaction';
+import { parseRetryAfter } from '../core/retry-policy';
+import { isTwilioAccountSid } from '../core/identifiers';
 
 export interface TwilioSmsSenderOptions {
   /** Send every request here instead of https://api.twilio.com (a fake or a proxy), e.g. `http://127.0.0.1:4010`. */
@@ -43,7 +46,6 @@ const FIND_PAGE_SIZE = 50;
 const FIND_MAX_PAGES = 100;
 /** Clock skew tolerated between us and Twilio when comparing `date_created` with `since`. */
 const FIND_SKEW_MS = 60_000;
-const ACCOUNT_SID = /^AC[0-9a-f]{32}$/i;
 
 const NETWORK_CODES = new Set([
   'ECONNRESET',
@@ -257,7 +259,7 @@ export class TwilioSmsSender implements SmsSender {
 
   private clientFor(credentials: TwilioCredentials, context: CallContext): MessagingClient {
     const { accountSid, authToken } = credentials;
-    if (!ACCOUNT_SID.test(accountSid ?? '') || !authToken) {
+    if (!isTwilioAccountSid(accountSid ?? '') || !authToken) {
       throw new DownstreamError(
         'twilio',
         `${describe(context)} failed: the account SID is not of the form AC + 32 hex digits, or the auth token is empty.`,
@@ -319,23 +321,12 @@ function toSentSms(m: MessageInstance): SentSms {
 function describe(context: CallContext): string {
   switch (context.operation) {
     case 'send':
-      return `Twilio send to ${context.to ? maskPhoneNumber(context.to) : 'unknown recipient'}`;
+      return `Twilio send to ${context.to ? maskPhone(context.to) : 'unknown recipient'}`;
     case 'find':
-      return `Twilio message lookup for ${context.to ? maskPhoneNumber(context.to) : 'unknown recipient'}`;
+      return `Twilio message lookup for ${context.to ? maskPhone(context.to) : 'unknown recipient'}`;
     default:
       return 'Twilio account check';
   }
-}
-
-/** Seconds from a Retry-After header: delta-seconds or an HTTP date. */
-export function parseRetryAfter(value: unknown, now = Date.now()): number | undefined {
-  const raw = Array.isArray(value) ? value[0] : value;
-  if (raw === undefined || raw === null || raw === '') return undefined;
-  const text = String(raw).trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text));
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 interface HttpFailure {
@@ -376,7 +367,7 @@ export function classifyTwilioError(
 ): DownstreamError {
   if (error instanceof DownstreamError) return error;
   const what = describe(context);
-  const scrub = (text: string) => scrubText(text, { token: context.token, to: context.to, body: context.body });
+  const scrub = (text: string) => redactText(text, { secrets: [context.token], to: context.to, body: context.body });
 
   const http = asHttpFailure(error);
   if (http) {

@@ -1,7 +1,7 @@
 import { Argument, InvalidArgumentError } from 'commander';
 import { EVENT_STATUSES, type EventStatus } from '../core/model';
 import { isValidDefaultCountry } from '../core/phone';
-import { TENANT_ID_PATTERN } from '../core/registration';
+import { TENANT_ID_PATTERN } from '../core/identifiers';
 import { validateTemplate } from '../core/templates';
 
 /**

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
-import { maskSid } from '../core/admin';
-import { issueApiKey } from '../core/tenants';
+import { maskSid } from '../core/redaction';
+import { issueApiKey } from '../core/api-keys';
 import {
   parseDefaultCountry,
   parseEndpointPrefix,

@@ -1,12 +1,13 @@
-import type { Authenticator } from './auth';
+import type { Authenticator } from './api-keys';
 import { BadRequestError, NotFoundError } from './errors';
-import { isFinal, RESENDABLE_STATUSES } from './model';
+import { isFinal, RESENDABLE_STATUSES } from './lifecycle';
 import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
 import { HEADERS } from './hook-parser';
 import { assertTenantId } from './identifiers';
-import { maskPhone } from './phone';
+import { maskPhonesInPayload, maskSid } from './redaction';
 import { type ReplayDeps, replayEvents } from './replay';
-import type { Logger, Metrics, SecretStore, StoredEvent, TenantStore } from './ports';
+import type { Logger, Metrics, SecretStore, TenantStore } from './ports';
+import type { StoredEvent } from './model';
 
 export interface AdminDeps extends ReplayDeps {
   auth: Authenticator;
@@ -22,10 +23,6 @@ async function authorise(request: HttpRequest, deps: AdminDeps): Promise<string>
   const tenantId = assertTenantId(request.params.tenantId ?? '', 'the path');
   await deps.auth.authenticate(tenantId, header(request, ...HEADERS.apiKey));
   return tenantId;
-}
-
-export function maskSid(sid: string | undefined): string | undefined {
-  return sid ? `${sid.slice(0, 4)}…${sid.slice(-4)}` : undefined;
 }
 
 export async function handleGetConfig(request: HttpRequest, deps: AdminDeps): Promise<HttpResponse> {
@@ -62,25 +59,6 @@ export async function handleDeleteConfig(request: HttpRequest, deps: AdminDeps):
   return jsonResponse(200, { status: 'deleted', tenantId });
 }
 
-/** Phone-number fields in a stored body: JSON (`"mobileNo":"…"` or a bare number), form and Java-map `mobileNo=…`. */
-const PHONE_FIELDS =
-  /("(?:mobileNo|mobileNumber|phoneNo|phoneNumber)"\s*:\s*)(?:"([^"\\]*)"|(\d+))|((?:^|[&{,]\s*)(?:mobileNo|mobileNumber|phoneNo|phoneNumber)=)([^&,}]*)/gi;
-
-/** Listings show numbers masked like the logs do (maskPhone); everything else in the payload stays as received. */
-export function maskPhonesInPayload(text: string): string {
-  return text.replace(
-    PHONE_FIELDS,
-    (
-      _match,
-      jsonKey: string | undefined,
-      quoted: string | undefined,
-      bare: string | undefined,
-      formKey: string,
-      formValue: string,
-    ) => (jsonKey !== undefined ? `${jsonKey}"${maskPhone(quoted ?? bare)}"` : `${formKey}${maskPhone(formValue)}`),
-  );
-}
-
 export function eventView(event: StoredEvent) {
   return {
     id: event.eventId,
@@ -109,14 +87,8 @@ export async function handleListEvents(request: HttpRequest, deps: AdminDeps): P
   const limit = request.query.limit === undefined ? 25 : Number(request.query.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100)
     throw new BadRequestError('limit must be between 1 and 100.');
-  let page: Awaited<ReturnType<AdminDeps['events']['listByTenant']>>;
-  try {
-    page = await deps.events.listByTenant(tenantId, { limit, cursor: request.query.cursor });
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ConditionFailedError')
-      throw new BadRequestError('cursor is not valid.');
-    throw error;
-  }
+  // A cursor the store did not hand out is an InvalidCursorError: a 400 like any other bad parameter.
+  const page = await deps.events.listByTenant(tenantId, { limit, cursor: request.query.cursor });
   return jsonResponse(200, { tenantId, events: page.items.map(eventView), nextCursor: page.nextCursor ?? null });
 }
 

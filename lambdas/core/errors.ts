@@ -1,4 +1,4 @@
-import type { AddressClass } from './url-policy';
+import type { AddressClass } from './model';
 
 /**
  * Every error the core raises on purpose. `statusCode` is what the sender sees; `expose` says whether `message`
@@ -75,12 +75,27 @@ export class UnprocessableError extends AppError {
   }
 }
 
+/**
+ * Why an outbound URL may not be called: not an http(s) URL we accept, a host whose address is refused, or a host
+ * that does not resolve from here (which a registration accepts: its callbacks are checked again when they connect).
+ */
+export type UrlRefusalReason = 'invalid-url' | 'refused-address' | 'unresolvable';
+
 /** Raised when an outbound URL or one of its addresses is refused; 422, message safe to expose. */
 export class UrlNotAllowedError extends UnprocessableError {
+  readonly reason: UrlRefusalReason;
   readonly addressClass?: AddressClass;
-  constructor(message: string, addressClass?: AddressClass) {
+  constructor(message: string, options: { reason: UrlRefusalReason; addressClass?: AddressClass }) {
     super(message, 'url_not_allowed');
-    this.addressClass = addressClass;
+    this.reason = options.reason;
+    this.addressClass = options.addressClass;
+  }
+}
+
+/** A listing cursor this query did not hand out (edited, from another tenant, or from another listing). */
+export class InvalidCursorError extends BadRequestError {
+  constructor() {
+    super('cursor is not valid.');
   }
 }
 
@@ -113,6 +128,17 @@ export class DownstreamError extends Error {
     this.code = options.code;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.credentialsInvalid = options.credentialsInvalid ?? false;
+  }
+}
+
+/**
+ * Another worker holds this delivery's send lease (a duplicate queue message, a sweeper copy). Not a failure: the
+ * event comes back after `retryAfterSeconds` without spending an attempt of its retry schedule.
+ */
+export class SendInProgressError extends DownstreamError {
+  declare readonly retryAfterSeconds: number;
+  constructor(service: DownstreamError['service'], message: string, retryAfterSeconds: number) {
+    super(service, message, { retryable: true, code: 'send_in_progress', retryAfterSeconds });
   }
 }
 

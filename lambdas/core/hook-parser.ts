@@ -145,10 +145,33 @@ function decodeText(bytes: Buffer, charset: string): string {
   }
 }
 
-/** application/x-www-form-urlencoded in the declared charset (URLSearchParams would assume UTF-8). */
-function parseForm(bytes: Buffer, charset: string): Record<string, string> {
+/**
+ * Percent-decoding in the declared charset: `%XX` runs are bytes of that charset (URLSearchParams would assume
+ * UTF-8), `+` is a space, any other character is already text.
+ */
+function percentDecode(text: string, charset: string): string {
+  let out = '';
+  let bytes: number[] = [];
+  const flush = () => {
+    if (bytes.length === 0) return;
+    out += decodeText(Buffer.from(bytes), charset);
+    bytes = [];
+  };
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '%' && /^[0-9a-f]{2}$/i.test(text.slice(i + 1, i + 3))) {
+      bytes.push(Number.parseInt(text.slice(i + 1, i + 3), 16));
+      i += 2;
+      continue;
+    }
+    flush();
+    out += text[i] === '+' ? ' ' : text[i];
+  }
+  flush();
+  return out;
+}
+
+function parseFormText(text: string, charset: string): Record<string, string> {
   const out: Record<string, string> = {};
-  const text = bytes.toString('latin1');
   for (const pair of text.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
@@ -157,19 +180,6 @@ function parseForm(bytes: Buffer, charset: string): Record<string, string> {
     out[percentDecode(rawKey, charset)] = percentDecode(rawValue, charset);
   }
   return out;
-}
-
-function percentDecode(text: string, charset: string): string {
-  const bytes: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '+') bytes.push(0x20);
-    else if (c === '%' && /^[0-9a-f]{2}$/i.test(text.slice(i + 1, i + 3))) {
-      bytes.push(Number.parseInt(text.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else bytes.push(text.charCodeAt(i) & 0xff);
-  }
-  return decodeText(Buffer.from(bytes), charset);
 }
 
 const JSON_TYPES = new Set(['application/json', 'text/json', 'text/plain', '']);
@@ -181,10 +191,18 @@ export interface ParsedBody {
   contentType: string;
 }
 
-/** Decodes and parses a hook body; throws 413/415/400 with messages a MifosX admin can act on. */
-export function parseHookBody(request: Pick<HttpRequest, 'headers' | 'body'>, maxBytes: number): ParsedBody {
+export interface DecodedBody {
+  /** The body as text, in the charset it declared. */
+  text: string;
+  encoding: BodyEncoding;
+  /** The Content-Type header as sent. */
+  contentType: string;
+}
+
+/** Bytes to text: size limit, gzip, media type and charset; throws 413/415/400 with messages an admin can act on. */
+export function decodeHookBody(request: Pick<HttpRequest, 'headers' | 'body'>, maxBytes: number): DecodedBody {
   let bytes = request.body;
-  const contentTypeHeader = header(request, 'content-type') ?? '';
+  const contentType = header(request, 'content-type') ?? '';
   if (bytes.length > maxBytes) throw new PayloadTooLargeError(maxBytes);
   if ((header(request, 'content-encoding') ?? '').toLowerCase() === 'gzip') {
     try {
@@ -196,22 +214,27 @@ export function parseHookBody(request: Pick<HttpRequest, 'headers' | 'body'>, ma
     }
     if (bytes.length > maxBytes) throw new PayloadTooLargeError(maxBytes);
   }
-  const media = parseContentType(contentTypeHeader);
+  const media = parseContentType(contentType);
   const isJson = JSON_TYPES.has(media.type) || media.type.endsWith('+json');
   const isForm = media.type === 'application/x-www-form-urlencoded';
-  if (!isJson && !isForm) throw new UnsupportedMediaTypeError(contentTypeHeader);
+  if (!isJson && !isForm) throw new UnsupportedMediaTypeError(contentType);
+  return { text: decodeText(bytes, media.charset), encoding: isForm ? 'form' : 'json', contentType };
+}
 
-  if (isForm) {
-    const fields = parseForm(bytes, media.charset);
+/**
+ * Parses a body already decoded to text. Ingest calls it on what it just decoded, the worker on the text it
+ * stored; `contentType` gives the charset of a form's percent-escapes and is kept with the result.
+ */
+export function parseBodyText(text: string, encoding: BodyEncoding, contentType: string): ParsedBody {
+  if (encoding === 'form') {
+    const fields = parseFormText(text, parseContentType(contentType).charset);
     const body: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(fields)) body[k] = parseJavaScalar(v);
-    return { body, rawBody: decodeText(bytes, media.charset), encoding: 'form', contentType: contentTypeHeader };
+    return { body, rawBody: text, encoding, contentType };
   }
-
-  const rawBody = decodeText(bytes, media.charset);
-  if (rawBody.trim() === '') return { body: {}, rawBody, encoding: 'json', contentType: contentTypeHeader };
+  if (text.trim() === '') return { body: {}, rawBody: text, encoding, contentType };
   // Depth capped and ids beyond 2^53 kept exact (as strings) before anything walks, hashes or stores the body.
-  const jsonText = boundJsonText(rawBody);
+  const jsonText = boundJsonText(text);
   let parsed: unknown;
   try {
     parsed = JSON.parse(jsonText);
@@ -225,7 +248,13 @@ export function parseHookBody(request: Pick<HttpRequest, 'headers' | 'body'>, ma
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new BadRequestError('The hook body must be a JSON object.', undefined, 'malformed_json');
   }
-  return { body: parsed as Record<string, unknown>, rawBody, encoding: 'json', contentType: contentTypeHeader };
+  return { body: parsed as Record<string, unknown>, rawBody: text, encoding, contentType };
+}
+
+/** Decodes and parses a hook body (decodeHookBody, then parseBodyText). */
+export function parseHookBody(request: Pick<HttpRequest, 'headers' | 'body'>, maxBytes: number): ParsedBody {
+  const decoded = decodeHookBody(request, maxBytes);
+  return parseBodyText(decoded.text, decoded.encoding, decoded.contentType);
 }
 
 /**

@@ -52,3 +52,20 @@ export function assertHeaderValue(headerName: string, value: string, pattern: Re
   }
   return value;
 }
+
+/** Twilio Account SID: `AC` and 32 hex digits. */
+const TWILIO_ACCOUNT_SID_PATTERN = /^AC[0-9a-f]{32}$/i;
+/** Twilio Messaging Service SID: `MG` and 32 hex digits. */
+const TWILIO_MESSAGING_SERVICE_SID_PATTERN = /^MG[0-9a-f]{32}$/i;
+
+export function isTenantId(value: string): boolean {
+  return TENANT_ID_PATTERN.test(value);
+}
+
+export function isTwilioAccountSid(value: string): boolean {
+  return TWILIO_ACCOUNT_SID_PATTERN.test(value);
+}
+
+export function isMessagingServiceSid(value: string): boolean {
+  return TWILIO_MESSAGING_SERVICE_SID_PATTERN.test(value);
+}

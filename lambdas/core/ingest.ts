@@ -1,8 +1,8 @@
-import type { Authenticator } from './auth';
-import { dedupKey, eventIdFor } from './dedup';
+import type { Authenticator } from './api-keys';
 import { describeError, type HttpRequest, type HttpResponse, jsonResponse } from './http';
+import { toStoredEvent } from './stored-event';
 import { normaliseHook, parseHookBody, readHookHeaders } from './hook-parser';
-import type { Clock, EventStore, Logger, Metrics, Queue, StoredEvent } from './ports';
+import type { Clock, EventStore, Logger, Metrics, Queue } from './ports';
 
 export interface IngestDeps {
   auth: Authenticator;
@@ -33,34 +33,9 @@ export async function handleHookEvent(request: HttpRequest, deps: IngestDeps): P
   // Web hooks have no key header: their key is the last segment of the Payload URL (/hooks/{apiKey}/).
   await deps.auth.authenticate(headers.tenantId, headers.apiKey ?? request.params.apiKey);
   const parsed = parseHookBody(request, deps.settings.maxBodyBytes);
-  const now = deps.clock.now();
-  const receivedAt = now.toISOString();
-  const event = normaliseHook(headers, parsed, receivedAt);
-  const key = dedupKey(event);
-  const eventId = eventIdFor(key);
-  const stored: StoredEvent = {
-    tenantId: event.tenantId,
-    eventId,
-    dedupKey: key,
-    entity: event.entity,
-    action: event.action,
-    entityRaw: event.entityRaw,
-    actionRaw: event.actionRaw,
-    source: event.source,
-    template: headers.apiKey ? 'sms-bridge' : 'web',
-    shape: event.shape,
-    encoding: event.encoding,
-    failed: event.failed,
-    ids: event.ids,
-    rawBody: event.rawBody,
-    contentType: event.contentType,
-    senderEndpoint: event.senderEndpoint,
-    receivedAt,
-    updatedAt: receivedAt,
-    status: 'received',
-    attempts: 0,
-    dueAt: new Date(now.getTime() + deps.settings.sweepGraceSeconds * 1000).toISOString(),
-  };
+  const event = normaliseHook(headers, parsed, deps.clock.now().toISOString());
+  const stored = toStoredEvent(event, deps.settings);
+  const { eventId } = stored;
   const log = { tenantId: event.tenantId, eventId, entity: event.entity, action: event.action };
 
   const outcome = await deps.events.putIfAbsent(stored);

@@ -1,4 +1,10 @@
-/** Shared domain vocabulary. */
+/**
+ * The records and vocabulary of the domain: what is stored, queued and sent. Ports (ports.ts) move these records;
+ * nothing here does I/O.
+ */
+
+// ---------------------------------------------------------------------------------------------------------------
+// Hook vocabulary
 
 export type HookSource = 'mifosx' | 'fineract';
 /** sms-bridge: carries an API-key header; web: the stock Web template (no key header). */
@@ -21,8 +27,64 @@ export const ID_FIELDS = [
 export type IdField = (typeof ID_FIELDS)[number];
 export type HookIds = Partial<Record<IdField, number | string>>;
 
+// ---------------------------------------------------------------------------------------------------------------
+// Tenants and keys
+
+export interface ApiKeyRecord {
+  tenantId: string;
+  /** SHA-256 hex of the key; the key itself is never stored. */
+  keyHash: string;
+  /** First characters of the hash, safe to show to operators. */
+  fingerprint: string;
+  createdAt: string;
+  /** Set when a newer key replaced this one: valid until then (grace period), gone after. */
+  expiresAt?: string;
+  label?: string;
+}
+
+export interface TenantConfig {
+  tenantId: string;
+  smsProvider: string;
+  /** Twilio `From`: an E.164 number or an alphanumeric sender id. */
+  phoneNo?: string;
+  messagingServiceSid?: string;
+  /** 'cli' when an operator set the Messaging Service: it then survives re-registrations of the hook. */
+  messagingServiceSidSource?: 'hook' | 'cli';
+  /** Twilio account SID; not a secret, but shown masked. */
+  accountSid?: string;
+  /** Sender API base as registered, and the normalised one we call. */
+  endpoint?: string;
+  apiBase?: string;
+  /** ISO 3166 alpha-2 or calling code digits used for numbers stored without one. */
+  defaultCountry?: string;
+  /** Set when Twilio answered 20003; sends pause until the tenant registers again. */
+  credentialsInvalidAt?: string;
+  registeredAt: string;
+  updatedAt: string;
+  registrationId: string;
+}
+
+export interface Enrollment {
+  tenantId: string;
+  /** When set, registration must carry an `endpoint` that starts with it. */
+  endpointPrefix?: string;
+  enrolledAt: string;
+}
+
+export interface TenantSecret {
+  /** Twilio auth token. */
+  smsProviderToken: string;
+  /** base64(user:password) or a bearer token of the MifosX/Fineract user, as the sender gave it. */
+  mifosToken?: string;
+  /** Which registration wrote this secret; lets readers detect a config/secret mismatch. */
+  registrationId: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Events
+
 /**
- * Event lifecycle. `received`/`processing`/`retrying` are in flight; every other status is final.
+ * Event lifecycle. `received`/`processing`/`retrying` are in flight; every other status is final (lifecycle.ts).
  * `failed` and `dead` can be re-driven by an operator (`_resend`, `cli events resend`).
  */
 export const EVENT_STATUSES = [
@@ -38,17 +100,118 @@ export const EVENT_STATUSES = [
   'dead',
 ] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
-export const FINAL_STATUSES: ReadonlySet<EventStatus> = new Set([
-  'sent',
-  'ignored',
-  'failed-command',
-  'no-recipient',
-  'invalid-recipient',
-  'failed',
-  'dead',
-]);
-export const RESENDABLE_STATUSES: readonly EventStatus[] = ['failed', 'dead'];
 
-export function isFinal(status: EventStatus): boolean {
-  return FINAL_STATUSES.has(status);
+export interface StoredEvent {
+  tenantId: string;
+  eventId: string;
+  dedupKey: string;
+  entity: string;
+  action: string;
+  entityRaw: string;
+  actionRaw: string;
+  source: HookSource;
+  template: HookTemplate;
+  shape: BodyShape;
+  encoding: BodyEncoding;
+  failed: boolean;
+  ids: HookIds;
+  /** The body exactly as received (decoded to text), and its content type. */
+  rawBody: string;
+  contentType: string;
+  /** X-Mifos-Endpoint / X-Fineract-Endpoint of Web hooks. */
+  senderEndpoint?: string;
+  receivedAt: string;
+  updatedAt: string;
+  status: EventStatus;
+  attempts: number;
+  lastError?: string;
+  nextAttemptAt?: string;
+  /** When the sweeper should look at this event again if nobody finished it. Absent once final. */
+  dueAt?: string;
+  outcome?: Record<string, unknown>;
 }
+
+/** What the queue carries: a pointer to a stored event, never the event itself. */
+export interface WorkMessage {
+  tenantId: string;
+  eventId: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Deliveries: one event to one channel, at most once (delivery.ts)
+
+/** The states the delivery machine moves a record through; a channel may add later ones (delivery reports). */
+export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed';
+
+/** What every channel's delivery record carries for the machine. */
+export interface DeliveryState {
+  tenantId: string;
+  /** `{eventId}.{key}`: one record per event and channel key, so a retry finds the earlier attempt. */
+  messageId: string;
+  eventId: string;
+  status: string;
+  errorCode?: string;
+  errorMessage?: string;
+  attemptStartedAt?: string;
+  /** While `sending`: until when the worker that claimed it may still be talking to the provider. */
+  leaseUntil?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type MessageStatus = DeliveryStatus | 'delivered' | 'undelivered';
+
+/** One SMS of one event (the SMS channel's delivery record). */
+export interface MessageRecord extends DeliveryState {
+  templateKey: string;
+  status: MessageStatus;
+  /** Masked for display; the full number lives only in `to`. */
+  to: string;
+  from?: string;
+  messagingServiceSid?: string;
+  body: string;
+  encoding: 'GSM-7' | 'UCS-2';
+  segments: number;
+  sid?: string;
+  providerStatus?: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Outbound calls
+
+export interface TwilioCredentials {
+  accountSid: string;
+  authToken: string;
+}
+
+export interface OutboundSms {
+  to: string;
+  from?: string;
+  messagingServiceSid?: string;
+  body: string;
+  statusCallback?: string;
+}
+
+export interface SentSms {
+  sid: string;
+  status: string;
+  numSegments?: number;
+}
+
+export interface FineractAuth {
+  tenantId: string;
+  mifosToken?: string;
+}
+
+/** What an IP address is, for the outbound URL policy (url-policy.ts). */
+export type AddressClass =
+  | 'public'
+  | 'loopback'
+  | 'private'
+  | 'reserved'
+  | 'link-local'
+  | 'metadata'
+  | 'unspecified'
+  | 'multicast'
+  | 'broadcast'
+  | 'invalid';

@@ -55,14 +55,3 @@ function resolveCountry(value: string): CountryCode | undefined {
 export function isValidDefaultCountry(value: string): boolean {
   return resolveCountry(value) !== undefined || /^\+?\d{1,3}$/.test(value.trim());
 }
-
-/** For logs and listings: the country calling code (when known) and the last two digits, nothing more. */
-export function maskPhone(value: string | undefined): string {
-  if (!value) return '';
-  const digits = value.replace(/\D/g, '');
-  if (digits.length <= 6) return '***';
-  const parsed = value.trim().startsWith('+') ? parsePhoneNumberFromString(value.replace(/[^\d+]/g, '')) : undefined;
-  const prefix = parsed ? `+${parsed.countryCallingCode}` : '';
-  const hidden = digits.length - 2 - (parsed ? parsed.countryCallingCode.length : 0);
-  return `${prefix}${'*'.repeat(Math.max(3, hidden))}${digits.slice(-2)}`;
-}

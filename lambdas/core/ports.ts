@@ -1,8 +1,23 @@
 /**
- * The ports the core is given. Adapters (lambdas/adapters) implement them against AWS or local twins;
- * unit tests pass in-memory fakes. Nothing here knows which world it runs in.
+ * The ports the core is given: interfaces only; the records they carry are in model.ts. Adapters
+ * (lambdas/adapters) implement them against AWS or local twins; unit tests pass in-memory fakes. Nothing here knows
+ * which world it runs in.
  */
-import type { BodyEncoding, BodyShape, EventStatus, HookIds, HookSource, HookTemplate } from './model';
+import type {
+  ApiKeyRecord,
+  Enrollment,
+  EventStatus,
+  FineractAuth,
+  MessageRecord,
+  MessageStatus,
+  OutboundSms,
+  SentSms,
+  StoredEvent,
+  TenantConfig,
+  TenantSecret,
+  TwilioCredentials,
+  WorkMessage,
+} from './model';
 
 export interface Clock {
   now(): Date;
@@ -21,47 +36,6 @@ export interface Metrics {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Tenants, keys, templates
-
-export interface ApiKeyRecord {
-  tenantId: string;
-  /** SHA-256 hex of the key; the key itself is never stored. */
-  keyHash: string;
-  /** First characters of the hash, safe to show to operators. */
-  fingerprint: string;
-  createdAt: string;
-  /** Set when a newer key replaced this one: valid until then (grace period), gone after. */
-  expiresAt?: string;
-  label?: string;
-}
-
-export interface TenantConfig {
-  tenantId: string;
-  smsProvider: string;
-  /** Twilio `From`: an E.164 number or an alphanumeric sender id. */
-  phoneNo?: string;
-  messagingServiceSid?: string;
-  /** 'cli' when an operator set the Messaging Service: it then survives re-registrations of the hook. */
-  messagingServiceSidSource?: 'hook' | 'cli';
-  /** Twilio account SID; not a secret, but shown masked. */
-  accountSid?: string;
-  /** Sender API base as registered, and the normalised one we call. */
-  endpoint?: string;
-  apiBase?: string;
-  /** ISO 3166 alpha-2 or calling code digits used for numbers stored without one. */
-  defaultCountry?: string;
-  /** Set when Twilio answered 20003; sends pause until the tenant registers again. */
-  credentialsInvalidAt?: string;
-  registeredAt: string;
-  updatedAt: string;
-  registrationId: string;
-}
-
-export interface Enrollment {
-  tenantId: string;
-  /** When set, registration must carry an `endpoint` that starts with it. */
-  endpointPrefix?: string;
-  enrolledAt: string;
-}
 
 export interface TenantStore {
   getApiKey(tenantId: string, keyHash: string): Promise<ApiKeyRecord | undefined>;
@@ -93,36 +67,6 @@ export interface TenantStore {
 // ---------------------------------------------------------------------------------------------------------------
 // Events and messages
 
-export interface StoredEvent {
-  tenantId: string;
-  eventId: string;
-  dedupKey: string;
-  entity: string;
-  action: string;
-  entityRaw: string;
-  actionRaw: string;
-  source: HookSource;
-  template: HookTemplate;
-  shape: BodyShape;
-  encoding: BodyEncoding;
-  failed: boolean;
-  ids: HookIds;
-  /** The body exactly as received (decoded to text), and its content type. */
-  rawBody: string;
-  contentType: string;
-  /** X-Mifos-Endpoint / X-Fineract-Endpoint of Web hooks. */
-  senderEndpoint?: string;
-  receivedAt: string;
-  updatedAt: string;
-  status: EventStatus;
-  attempts: number;
-  lastError?: string;
-  nextAttemptAt?: string;
-  /** When the sweeper should look at this event again if nobody finished it. Absent once final. */
-  dueAt?: string;
-  outcome?: Record<string, unknown>;
-}
-
 export interface EventPage {
   items: StoredEvent[];
   nextCursor?: string;
@@ -132,7 +76,7 @@ export interface EventStore {
   /** Conditional put on the dedup key: 'duplicate' when an event with the same key exists. */
   putIfAbsent(event: StoredEvent): Promise<'stored' | 'duplicate'>;
   get(tenantId: string, eventId: string): Promise<StoredEvent | undefined>;
-  /** Newest first. */
+  /** Newest first. Throws InvalidCursorError for a cursor this query did not produce. */
   listByTenant(tenantId: string, options: { limit: number; cursor?: string }): Promise<EventPage>;
   update(
     tenantId: string,
@@ -142,32 +86,6 @@ export interface EventStore {
   ): Promise<StoredEvent>;
   /** Non-final events whose `dueAt` is at or before `before` (the sweeper's work list). */
   listDue(before: string, limit: number): Promise<StoredEvent[]>;
-}
-
-export type MessageStatus = 'pending' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed';
-
-export interface MessageRecord {
-  tenantId: string;
-  messageId: string;
-  eventId: string;
-  templateKey: string;
-  status: MessageStatus;
-  /** Masked for display; the full number lives only in `to`. */
-  to: string;
-  from?: string;
-  messagingServiceSid?: string;
-  body: string;
-  encoding: 'GSM-7' | 'UCS-2';
-  segments: number;
-  sid?: string;
-  providerStatus?: string;
-  errorCode?: string;
-  errorMessage?: string;
-  attemptStartedAt?: string;
-  /** While `sending`: until when the worker that claimed it may still be talking to Twilio. */
-  leaseUntil?: string;
-  createdAt: string;
-  updatedAt: string;
 }
 
 export interface MessageStore {
@@ -191,25 +109,11 @@ export interface MessageStore {
 // ---------------------------------------------------------------------------------------------------------------
 // Secrets, queue, outbound
 
-export interface TenantSecret {
-  /** Twilio auth token. */
-  smsProviderToken: string;
-  /** base64(user:password) or a bearer token of the MifosX/Fineract user, as the sender gave it. */
-  mifosToken?: string;
-  /** Which registration wrote this secret; lets readers detect a config/secret mismatch. */
-  registrationId: string;
-}
-
 export interface SecretStore {
   /** `fresh` skips any cache: for a reader whose secret's registrationId is older than the config's. */
   getTenantSecret(tenantId: string, options?: { fresh?: boolean }): Promise<TenantSecret | undefined>;
   putTenantSecret(tenantId: string, secret: TenantSecret): Promise<void>;
   deleteTenantSecret(tenantId: string): Promise<void>;
-}
-
-export interface WorkMessage {
-  tenantId: string;
-  eventId: string;
 }
 
 export interface Queue {
@@ -222,25 +126,6 @@ export interface QueueControl {
   deadLetter(body: string, reason: string): Promise<void>;
 }
 
-export interface TwilioCredentials {
-  accountSid: string;
-  authToken: string;
-}
-
-export interface OutboundSms {
-  to: string;
-  from?: string;
-  messagingServiceSid?: string;
-  body: string;
-  statusCallback?: string;
-}
-
-export interface SentSms {
-  sid: string;
-  status: string;
-  numSegments?: number;
-}
-
 export interface SmsSender {
   /** Throws DownstreamError (classified) on failure. */
   send(credentials: TwilioCredentials, message: OutboundSms): Promise<SentSms>;
@@ -251,11 +136,6 @@ export interface SmsSender {
   ): Promise<SentSms | undefined>;
   /** Resolves when Twilio accepts the credentials; throws DownstreamError otherwise. */
   verifyAccount(credentials: TwilioCredentials): Promise<void>;
-}
-
-export interface FineractAuth {
-  tenantId: string;
-  mifosToken?: string;
 }
 
 export interface FineractClient {

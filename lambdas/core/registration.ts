@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Authenticator } from './auth';
+import { type Authenticator, type IssuedKey, issueApiKey } from './api-keys';
 import {
   AppError,
   BadRequestError,
@@ -11,11 +11,11 @@ import {
 } from './errors';
 import type { HttpRequest, HttpResponse } from './http';
 import { parseHookBody } from './hook-parser';
-import { TENANT_ID_PATTERN } from './identifiers';
 import { toE164 } from './phone';
-import type { Clock, Logger, Metrics, SecretStore, SmsSender, TenantConfig, TenantStore, UrlPolicy } from './ports';
-import { issueApiKey } from './tenants';
+import type { Clock, Logger, Metrics, SecretStore, SmsSender, TenantStore, UrlPolicy } from './ports';
+import type { TenantConfig } from './model';
 import { normaliseApiBase, validateOutboundUrl } from './url-policy';
+import { isMessagingServiceSid, isTwilioAccountSid, TENANT_ID_PATTERN } from './identifiers';
 
 export interface RegisterDeps {
   tenants: TenantStore;
@@ -30,9 +30,6 @@ export interface RegisterDeps {
   /** Waits between lock attempts; injectable so tests need not sleep. */
   sleep?: (ms: number) => Promise<void>;
 }
-
-/** The one tenant id rule (identifiers.ts), re-exported where the CLI has always imported it. */
-export { TENANT_ID_PATTERN };
 
 /** What the SMS Bridge template posts on its first event (docs/protocol.md §5); field names as the sender has them. */
 const RegistrationSchema = z.object({
@@ -63,7 +60,7 @@ interface Sender {
 
 /** Twilio `From`: an E.164 number, a Messaging Service SID, or an alphanumeric sender id (1–11 characters). */
 function parseSender(value: string): Sender | undefined {
-  if (/^MG[0-9a-f]{32}$/i.test(value)) return { messagingServiceSid: value };
+  if (isMessagingServiceSid(value)) return { messagingServiceSid: value };
   if (/^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/.test(value)) return { phoneNo: value };
   const e164 = toE164(value);
   return e164.ok ? { phoneNo: e164.e164 } : undefined;
@@ -79,25 +76,42 @@ const LOCK_WAIT_MS = 15_000;
  */
 export async function handleRegistration(request: HttpRequest, deps: RegisterDeps): Promise<HttpResponse> {
   const input = parseRegistration(request);
+  await checkEnrollment(input, deps);
+  const sender = checkTwilioFields(input);
+  await checkEndpoint(input.endpoint, deps);
+  await verifyTwilioAccount(input, deps);
+  const issued = await storeRegistration(input, sender, deps);
+  // A JSON string literal: Fineract ≥ 1.5 parses the body strictly, MifosX takes it too (docs/protocol.md §5).
+  return {
+    statusCode: 201,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    body: JSON.stringify(issued.key),
+  };
+}
+
+type Registration = z.infer<typeof RegistrationSchema>;
+
+/** Unless enrollment is open, an operator must have enrolled the tenant (and may bind it to an endpoint prefix). */
+async function checkEnrollment(input: Registration, deps: RegisterDeps): Promise<void> {
+  if (deps.settings.openEnrollment) return;
   const { tenantId } = input;
-  const log = { tenantId };
-
-  if (!deps.settings.openEnrollment) {
-    const enrollment = await deps.tenants.getEnrollment(tenantId);
-    if (!enrollment) {
-      throw new ForbiddenError(
-        `Tenant "${tenantId}" is not enrolled on this receiver. An operator must first run: npm run cli -- tenants enroll ${tenantId}`,
-        'not_enrolled',
-      );
-    }
-    if (enrollment.endpointPrefix && !input.endpoint.startsWith(enrollment.endpointPrefix)) {
-      throw new ForbiddenError(
-        `Tenant "${tenantId}" is enrolled for endpoints under ${enrollment.endpointPrefix}; this hook sent ${input.endpoint}.`,
-        'endpoint_not_allowed',
-      );
-    }
+  const enrollment = await deps.tenants.getEnrollment(tenantId);
+  if (!enrollment) {
+    throw new ForbiddenError(
+      `Tenant "${tenantId}" is not enrolled on this receiver. An operator must first run: npm run cli -- tenants enroll ${tenantId}`,
+      'not_enrolled',
+    );
   }
+  if (enrollment.endpointPrefix && !input.endpoint.startsWith(enrollment.endpointPrefix)) {
+    throw new ForbiddenError(
+      `Tenant "${tenantId}" is enrolled for endpoints under ${enrollment.endpointPrefix}; this hook sent ${input.endpoint}.`,
+      'endpoint_not_allowed',
+    );
+  }
+}
 
+/** Provider, sender and account SID as Twilio takes them; returns the sender. */
+function checkTwilioFields(input: Registration): Sender {
   if (input.smsProvider.toLowerCase() !== 'twilio') {
     throw new UnprocessableError(
       `SMS Provider "${input.smsProvider}" is not supported; set it to "twilio".`,
@@ -111,14 +125,16 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
       'invalid_phone_number',
     );
   }
-  if (!/^AC[0-9a-f]{32}$/i.test(input.smsProviderAccountId)) {
+  if (!isTwilioAccountSid(input.smsProviderAccountId)) {
     throw new UnprocessableError(
       'SMS Provider Account Id must be a Twilio Account SID (AC followed by 32 hex digits).',
       'invalid_account_sid',
     );
   }
-  await checkEndpoint(input.endpoint, deps);
+  return sender;
+}
 
+async function verifyTwilioAccount(input: Registration, deps: RegisterDeps): Promise<void> {
   try {
     await deps.sms.verifyAccount({ accountSid: input.smsProviderAccountId, authToken: input.smsProviderToken });
   } catch (error) {
@@ -128,7 +144,10 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
         'twilio_credentials_rejected',
       );
     }
-    deps.logger.warn('Twilio could not be reached to check credentials', { ...log, error: (error as Error).message });
+    deps.logger.warn('Twilio could not be reached to check credentials', {
+      tenantId: input.tenantId,
+      error: (error as Error).message,
+    });
     throw new AppError(
       503,
       'twilio_unreachable',
@@ -136,12 +155,17 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
       { expose: true },
     );
   }
+}
 
+/**
+ * Under the tenant's registration lock: the secret first, then the config naming the same registration (readers
+ * pair them by registrationId), then a new key.
+ */
+async function storeRegistration(input: Registration, sender: Sender, deps: RegisterDeps): Promise<IssuedKey> {
+  const { tenantId } = input;
   const owner = randomUUID();
   await acquireRegistrationLock(tenantId, owner, deps);
   try {
-    const now = deps.clock.now();
-    const iso = now.toISOString();
     const registrationId = randomUUID();
     const existing = await deps.tenants.getTenant(tenantId);
     await deps.secrets.putTenantSecret(tenantId, {
@@ -149,25 +173,7 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
       mifosToken: input.mifosToken ?? undefined,
       registrationId,
     });
-    const config: TenantConfig = {
-      tenantId,
-      smsProvider: 'twilio',
-      phoneNo: sender.phoneNo,
-      ...(sender.messagingServiceSid
-        ? { messagingServiceSid: sender.messagingServiceSid, messagingServiceSidSource: 'hook' as const }
-        : existing?.messagingServiceSidSource === 'cli'
-          ? { messagingServiceSid: existing.messagingServiceSid, messagingServiceSidSource: 'cli' as const }
-          : {}),
-      accountSid: input.smsProviderAccountId,
-      endpoint: input.endpoint,
-      apiBase: normaliseApiBase(input.endpoint),
-      defaultCountry: existing?.defaultCountry,
-      registeredAt: existing?.registeredAt ?? iso,
-      updatedAt: iso,
-      registrationId,
-    };
-    await deps.tenants.putTenant(config);
-
+    await deps.tenants.putTenant(tenantConfigOf({ input, sender, existing, registrationId, now: deps.clock.now() }));
     const issued = await issueApiKey(deps.tenants, deps.clock, tenantId, {
       graceSeconds: deps.settings.keyGraceSeconds,
       label: 'registration',
@@ -176,21 +182,41 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
     deps.metrics.count(existing ? 'TenantReregistered' : 'TenantRegistered', 1);
     deps.logger.info(
       existing ? 'tenant registered again; previous keys expire after the grace period' : 'tenant registered',
-      {
-        ...log,
-        keyFingerprint: issued.fingerprint,
-        previousKeysValidUntil: issued.previousKeysValidUntil,
-      },
+      { tenantId, keyFingerprint: issued.fingerprint, previousKeysValidUntil: issued.previousKeysValidUntil },
     );
-    // A JSON string literal: Fineract ≥ 1.5 parses the body strictly, MifosX takes it too (docs/protocol.md §5).
-    return {
-      statusCode: 201,
-      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-      body: JSON.stringify(issued.key),
-    };
+    return issued;
   } finally {
     await deps.tenants.releaseLock(`register#${tenantId}`, owner).catch(() => undefined);
   }
+}
+
+/** What the hook sent, plus what an operator set and a re-registration keeps (CLI Messaging Service, country). */
+function tenantConfigOf(parts: {
+  input: Registration;
+  sender: Sender;
+  existing?: TenantConfig;
+  registrationId: string;
+  now: Date;
+}): TenantConfig {
+  const { input, sender, existing, registrationId } = parts;
+  const iso = parts.now.toISOString();
+  return {
+    tenantId: input.tenantId,
+    smsProvider: 'twilio',
+    phoneNo: sender.phoneNo,
+    ...(sender.messagingServiceSid
+      ? { messagingServiceSid: sender.messagingServiceSid, messagingServiceSidSource: 'hook' as const }
+      : existing?.messagingServiceSidSource === 'cli'
+        ? { messagingServiceSid: existing.messagingServiceSid, messagingServiceSidSource: 'cli' as const }
+        : {}),
+    accountSid: input.smsProviderAccountId,
+    endpoint: input.endpoint,
+    apiBase: normaliseApiBase(input.endpoint),
+    defaultCountry: existing?.defaultCountry,
+    registeredAt: existing?.registeredAt ?? iso,
+    updatedAt: iso,
+    registrationId,
+  };
 }
 
 /**
@@ -202,21 +228,15 @@ async function checkEndpoint(endpoint: string, deps: RegisterDeps): Promise<void
     validateOutboundUrl(endpoint);
     await deps.urlPolicy.check(endpoint);
   } catch (error) {
-    const refused =
-      error instanceof UrlNotAllowedError &&
-      (error.addressClass !== undefined || !/resolve|no addresses/.test(error.message));
-    if (refused)
-      throw new UnprocessableError(
-        `endpoint ${endpoint} cannot be used: ${(error as Error).message}`,
-        'endpoint_refused',
-      );
+    if (error instanceof UrlNotAllowedError && error.reason !== 'unresolvable')
+      throw new UnprocessableError(`endpoint ${endpoint} cannot be used: ${error.message}`, 'endpoint_refused');
     deps.logger.warn('endpoint host could not be resolved now; accepted, callbacks check it when they connect', {
       host: new URL(endpoint).hostname,
     });
   }
 }
 
-function parseRegistration(request: HttpRequest): z.infer<typeof RegistrationSchema> {
+function parseRegistration(request: HttpRequest): Registration {
   // Same decoding as hook events: declared charset, gzip, JSON or form; a registration is a few hundred bytes.
   const raw = parseHookBody(request, 64 * 1024).body;
   const result = RegistrationSchema.safeParse(raw);

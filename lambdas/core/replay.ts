@@ -1,6 +1,7 @@
 import { ConditionFailedError } from './errors';
-import { type EventStatus, RESENDABLE_STATUSES } from './model';
-import type { Clock, EventStore, MessageStore, Queue, StoredEvent } from './ports';
+import type { EventStatus, StoredEvent } from './model';
+import { nextDueAt, RESENDABLE_STATUSES } from './lifecycle';
+import type { Clock, EventStore, MessageStore, Queue } from './ports';
 
 export interface ReplayDeps {
   events: EventStore;
@@ -64,7 +65,7 @@ export async function replayEvents(tenantId: string, options: ReplayOptions, dep
           status: 'received',
           updatedAt: now.toISOString(),
           nextAttemptAt: undefined,
-          dueAt: new Date(now.getTime() + deps.settings.sweepGraceSeconds * 1000).toISOString(),
+          dueAt: nextDueAt(now, deps.settings.sweepGraceSeconds),
         },
         { resetAttempts: true, ifStatusIn: [...statuses] },
       );

@@ -23,3 +23,18 @@ export function nextDelaySeconds(
 export function isRetryable(error: unknown): boolean {
   return error instanceof DownstreamError ? error.retryable : true;
 }
+
+/**
+ * Seconds from a Retry-After header (RFC 9110: delta-seconds or an HTTP date), whichever provider sent it; a
+ * repeated header counts by its first value. Undefined when absent or unreadable.
+ */
+export function parseRetryAfter(value: unknown, now: number = Date.now()): number | undefined {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const text = String(raw).trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text));
+  // Every HTTP-date form names a month; Date.parse would take "-5" for a year.
+  const at = /[A-Za-z]/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, Math.ceil((at - now) / 1000));
+}

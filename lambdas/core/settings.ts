@@ -2,6 +2,8 @@
  * Runtime settings, read once from the environment. Defaults are the AWS ones; the local server sets its own
  * defaults (open enrollment, private endpoints, dry-run) before reading them.
  */
+import { DEFAULT_SEND_LEASE_SECONDS } from './lifecycle';
+
 export interface Settings {
   tenantsTable: string;
   eventsTable: string;
@@ -122,7 +124,7 @@ function parseSettings(env: NodeJS.ProcessEnv): Settings {
     fineractTimeoutMs: int(env.FINERACT_TIMEOUT_MS, 8000),
     fineractTlsInsecure: bool(env.FINERACT_TLS_INSECURE, false),
     twilioTimeoutMs: int(env.TWILIO_TIMEOUT_MS, 10_000),
-    sendLeaseSeconds: int(env.SEND_LEASE_SECONDS, 60),
+    sendLeaseSeconds: int(env.SEND_LEASE_SECONDS, DEFAULT_SEND_LEASE_SECONDS),
     fineractNotFoundRetrySeconds: int(env.FINERACT_NOT_FOUND_RETRY_SECONDS, 60),
   };
 }

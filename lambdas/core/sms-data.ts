@@ -1,7 +1,8 @@
 import { DownstreamError } from './errors';
 import type { HookEvent } from './hook-parser';
 import { asFields } from './java-text';
-import type { FineractAuth, FineractClient } from './ports';
+import type { FineractClient } from './ports';
+import type { FineractAuth } from './model';
 
 export interface SmsData {
   view: Record<string, unknown>;
@@ -21,10 +22,9 @@ function firstOf(sources: (Record<string, unknown> | undefined)[], ...names: str
   return undefined;
 }
 
-/** `500.0` → `500`, `1.5E7` → `15000000`; text as sent. */
+/** Numbers print as JavaScript does (`500.0` was parsed to `500`, `1.5E7` to `15000000`); text as sent. */
 function display(value: unknown): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(value);
   if (typeof value === 'object') return undefined;
   return String(value);
 }

@@ -1,7 +1,8 @@
 import { ConditionFailedError, ForbiddenError, NotFoundError } from './errors';
 import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
 import { assertMessageId, assertTenantId } from './identifiers';
-import type { Clock, Logger, MessageStatus, MessageStore, Metrics, SecretStore, SignatureVerifier } from './ports';
+import type { Clock, Logger, MessageStore, Metrics, SecretStore, SignatureVerifier } from './ports';
+import type { MessageStatus } from './model';
 
 export interface StatusCallbackDeps {
   messages: MessageStore;

@@ -1,5 +1,6 @@
 import { ConditionFailedError } from './errors';
 import { describeError } from './http';
+import { IN_FLIGHT_STATUSES, nextDueAt } from './lifecycle';
 import type { Clock, EventStore, Logger, Metrics, Queue } from './ports';
 
 export interface SweeperDeps {
@@ -31,8 +32,8 @@ export async function sweep(deps: SweeperDeps, limit = 1000, options: { all?: bo
       await deps.events.update(
         event.tenantId,
         event.eventId,
-        { dueAt: new Date(now.getTime() + deps.settings.sweepGraceSeconds * 1000).toISOString() },
-        { ifStatusIn: ['received', 'processing', 'retrying'] },
+        { dueAt: nextDueAt(now, deps.settings.sweepGraceSeconds) },
+        { ifStatusIn: [...IN_FLIGHT_STATUSES] },
       );
       await deps.queue.enqueue({ tenantId: event.tenantId, eventId: event.eventId });
       enqueued++;

@@ -1,4 +1,4 @@
-import type { StoredEvent } from './ports';
+import type { StoredEvent } from './model';
 import { gatherSmsData } from './sms-data';
 import { hookFromStored } from './stored-event';
 import {

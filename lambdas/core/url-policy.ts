@@ -3,18 +3,7 @@
  * sender's API base. No DNS, no sockets — the adapter (adapters/dns-url-policy.ts) resolves names and calls in here.
  */
 import { UrlNotAllowedError } from './errors';
-
-export type AddressClass =
-  | 'public'
-  | 'loopback'
-  | 'private'
-  | 'reserved'
-  | 'link-local'
-  | 'metadata'
-  | 'unspecified'
-  | 'multicast'
-  | 'broadcast'
-  | 'invalid';
+import type { AddressClass } from './model';
 
 /** Classes refused whatever the deployment says: they reach the host itself or the cloud's control plane. */
 const ALWAYS_REFUSED: ReadonlySet<AddressClass> = new Set([
@@ -209,7 +198,10 @@ export function checkAddress(address: string, options: AddressPolicyOptions): Ad
 export function assertAddressAllowed(address: string, options: AddressPolicyOptions, host?: string): void {
   const refusal = checkAddress(address, options);
   if (!refusal) return;
-  throw new UrlNotAllowedError(`Refusing to call "${host ?? address}": ${refusal.reason}`, refusal.addressClass);
+  throw new UrlNotAllowedError(`Refusing to call "${host ?? address}": ${refusal.reason}`, {
+    reason: 'refused-address',
+    addressClass: refusal.addressClass,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -221,15 +213,17 @@ export function validateOutboundUrl(url: string): URL {
   try {
     parsed = new URL(url);
   } catch {
-    throw new UrlNotAllowedError('The URL is not valid; expected an absolute http(s) URL.');
+    throw new UrlNotAllowedError('The URL is not valid; expected an absolute http(s) URL.', { reason: 'invalid-url' });
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new UrlNotAllowedError(`The URL scheme "${parsed.protocol.replace(/:$/, '')}" is not allowed; use https.`);
+    throw new UrlNotAllowedError(`The URL scheme "${parsed.protocol.replace(/:$/, '')}" is not allowed; use https.`, {
+      reason: 'invalid-url',
+    });
   }
   if (parsed.username !== '' || parsed.password !== '') {
-    throw new UrlNotAllowedError('The URL must not carry credentials (user:password@host).');
+    throw new UrlNotAllowedError('The URL must not carry credentials (user:password@host).', { reason: 'invalid-url' });
   }
-  if (hostOf(parsed) === '') throw new UrlNotAllowedError('The URL has no host.');
+  if (hostOf(parsed) === '') throw new UrlNotAllowedError('The URL has no host.', { reason: 'invalid-url' });
   return parsed;
 }
 

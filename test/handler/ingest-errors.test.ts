@@ -1,5 +1,6 @@
 import { DynamoDbEventStore } from '../../lambdas/adapters/dynamodb-event-store';
-import type { EventStore, StoredEvent } from '../../lambdas/core/ports';
+import type { EventStore } from '../../lambdas/core/ports';
+import type { StoredEvent } from '../../lambdas/core/model';
 import { apiEvent, toApiGatewayEvent } from '../helpers/apigw-events';
 import { startTestDynamo, type TestDynamo } from '../helpers/dynamo';
 import { type Delivery, loadDelivery } from '../helpers/fixtures';

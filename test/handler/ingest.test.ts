@@ -1,4 +1,4 @@
-import type { StoredEvent } from '../../lambdas/core/ports';
+import type { StoredEvent } from '../../lambdas/core/model';
 import { apiEvent, toApiGatewayEvent } from '../helpers/apigw-events';
 import { startTestDynamo, type TestDynamo } from '../helpers/dynamo';
 import { allDeliveries, loadDelivery } from '../helpers/fixtures';

@@ -1,5 +1,5 @@
 import { TwilioSmsSender } from '../../lambdas/adapters/twilio-sms-sender';
-import { hashApiKey } from '../../lambdas/core/keys';
+import { hashApiKey } from '../../lambdas/core/api-keys';
 import { apiEvent, toApiGatewayEvent } from '../helpers/apigw-events';
 import { startTestDynamo, type TestDynamo } from '../helpers/dynamo';
 import { FakeTwilio } from '../helpers/fake-twilio';

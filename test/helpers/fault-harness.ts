@@ -17,8 +17,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { LocalDepsBundle } from '../../lambdas/wiring/local-receiver';
-import { isFinal } from '../../lambdas/core/model';
-import type { MessageRecord, StoredEvent } from '../../lambdas/core/ports';
+import { isFinal } from '../../lambdas/core/lifecycle';
+import type { MessageRecord, StoredEvent } from '../../lambdas/core/model';
 import { FakeFineract } from './fake-fineract';
 import { type FakeMessage, type FakeRequest, FakeTwilio } from './fake-twilio';
 import { type Sent, send, startTestReceiver, type TestReceiver, waitFor } from './receiver';

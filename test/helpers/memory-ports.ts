@@ -5,32 +5,34 @@
  * Everything returned is a copy: callers can no more mutate the store than they could a table.
  */
 import { createHash } from 'node:crypto';
-import { ConditionFailedError, DownstreamError } from '../../lambdas/core/errors';
+import { ConditionFailedError, DownstreamError, InvalidCursorError } from '../../lambdas/core/errors';
 import { type HttpRequest, normaliseHeaders } from '../../lambdas/core/http';
-import type { EventStatus } from '../../lambdas/core/model';
-import { isFinal } from '../../lambdas/core/model';
 import type {
   ApiKeyRecord,
-  Clock,
   Enrollment,
-  EventPage,
-  EventStore,
+  EventStatus,
   FineractAuth,
-  FineractClient,
   MessageRecord,
   MessageStatus,
-  MessageStore,
-  Metrics,
   OutboundSms,
-  SecretStore,
   SentSms,
-  SignatureVerifier,
-  SmsSender,
   StoredEvent,
   TenantConfig,
   TenantSecret,
-  TenantStore,
   TwilioCredentials,
+} from '../../lambdas/core/model';
+import { isFinal } from '../../lambdas/core/lifecycle';
+import type {
+  Clock,
+  EventPage,
+  EventStore,
+  FineractClient,
+  MessageStore,
+  Metrics,
+  SecretStore,
+  SignatureVerifier,
+  SmsSender,
+  TenantStore,
 } from '../../lambdas/core/ports';
 import { CapturingLogger } from './capturing-logger';
 import { FakeClock } from './fake-clock';
@@ -191,7 +193,7 @@ export class MemoryEventStore implements EventStore {
         if (decoded.t !== tenantId || typeof decoded.sk !== 'string') throw new Error('not our cursor');
         after = decoded.sk;
       } catch {
-        throw new ConditionFailedError('bad cursor');
+        throw new InvalidCursorError();
       }
     }
     const sorted = [...this.items.values()]

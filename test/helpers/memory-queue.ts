@@ -1,4 +1,5 @@
-import type { Queue, WorkMessage } from '../../lambdas/core/ports';
+import type { WorkMessage } from '../../lambdas/core/model';
+import type { Queue } from '../../lambdas/core/ports';
 
 export interface Enqueued {
   message: WorkMessage;

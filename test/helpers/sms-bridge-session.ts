@@ -12,8 +12,7 @@
  *   await world.stop();
  */
 import { randomBytes } from 'node:crypto';
-import type { EventStatus } from '../../lambdas/core/model';
-import type { MessageRecord, StoredEvent, TenantConfig } from '../../lambdas/core/ports';
+import type { EventStatus, MessageRecord, StoredEvent, TenantConfig } from '../../lambdas/core/model';
 import { FakeFineract, type FakeFineractOptions } from './fake-fineract';
 import { FakeTwilio, type FakeMessage } from './fake-twilio';
 import { loadDelivery, type RegistrationBody, registrationBody as registrationFixtureBody } from './fixtures';

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../../lambdas/cli/program';
-import type { StoredEvent } from '../../lambdas/core/ports';
+import type { StoredEvent } from '../../lambdas/core/model';
 import { loadDelivery, withKey } from '../helpers/fixtures';
 import { send, startTestReceiver, type TestReceiver, waitFor } from '../helpers/receiver';
 

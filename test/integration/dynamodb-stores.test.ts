@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { ConditionFailedError, PayloadTooLargeError } from '../../lambdas/core/errors';
-import type { ApiKeyRecord, MessageRecord, StoredEvent, TenantConfig } from '../../lambdas/core/ports';
+import { ConditionFailedError, InvalidCursorError, PayloadTooLargeError } from '../../lambdas/core/errors';
+import type { ApiKeyRecord, MessageRecord, StoredEvent, TenantConfig } from '../../lambdas/core/model';
 import { startTestDynamo, type TestDynamo, type TestStores } from '../helpers/dynamo';
 import { rejectionOf } from '../helpers/errors';
 
@@ -261,7 +261,7 @@ describe('DynamoDbEventStore', () => {
     expect(pages.every((p) => p.length <= 3)).toBe(true);
   });
 
-  test('a cursor that this query did not produce is refused with ConditionFailedError', async () => {
+  test('a cursor that this query did not produce is refused with InvalidCursorError', async () => {
     // Prepare
     await s.events.putIfAbsent(storedEvent());
     const foreign = Buffer.from(JSON.stringify({ pk: 'T#zz', sk: 'E#1', gsi1pk: 'T#zz', gsi1sk: 'x' })).toString(
@@ -273,8 +273,8 @@ describe('DynamoDbEventStore', () => {
     const otherTenant = s.events.listByTenant(tenant, { limit: 2, cursor: foreign });
 
     // Assess
-    await expect(garbage).rejects.toBeInstanceOf(ConditionFailedError);
-    await expect(otherTenant).rejects.toBeInstanceOf(ConditionFailedError);
+    await expect(garbage).rejects.toBeInstanceOf(InvalidCursorError);
+    await expect(otherTenant).rejects.toBeInstanceOf(InvalidCursorError);
   });
 
   test('a body over 32 KB is stored gzipped and read back byte for byte (get and list)', async () => {

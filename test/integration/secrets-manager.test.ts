@@ -1,6 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsManagerSecretStore } from '../../lambdas/adapters/secrets-manager-secret-store';
-import type { Logger, TenantSecret } from '../../lambdas/core/ports';
+import type { Logger } from '../../lambdas/core/ports';
+import type { TenantSecret } from '../../lambdas/core/model';
 import { CapturingLogger } from '../helpers/capturing-logger';
 import { FakeClock } from '../helpers/fake-clock';
 import { FakeSecretsManager } from '../helpers/fake-secrets-manager';

@@ -1,6 +1,7 @@
 import { TwilioSmsSender } from '../../lambdas/adapters/twilio-sms-sender';
 import { DownstreamError } from '../../lambdas/core/errors';
-import type { TwilioCredentials } from '../../lambdas/core/ports';
+import { maskPhone } from '../../lambdas/core/redaction';
+import type { TwilioCredentials } from '../../lambdas/core/model';
 import { FakeTwilio } from '../helpers/fake-twilio';
 
 const ACCOUNT_SID = `AC${'a1'.repeat(16)}`;
@@ -208,7 +209,7 @@ describe('TwilioSmsSender against a fake Twilio over HTTP', () => {
       // Assess
       expect(error).toMatchObject({ retryable: false, credentialsInvalid: false, status: 400, code: 21211 });
       expect(error.message).not.toContain(invalidTo);
-      expect(error.message).toContain('+2***12');
+      expect(error.message).toContain(maskPhone(invalidTo));
     });
 
     it.each([21614, 21610, 21408, 21606, 21612, 21617, 21608])('classifies %i as permanent', async (code) => {

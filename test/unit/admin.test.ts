@@ -5,10 +5,9 @@ import {
   handleListEvents,
   handleResend,
 } from '../../lambdas/core/admin';
-import { Authenticator } from '../../lambdas/core/auth';
+import { Authenticator, fingerprintOf, hashApiKey } from '../../lambdas/core/api-keys';
 import { dispatchHttp } from '../../lambdas/core/dispatch';
 import type { HttpResponse } from '../../lambdas/core/http';
-import { fingerprintOf, hashApiKey } from '../../lambdas/core/keys';
 import { handleRegistration } from '../../lambdas/core/registration';
 import { type RegistrationBody, registrationBody } from '../helpers/fixtures';
 import { httpRequest, makeStoredEvent, memoryWorld, tick } from '../helpers/memory-ports';

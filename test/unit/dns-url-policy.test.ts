@@ -33,6 +33,17 @@ describe('DnsUrlPolicy', () => {
     await expect(result).resolves.toBeUndefined();
   });
 
+  it('tells an unknown name (unresolvable) from a refused address (refused-address)', async () => {
+    // Prepare
+    const policy = new DnsUrlPolicy({ allowPrivate: false, resolveAll });
+    // Act
+    const unknown = await policy.check('https://nowhere.example.org/api/').catch((error: unknown) => error);
+    const refused = await policy.check('https://office.lan/api/').catch((error: unknown) => error);
+    // Assess
+    expect(unknown).toMatchObject({ reason: 'unresolvable' });
+    expect(refused).toMatchObject({ reason: 'refused-address', addressClass: 'private' });
+  });
+
   it('refuses a name when ANY of its addresses is refused', async () => {
     // Prepare
     const policy = new DnsUrlPolicy({ allowPrivate: true, resolveAll });

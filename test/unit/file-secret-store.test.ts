@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FileSecretStore } from '../../lambdas/adapters/local/file-secret-store';
-import type { TenantSecret } from '../../lambdas/core/ports';
+import type { TenantSecret } from '../../lambdas/core/model';
 
 describe('FileSecretStore', () => {
   let dataDir: string;

@@ -1,8 +1,7 @@
-import { Authenticator } from '../../lambdas/core/auth';
+import { Authenticator, issueApiKey } from '../../lambdas/core/api-keys';
 import { dispatchHttp } from '../../lambdas/core/dispatch';
 import type { HttpRequest } from '../../lambdas/core/http';
 import { handleHookEvent, handlePing, type IngestDeps } from '../../lambdas/core/ingest';
-import { issueApiKey } from '../../lambdas/core/tenants';
 import { type Delivery, loadDelivery, withKey } from '../helpers/fixtures';
 import { httpRequest, type MemoryWorld, memoryWorld } from '../helpers/memory-ports';
 

@@ -1,4 +1,4 @@
-import { isValidDefaultCountry, maskPhone, toE164 } from '../../lambdas/core/phone';
+import { isValidDefaultCountry, toE164 } from '../../lambdas/core/phone';
 
 describe('toE164', () => {
   it.each<[string, unknown, string | undefined, string]>([
@@ -106,99 +106,5 @@ describe('isValidDefaultCountry', () => {
 
     // Assess
     expect(valid).toBe(expected);
-  });
-});
-
-describe('maskPhone', () => {
-  const digitsOf = (text: string) => text.replace(/\D/g, '');
-
-  it('keeps the country code and the last two digits of a Kenyan number', () => {
-    // Prepare
-    const number = '+254712345678';
-
-    // Act
-    const masked = maskPhone(number);
-
-    // Assess
-    expect(masked).toMatch(/^\+254\*+78$/);
-    expect(masked).not.toContain('712345');
-  });
-
-  it.each([
-    ['+254712345678', '254'],
-    ['+255712345678', '255'],
-    ['+353851234567', '353'],
-    // BUG (lambdas/core/phone.ts, maskPhone): it always keeps the first 4 characters. That is "+" and the country
-    // code only for 3-digit calling codes; for +1, +44, +86, +20 it also reveals 1–2 digits of the subscriber number.
-    ['+14155550123', '1'],
-    ['+447700900123', '44'],
-    ['+8613812345678', '86'],
-    ['+201001234567', '20'],
-  ])('never reveals more than the country code and the last two digits of %s', (number, countryCode) => {
-    // Prepare
-    const allowedDigits = countryCode.length + 2;
-
-    // Act
-    const masked = maskPhone(number);
-
-    // Assess
-    expect(masked.startsWith(`+${countryCode}`)).toBe(true);
-    expect(masked.endsWith(number.slice(-2))).toBe(true);
-    expect(digitsOf(masked).length).toBeLessThanOrEqual(allowedDigits);
-  });
-
-  it.each([
-    // BUG (lambdas/core/phone.ts, maskPhone): inputs without a country code (the worker masks whatever the client
-    // record held) keep their first four digits too: '0712345678' → '0712****78', '1234567' → '1234***67' (6 of 7).
-    ['a national number', '0712345678'],
-    ['a 7-digit number', '1234567'],
-    ['an 8-digit number', '12345678'],
-  ])('reveals at most the last two digits of %s (no country code to keep)', (_label, number) => {
-    // Prepare
-    const allowedDigits = 2;
-
-    // Act
-    const masked = maskPhone(number);
-
-    // Assess
-    expect(masked.endsWith(number.slice(-2))).toBe(true);
-    expect(digitsOf(masked).length).toBeLessThanOrEqual(allowedDigits);
-  });
-
-  it('strips formatting before masking', () => {
-    // Prepare
-    const number = '+254 (712) 345-678';
-
-    // Act
-    const masked = maskPhone(number);
-
-    // Assess
-    expect(masked).toMatch(/^\+254\*+78$/);
-  });
-
-  it.each([
-    ['1234', '***'],
-    ['+12345', '***'],
-    ['', ''],
-  ])('masks a very short value %p entirely', (value, expected) => {
-    // Prepare
-    const input = value;
-
-    // Act
-    const masked = maskPhone(input);
-
-    // Assess
-    expect(masked).toBe(expected);
-  });
-
-  it('returns an empty string for undefined', () => {
-    // Prepare
-    const input = undefined;
-
-    // Act
-    const masked = maskPhone(input);
-
-    // Assess
-    expect(masked).toBe('');
   });
 });

@@ -1,11 +1,9 @@
-import { Authenticator } from '../../lambdas/core/auth';
+import { Authenticator, hashApiKey } from '../../lambdas/core/api-keys';
 import { dispatchHttp } from '../../lambdas/core/dispatch';
-import { DownstreamError } from '../../lambdas/core/errors';
+import { DownstreamError, UrlNotAllowedError } from '../../lambdas/core/errors';
 import type { HttpResponse } from '../../lambdas/core/http';
-import { hashApiKey } from '../../lambdas/core/keys';
 import { handleRegistration, type RegisterDeps } from '../../lambdas/core/registration';
 import { readSettings } from '../../lambdas/core/settings';
-import { UrlNotAllowedError } from '../../lambdas/core/errors';
 import { type RegistrationBody, registrationBody } from '../helpers/fixtures';
 import { httpRequest, memoryWorld, tick } from '../helpers/memory-ports';
 
@@ -391,7 +389,7 @@ describe('handleRegistration', () => {
     world.urlPolicy.refuse(
       new UrlNotAllowedError(
         'Refusing to call "mifos.example.org": it resolves to a link-local address. Such addresses are never called.',
-        'link-local',
+        { reason: 'refused-address', addressClass: 'link-local' },
       ),
     );
 
@@ -411,7 +409,11 @@ describe('handleRegistration', () => {
   it('accepts an endpoint whose host does not resolve from here, with a warning', async () => {
     // Prepare
     const { world, register } = setup();
-    world.urlPolicy.refuse(new UrlNotAllowedError('Refusing to call "mifos.internal": the name does not resolve.'));
+    world.urlPolicy.refuse(
+      new UrlNotAllowedError('Refusing to call "mifos.internal": the name does not resolve.', {
+        reason: 'unresolvable',
+      }),
+    );
 
     // Act
     const response = await register(MIFOSX_BODY);

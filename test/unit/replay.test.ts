@@ -1,5 +1,4 @@
-import type { EventStatus } from '../../lambdas/core/model';
-import type { MessageRecord, StoredEvent } from '../../lambdas/core/ports';
+import type { EventStatus, MessageRecord, StoredEvent } from '../../lambdas/core/model';
 import { type ReplayDeps, replayEvents } from '../../lambdas/core/replay';
 import { makeStoredEvent, type MemoryWorld, memoryWorld } from '../helpers/memory-ports';
 

@@ -1,5 +1,5 @@
 import { ConditionFailedError, DownstreamError } from '../../lambdas/core/errors';
-import { isRetryable, nextDelaySeconds } from '../../lambdas/core/retry-policy';
+import { isRetryable, nextDelaySeconds, parseRetryAfter } from '../../lambdas/core/retry-policy';
 import { DEFAULT_RETRY_SCHEDULE } from '../../lambdas/core/settings';
 
 const SCHEDULE = [10, 60, 300, 1800, 7200, 21600, 43200] as const;
@@ -200,5 +200,30 @@ describe('isRetryable', () => {
 
     // Assess
     expect(retryable).toBe(expected);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2024-10-24T09:00:00.000Z');
+
+  it.each<[unknown, number | undefined]>([
+    ['120', 120],
+    ['1.5', 2],
+    [['30', '60'], 30],
+    ['Thu, 24 Oct 2024 09:01:00 GMT', 60],
+    ['Thu, 24 Oct 2024 08:59:00 GMT', 0],
+    ['', undefined],
+    [undefined, undefined],
+    ['soon', undefined],
+    ['-5', undefined],
+  ])('reads %p as %p seconds', (value, expected) => {
+    // Prepare
+    const header = value;
+
+    // Act
+    const seconds = parseRetryAfter(header, now);
+
+    // Assess
+    expect(seconds).toBe(expected);
   });
 });

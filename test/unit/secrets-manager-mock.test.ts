@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SecretsManagerSecretStore } from '../../lambdas/adapters/secrets-manager-secret-store';
-import type { TenantSecret } from '../../lambdas/core/ports';
+import type { TenantSecret } from '../../lambdas/core/model';
 
 const sm = mockClient(SecretsManagerClient);
 const NAME = 'fineract-hooks/tenants/default';

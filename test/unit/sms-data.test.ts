@@ -1,7 +1,8 @@
 import { DownstreamError } from '../../lambdas/core/errors';
 import { type HookEvent, parseHook } from '../../lambdas/core/hook-parser';
 import { normaliseHeaders } from '../../lambdas/core/http';
-import type { FineractAuth, FineractClient } from '../../lambdas/core/ports';
+import type { FineractClient } from '../../lambdas/core/ports';
+import type { FineractAuth } from '../../lambdas/core/model';
 import { gatherSmsData, isEarlyNotFound } from '../../lambdas/core/sms-data';
 import { DEFAULT_TEMPLATES, renderTemplate, variablesOf } from '../../lambdas/core/templates';
 import { type Delivery, loadDelivery } from '../helpers/fixtures';

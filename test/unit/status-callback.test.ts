@@ -1,6 +1,7 @@
 import { dispatchHttp } from '../../lambdas/core/dispatch';
 import type { HttpResponse } from '../../lambdas/core/http';
-import type { MessageRecord, SecretStore } from '../../lambdas/core/ports';
+import type { MessageRecord } from '../../lambdas/core/model';
+import type { SecretStore } from '../../lambdas/core/ports';
 import { handleTwilioStatus, type StatusCallbackDeps, statusCallbackUrl } from '../../lambdas/core/status-callback';
 import { FakeSignatureVerifier, httpRequest, memoryWorld } from '../helpers/memory-ports';
 

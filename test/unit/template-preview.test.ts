@@ -1,4 +1,4 @@
-import type { StoredEvent } from '../../lambdas/core/ports';
+import type { StoredEvent } from '../../lambdas/core/model';
 import {
   effectiveTemplates,
   previewEventSms,

@@ -1,5 +1,4 @@
 import {
-  type AddressClass,
   assertAddressAllowed,
   checkAddress,
   classifyAddress,
@@ -8,6 +7,7 @@ import {
   validateOutboundUrl,
 } from '../../lambdas/core/url-policy';
 import { UrlNotAllowedError } from '../../lambdas/core/errors';
+import type { AddressClass } from '../../lambdas/core/model';
 
 describe('classifyAddress', () => {
   const table: [string, AddressClass][] = [
@@ -74,6 +74,26 @@ describe('classifyAddress', () => {
     const parsed = forms.map(parseIPv6);
     // Assess
     for (const groups of parsed) expect(groups).toEqual([0, 0, 0, 0, 0, 0xffff, 0x0a00, 0x0001]);
+  });
+});
+
+describe('UrlNotAllowedError reasons', () => {
+  it('says invalid-url for a URL of the wrong shape and refused-address for a refused address', () => {
+    // Prepare
+    const reasonOf = (act: () => unknown) => {
+      try {
+        act();
+      } catch (error) {
+        return (error as UrlNotAllowedError).reason;
+      }
+      return undefined;
+    };
+    // Act
+    const shape = reasonOf(() => validateOutboundUrl('ftp://mifos.example.org/'));
+    const address = reasonOf(() => assertAddressAllowed('169.254.169.254', { allowPrivate: true }));
+    // Assess
+    expect(shape).toBe('invalid-url');
+    expect(address).toBe('refused-address');
   });
 });
 

@@ -1,9 +1,9 @@
-import { Authenticator } from '../../lambdas/core/auth';
+import { Authenticator, issueApiKey } from '../../lambdas/core/api-keys';
 import { handleHookEvent, type IngestDeps } from '../../lambdas/core/ingest';
-import type { TenantConfig, TenantSecret, WorkMessage } from '../../lambdas/core/ports';
+import type { TenantConfig, TenantSecret, WorkMessage } from '../../lambdas/core/model';
 import { handleTwilioStatus } from '../../lambdas/core/status-callback';
-import { issueApiKey } from '../../lambdas/core/tenants';
-import { parseWorkMessage, processWorkMessage, SEND_LEASE_SECONDS, type WorkerDeps } from '../../lambdas/core/worker';
+import { DEFAULT_SEND_LEASE_SECONDS } from '../../lambdas/core/lifecycle';
+import { parseWorkMessage, processWorkMessage, type WorkerDeps } from '../../lambdas/core/worker';
 import { loadDelivery, withKey } from '../helpers/fixtures';
 import { FakeSignatureVerifier, fineractError, httpRequest, memoryWorld, twilioErrors } from '../helpers/memory-ports';
 
@@ -527,7 +527,7 @@ describe('processWorkMessage: at most one SMS', () => {
       encoding: 'GSM-7',
       segments: 1,
       attemptStartedAt: at,
-      leaseUntil: new Date(world.clock.now().getTime() + SEND_LEASE_SECONDS * 1000).toISOString(),
+      leaseUntil: new Date(world.clock.now().getTime() + DEFAULT_SEND_LEASE_SECONDS * 1000).toISOString(),
       createdAt: at,
       updatedAt: at,
     });
@@ -539,12 +539,12 @@ describe('processWorkMessage: at most one SMS', () => {
 
     // Act
     const during = await work(message);
-    world.clock.advanceSeconds(SEND_LEASE_SECONDS);
+    world.clock.advanceSeconds(DEFAULT_SEND_LEASE_SECONDS);
     const after = await work(message);
 
     // Assess
     expect(during.action).toBe('retry');
-    expect(during.action === 'retry' && during.delaySeconds).toBeGreaterThanOrEqual(SEND_LEASE_SECONDS - 5);
+    expect(during.action === 'retry' && during.delaySeconds).toBeGreaterThanOrEqual(DEFAULT_SEND_LEASE_SECONDS - 5);
     expect(after).toEqual({ action: 'ack', status: 'sent' });
     expect(world.sms.messages).toHaveLength(1);
     expect((await event(message)).outcome).toMatchObject({ sid: world.sms.messages[0]!.sid });

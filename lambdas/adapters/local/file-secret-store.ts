@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { BadRequestError } from '../../core/errors';
-import type { SecretStore, TenantSecret } from '../../core/ports';
-
-const TENANT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+import type { SecretStore } from '../../core/ports';
+import type { TenantSecret } from '../../core/model';
+import { isTenantId } from '../../core/identifiers';
 
 interface SecretsFile {
   version: 1;
@@ -105,7 +105,7 @@ export class FileSecretStore implements SecretStore {
 }
 
 function checkTenantId(tenantId: string): void {
-  if (!TENANT_ID.test(tenantId)) {
+  if (!isTenantId(tenantId)) {
     throw new BadRequestError('The tenant id must be 1–64 letters, digits, "_" or "-".', undefined, 'invalid_tenant');
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Queue, QueueControl, WorkMessage } from '../../core/ports';
+import type { Queue, QueueControl } from '../../core/ports';
+import type { WorkMessage } from '../../core/model';
 
 /** What one delivery of a message looks like to a consumer (the fields an SQS record gives a Lambda). */
 export interface LocalDelivery {

@@ -7,8 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DownstreamError } from '../../core/errors';
-import type { OutboundSms, SentSms, SmsSender, TwilioCredentials } from '../../core/ports';
+import type { SmsSender } from '../../core/ports';
+import type { OutboundSms, SentSms, TwilioCredentials } from '../../core/model';
 import { countSegments } from '../../core/segments';
+import { isTwilioAccountSid } from '../../core/identifiers';
 
 export interface OutboxEntry {
   sid: string;
@@ -29,7 +31,6 @@ export interface OutboxSmsSenderOptions {
   now?: () => Date;
 }
 
-const ACCOUNT_SID = /^AC[0-9a-f]{32}$/i;
 const FIND_SKEW_MS = 60_000;
 
 export class OutboxSmsSender implements SmsSender {
@@ -82,7 +83,7 @@ export class OutboxSmsSender implements SmsSender {
   }
 
   async verifyAccount(credentials: TwilioCredentials): Promise<void> {
-    if (!ACCOUNT_SID.test(credentials.accountSid ?? '')) {
+    if (!isTwilioAccountSid(credentials.accountSid ?? '')) {
       throw new DownstreamError('twilio', 'The account SID must be AC followed by 32 hex digits (dry run).', {
         retryable: false,
         credentialsInvalid: true,

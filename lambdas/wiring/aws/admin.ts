@@ -1,7 +1,7 @@
 import { createDocumentClient } from '../../adapters/dynamodb-client';
 import { SecretsManagerSecretStore } from '../../adapters/secrets-manager-secret-store';
 import type { AdminDeps } from '../../core/admin';
-import { Authenticator } from '../../core/auth';
+import { Authenticator } from '../../core/api-keys';
 import { readSettings } from '../../core/settings';
 import { createStores } from '../stores';
 import { basePorts, createSqsQueue, type LambdaObservability } from './lambda';

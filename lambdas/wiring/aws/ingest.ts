@@ -1,5 +1,5 @@
 import { createDocumentClient } from '../../adapters/dynamodb-client';
-import { Authenticator } from '../../core/auth';
+import { Authenticator } from '../../core/api-keys';
 import type { IngestDeps } from '../../core/ingest';
 import { readSettings } from '../../core/settings';
 import { createStores } from '../stores';

@@ -1,0 +1,157 @@
+/**
+ * The SMS delivery of one event: only SMS Bridge events of a registered tenant are texted, with the text
+ * composed in sms-compose.ts and sent at most once (delivery.ts) over the tenant's own Twilio account.
+ * Failures are thrown as DownstreamError for the worker's retry policy.
+ */
+import { deliverOnce } from './delivery';
+import { DownstreamError } from './errors';
+import { DEFAULT_SEND_LEASE_SECONDS } from './lifecycle';
+import type { EventStatus, MessageRecord, StoredEvent, TenantConfig, TenantSecret } from './model';
+import type {
+  Clock,
+  FineractClient,
+  Logger,
+  MessageStore,
+  Metrics,
+  SecretStore,
+  SmsSender,
+  TenantStore,
+} from './ports';
+import { countSegments } from './segments';
+import { smsChannel } from './sms-channel';
+import { type ComposedSms, chooseSmsTemplate, composeSms } from './sms-compose';
+import { hookFromStored } from './stored-event';
+
+export interface SmsDeliveryDeps {
+  tenants: TenantStore;
+  messages: MessageStore;
+  secrets: SecretStore;
+  sms: SmsSender;
+  fineract: FineractClient;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  settings: { publicBaseUrl?: string; sendLeaseSeconds?: number };
+}
+
+/** What handling an event came to: the final status, what to record with it, a note for operators. */
+export interface EventResult {
+  status: EventStatus;
+  outcome?: Record<string, unknown>;
+  note?: string;
+}
+
+export async function deliverSms(event: StoredEvent, deps: SmsDeliveryDeps): Promise<EventResult> {
+  if (event.failed) return { status: 'failed-command', note: 'the command failed in MifosX/Fineract; not texted' };
+  // Only the SMS Bridge template asks for texts; a Web hook of the same tenant must not text the client twice.
+  if (event.template !== 'sms-bridge')
+    return { status: 'ignored', note: 'Web hook event stored; SMS is sent for SMS Bridge hooks only' };
+  const tenant = await deps.tenants.getTenant(event.tenantId);
+  if (!tenant) return { status: 'ignored', note: 'tenant has no SMS Bridge registration' };
+
+  const hook = hookFromStored(event);
+  const choice = await chooseSmsTemplate(hook, deps.tenants);
+  if (choice.kind === 'none') return { status: choice.status, note: choice.note };
+  const secret = await loadTwilioSecret(tenant, deps);
+  const composed = await composeSms({ hook, tenant, choice, mifosToken: secret.mifosToken }, deps);
+  if (composed.kind === 'none') return { status: composed.status, note: composed.note };
+
+  const record = await sendSms(event, tenant, secret, composed, deps);
+  return {
+    status: 'sent',
+    outcome: {
+      messageId: record.messageId,
+      sid: record.sid,
+      segments: record.segments,
+      encoding: record.encoding,
+      callbacks: composed.callbacks,
+    },
+  };
+}
+
+/** Twilio codes that mean "this recipient cannot get SMS": final, not worth a retry. */
+const RECIPIENT_CODES = new Set(['21211', '21214', '21408', '21612', '21614', '21606', '21617']);
+
+/** The final event status of a permanent SMS failure. */
+export function smsFailureStatus(error: unknown): EventStatus {
+  return error instanceof DownstreamError && error.service === 'twilio' && RECIPIENT_CODES.has(String(error.code))
+    ? 'invalid-recipient'
+    : 'failed';
+}
+
+/** The tenant's Twilio token, from the same registration as its config; throws while they disagree. */
+async function loadTwilioSecret(tenant: TenantConfig, deps: SmsDeliveryDeps): Promise<TenantSecret> {
+  if (tenant.credentialsInvalidAt) {
+    throw new DownstreamError('twilio', 'Twilio credentials were rejected (20003); register the hook again', {
+      retryable: false,
+      code: 20003,
+    });
+  }
+  let secret = await deps.secrets.getTenantSecret(tenant.tenantId);
+  // Config and secret are written one after the other by a registration: never pair one's SID with the other's token.
+  if (secret && secret.registrationId !== tenant.registrationId) {
+    secret = await deps.secrets.getTenantSecret(tenant.tenantId, { fresh: true });
+  }
+  if (!secret) throw new DownstreamError('twilio', 'no stored credentials for this tenant', { retryable: false });
+  if (secret.registrationId !== tenant.registrationId) {
+    throw new DownstreamError('twilio', 'the tenant is registering again; credentials not settled yet', {
+      retryable: true,
+    });
+  }
+  return secret;
+}
+
+async function sendSms(
+  event: StoredEvent,
+  tenant: TenantConfig,
+  secret: TenantSecret,
+  sms: ComposedSms,
+  deps: SmsDeliveryDeps,
+): Promise<MessageRecord> {
+  const channel = smsChannel({
+    sms: deps.sms,
+    credentials: { accountSid: tenant.accountSid ?? '', authToken: secret.smsProviderToken },
+    metrics: deps.metrics,
+    publicBaseUrl: deps.settings.publicBaseUrl,
+  });
+  try {
+    return await deliverOnce({
+      draft: messageDraft(event, tenant, sms, deps.clock.now()),
+      channel,
+      store: deps.messages,
+      clock: deps.clock,
+      logger: deps.logger,
+      leaseSeconds: deps.settings.sendLeaseSeconds ?? DEFAULT_SEND_LEASE_SECONDS,
+    });
+  } catch (error) {
+    if (error instanceof DownstreamError && error.credentialsInvalid) {
+      // Conditional on the registration these credentials came from: a newer registration is not marked.
+      await deps.tenants.markCredentialsInvalid(event.tenantId, deps.clock.now().toISOString(), tenant.registrationId);
+      deps.logger.error('Twilio rejected the tenant credentials; sends paused until it registers again', {
+        tenantId: event.tenantId,
+        eventId: event.eventId,
+      });
+    }
+    throw error;
+  }
+}
+
+/** One message per (event, template): its id is derived from both, so a retry finds the earlier attempt. */
+function messageDraft(event: StoredEvent, tenant: TenantConfig, sms: ComposedSms, now: Date): MessageRecord {
+  const segments = countSegments(sms.body);
+  return {
+    tenantId: event.tenantId,
+    messageId: `${event.eventId}.${sms.key}`,
+    eventId: event.eventId,
+    templateKey: sms.key,
+    status: 'pending',
+    to: sms.to,
+    from: tenant.messagingServiceSid ? undefined : tenant.phoneNo,
+    messagingServiceSid: tenant.messagingServiceSid,
+    body: sms.body,
+    encoding: segments.encoding,
+    segments: segments.segments,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+}

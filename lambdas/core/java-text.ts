@@ -73,122 +73,158 @@ function setField(map: Record<string, unknown>, key: string, value: unknown): vo
 export function parseJavaMap(text: string, options: JavaMapOptions = {}): Record<string, unknown> | undefined {
   const trimmed = text.trim();
   if (!trimmed.startsWith('{') || !trimmed.endsWith('}')) return undefined;
-  const maxDepth = Math.max(1, options.maxDepth ?? MAX_NESTING_DEPTH);
-  const last = trimmed.length - 1;
-  const root: Frame = { map: {}, base: Number.NaN };
-  const stack: Frame[] = [root];
-  let frame = root;
-  let braces = 1;
-  let brackets = 0;
-  let deepBase = 0;
-  let mode = KEY;
-  let start = 1;
-  let key = '';
-  let steps = text.length;
+  const reader = new JavaMapReader(trimmed, Math.max(1, options.maxDepth ?? MAX_NESTING_DEPTH));
+  const map = reader.read();
+  if (options.counter) options.counter.steps += text.length + reader.steps;
+  return map;
+}
 
-  const take = (from: number, to: number): string => {
-    steps += to - from;
-    return trimmed.slice(from, to);
-  };
-  /** `, ` at i: the separator between entries. */
-  const separatorAt = (i: number) => trimmed.charCodeAt(i) === COMMA && trimmed.charCodeAt(i + 1) === SPACE;
+/** The state of one pass of parseJavaMap: one method per kind of text the next character belongs to. */
+class JavaMapReader {
+  steps = 0;
+  private readonly root: Frame = { map: {}, base: Number.NaN };
+  private readonly stack: Frame[] = [this.root];
+  private frame = this.root;
+  private readonly last: number;
+  private braces = 1;
+  private brackets = 0;
+  private deepBase = 0;
+  private mode = KEY;
+  private start = 1;
+  private key = '';
+  /** Index of the character being read; a handler may move it past a separator. */
+  private i = 1;
 
-  for (let i = 1; i <= last; i++) {
-    steps++;
-    const c = trimmed.charCodeAt(i);
-    if (c === OPEN_BRACE) braces++;
-    else if (c === CLOSE_BRACE) braces--;
-    // `base` is NaN for the outer map, so only the last character ends it.
-    let atEnd = i === last || (c === CLOSE_BRACE && braces === frame.base);
+  constructor(
+    private readonly text: string,
+    private readonly maxDepth: number,
+  ) {
+    this.last = text.length - 1;
+  }
 
-    switch (mode) {
+  read(): Record<string, unknown> {
+    for (; this.i <= this.last; this.i++) {
+      this.steps++;
+      const c = this.text.charCodeAt(this.i);
+      if (c === OPEN_BRACE) this.braces++;
+      else if (c === CLOSE_BRACE) this.braces--;
+      // `base` is NaN for the outer map, so only the last character ends it.
+      const atEnd = this.step(c, this.i === this.last || (c === CLOSE_BRACE && this.braces === this.frame.base));
+      if (atEnd) {
+        if (this.i === this.last) break;
+        this.stack.pop();
+        this.frame = this.stack[this.stack.length - 1] ?? this.root;
+        this.mode = AFTER_VALUE;
+      }
+    }
+    return this.root.map;
+  }
+
+  /** Reads character `c`; returns whether the current map ends here. */
+  private step(c: number, atEnd: boolean): boolean {
+    switch (this.mode) {
       case KEY:
         if (!atEnd && c === EQUALS) {
-          key = take(start, i).trim();
-          mode = VALUE;
+          this.key = this.take(this.start, this.i).trim();
+          this.mode = VALUE;
         }
-        break;
+        return atEnd;
       case VALUE:
-        if (atEnd) {
-          setField(frame.map, key, parseJavaScalar(''));
-        } else if (c === OPEN_BRACE && stack.length >= maxDepth) {
-          mode = DEEP_MAP;
-          start = i;
-          deepBase = braces - 1;
-        } else if (c === OPEN_BRACE) {
-          const child: Frame = { map: {}, base: braces - 1 };
-          setField(frame.map, key, child.map);
-          stack.push(child);
-          frame = child;
-          mode = KEY;
-          start = i + 1;
-        } else if (c === OPEN_BRACKET) {
-          mode = LIST;
-          start = i;
-          brackets = 1;
-        } else if (separatorAt(i)) {
-          setField(frame.map, key, parseJavaScalar(''));
-          i++;
-          mode = KEY;
-          start = i + 1;
-        } else {
-          mode = SCALAR;
-          start = i;
-        }
-        break;
+        this.value(c, atEnd);
+        return atEnd;
       case SCALAR:
-        if (atEnd) {
-          setField(frame.map, key, parseJavaScalar(take(start, i)));
-        } else if (separatorAt(i)) {
-          setField(frame.map, key, parseJavaScalar(take(start, i)));
-          i++;
-          mode = KEY;
-          start = i + 1;
+        if (atEnd) this.set(parseJavaScalar(this.take(this.start, this.i)));
+        else if (this.separatorAt(this.i)) {
+          this.set(parseJavaScalar(this.take(this.start, this.i)));
+          this.nextEntry();
         }
-        break;
+        return atEnd;
       case LIST:
-        if (c === OPEN_BRACKET) brackets++;
-        else if (c === CLOSE_BRACKET) brackets--;
-        if (brackets === 0) {
-          setField(frame.map, key, take(start, i + 1));
-          mode = AFTER_VALUE;
-        } else if (atEnd) {
-          // Unbalanced: the list runs to the end of its map, that map's `}` included.
-          setField(frame.map, key, take(start, i + 1));
-        }
-        break;
+        this.list(c, atEnd);
+        return atEnd;
       case DEEP_MAP:
-        if ((c === CLOSE_BRACE && braces === deepBase) || i === last) {
-          setField(frame.map, key, take(start, i + 1));
-          mode = AFTER_VALUE;
-          // The balancing `}` is never the end of an enclosing nested map, only possibly the last character.
-          atEnd = i === last;
-        }
-        break;
+        return this.deepMap(c, atEnd);
       case AFTER_VALUE:
         if (!atEnd) {
-          if (separatorAt(i)) {
-            i++;
-            mode = KEY;
-            start = i + 1;
-          } else {
-            mode = SKIP;
-          }
+          if (this.separatorAt(this.i)) this.nextEntry();
+          else this.mode = SKIP;
         }
-        break;
+        return atEnd;
       default:
-        break;
-    }
-
-    if (atEnd) {
-      if (i === last) break;
-      stack.pop();
-      frame = stack[stack.length - 1] ?? root;
-      mode = AFTER_VALUE;
+        return atEnd;
     }
   }
-  if (options.counter) options.counter.steps += steps;
-  return root.map;
+
+  /** The first character of a value decides what it is. */
+  private value(c: number, atEnd: boolean): void {
+    if (atEnd) {
+      this.set(parseJavaScalar(''));
+    } else if (c === OPEN_BRACE && this.stack.length >= this.maxDepth) {
+      this.mode = DEEP_MAP;
+      this.start = this.i;
+      this.deepBase = this.braces - 1;
+    } else if (c === OPEN_BRACE) {
+      const child: Frame = { map: {}, base: this.braces - 1 };
+      this.set(child.map);
+      this.stack.push(child);
+      this.frame = child;
+      this.mode = KEY;
+      this.start = this.i + 1;
+    } else if (c === OPEN_BRACKET) {
+      this.mode = LIST;
+      this.start = this.i;
+      this.brackets = 1;
+    } else if (this.separatorAt(this.i)) {
+      this.set(parseJavaScalar(''));
+      this.nextEntry();
+    } else {
+      this.mode = SCALAR;
+      this.start = this.i;
+    }
+  }
+
+  private list(c: number, atEnd: boolean): void {
+    if (c === OPEN_BRACKET) this.brackets++;
+    else if (c === CLOSE_BRACKET) this.brackets--;
+    if (this.brackets === 0) {
+      this.set(this.take(this.start, this.i + 1));
+      this.mode = AFTER_VALUE;
+    } else if (atEnd) {
+      // Unbalanced: the list runs to the end of its map, that map's `}` included.
+      this.set(this.take(this.start, this.i + 1));
+    }
+  }
+
+  private deepMap(c: number, atEnd: boolean): boolean {
+    if ((c === CLOSE_BRACE && this.braces === this.deepBase) || this.i === this.last) {
+      this.set(this.take(this.start, this.i + 1));
+      this.mode = AFTER_VALUE;
+      // The balancing `}` is never the end of an enclosing nested map, only possibly the last character.
+      return this.i === this.last;
+    }
+    return atEnd;
+  }
+
+  /** Skips the ", " at i and starts the next key. */
+  private nextEntry(): void {
+    this.i++;
+    this.mode = KEY;
+    this.start = this.i + 1;
+  }
+
+  private set(value: unknown): void {
+    setField(this.frame.map, this.key, value);
+  }
+
+  private take(from: number, to: number): string {
+    this.steps += to - from;
+    return this.text.slice(from, to);
+  }
+
+  /** `, ` at i: the separator between entries. */
+  private separatorAt(i: number): boolean {
+    return this.text.charCodeAt(i) === COMMA && this.text.charCodeAt(i + 1) === SPACE;
+  }
 }
 
 /** An object whatever the encoding: JSON objects as they are, Java map text parsed best-effort. */

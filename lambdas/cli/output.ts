@@ -44,7 +44,8 @@ export class Output {
   }
 
   paint(style: Style, text: string): string {
-    return this.colour ? styleText(style, text) : text;
+    // Whether to colour is decided above from our own stdout; styleText would look at process.stdout instead.
+    return this.colour ? styleText(style, text, { validateStream: false }) : text;
   }
 
   /** Event and message statuses: what went wrong in red, what is done in green. */

@@ -85,7 +85,7 @@ export function registerTenantCommands(program: Command, context: CliContext): v
             ...(replaceUntil ? { replaceUntil } : {}),
           });
           out.result(
-            { tenantId, enrolled: true, endpointPrefix: prefix ?? null, replaceUntil: replaceUntil ?? null },
+            { tenantId, enrolled: true, endpointPrefix: prefix ?? null, ...(replaceUntil ? { replaceUntil } : {}) },
             () => {
               out.line(
                 `Tenant ${tenantId} enrolled${prefix ? ` for endpoints under ${prefix}` : ''}: its SMS Bridge hook may register now.`,

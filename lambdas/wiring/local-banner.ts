@@ -17,7 +17,7 @@ export interface BannerFacts {
  */
 export function startBanner(facts: BannerFacts): string {
   const { port, settings } = facts;
-  const hosts = facts.loopbackOnly ? ['127.0.0.1'] : ['127.0.0.1', ...facts.lanAddresses];
+  const hosts = facts.loopbackOnly ? ['localhost'] : ['localhost', ...facts.lanAddresses];
   const exposure = facts.loopbackOnly
     ? `  reachable from this machine only (set HOST=0.0.0.0 to accept hooks from other machines)`
     : `  REACHABLE FROM THE NETWORK: enrollment ${settings.openEnrollment ? 'OPEN (OPEN_ENROLLMENT=true)' : 'operator only (npm run cli -- tenants enroll <t>)'}, private endpoints ${settings.allowPrivateEndpoints ? 'ALLOWED (ALLOW_PRIVATE_ENDPOINTS=true)' : 'refused'}`;

@@ -36,7 +36,8 @@ export async function dispatchHttp(
     if (request.method.toUpperCase() === 'HEAD') return { ...response, body: '' };
     return response;
   } catch (error) {
-    if (error instanceof AppError && AUDITED.has(error.statusCode)) {
+    // Registration audits its own refusals: the tenant it names is in the body, not in the path or a header.
+    if (error instanceof AppError && AUDITED.has(error.statusCode) && matched?.operation !== 'register') {
       audit(
         error,
         { ...request, params: { ...request.params, ...(tenantParam ? { tenantId: tenantParam } : {}) } },

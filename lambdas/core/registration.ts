@@ -80,7 +80,11 @@ const LOCK_WAIT_MS = 15_000;
  */
 export async function handleRegistration(request: HttpRequest, deps: RegisterDeps): Promise<HttpResponse> {
   const input = parseRegistration(request);
-  const audit = { tenantId: input.tenantId, sourceIp: request.sourceIp ?? 'unknown' };
+  const audit = {
+    tenantId: input.tenantId,
+    route: `${request.method.toUpperCase()} ${request.path}`,
+    sourceIp: request.sourceIp ?? 'unknown',
+  };
   try {
     await checkEnrollment(input, deps);
     const sender = checkTwilioFields(input);

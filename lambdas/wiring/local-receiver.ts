@@ -283,7 +283,8 @@ function httpHandlers(
 
 /** An address a client on this machine reaches the server at. */
 function connectHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::' || host === 'localhost' || host.startsWith('127.')) return '127.0.0.1';
+  if (host === 'localhost') return host;
+  if (host === '0.0.0.0' || host === '::' || host.startsWith('127.')) return '127.0.0.1';
   return isIP(host) === 6 ? `[${host}]` : host;
 }
 

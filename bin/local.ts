@@ -4,31 +4,28 @@
  * (TWILIO_API_BASE_URL) or to the dry-run outbox.
  */
 import { networkInterfaces } from 'node:os';
+import { startBanner } from '../lambdas/wiring/local-banner';
 import { startLocalReceiver } from '../lambdas/wiring/local-receiver';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// Every file and directory this process creates (embedded DynamoDB, outbox, secrets) is for this user only.
+process.umask(0o077);
 
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   const dataDir = process.env.DATA_DIR ?? './.data';
   const receiver = await startLocalReceiver({ port, host: process.env.HOST || undefined, dataDir });
-  const hosts = ['localhost', ...lanAddresses()];
-  const lines = [
-    '',
-    `Fineract hook receiver listening on port ${receiver.port}`,
-    `  data: ${dataDir}   SMS: ${receiver.smsMode}   enrollment: ${receiver.settings.openEnrollment ? 'open' : 'operator only'}`,
-    '',
-    'Paste into the MifosX / Fineract hook form, template "SMS Bridge", field "Payload URL":',
-    ...hosts.flatMap((h) => [
-      `  MifosX, Fineract <= 1.6 : http://${h}:${receiver.port}/modules/sms`,
-      `  Fineract >= 1.7         : http://${h}:${receiver.port}/modules/sms/`,
-    ]),
-    'Template "Web": http://<host>:' +
-      receiver.port +
-      '/hooks/<api-key>/   (key: npm run cli -- tenants create <tenantId>)',
-    '',
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stdout.write(
+    startBanner({
+      port: receiver.port,
+      host: receiver.host,
+      loopbackOnly: receiver.loopbackOnly,
+      settings: receiver.settings,
+      smsMode: receiver.smsMode,
+      dataDir,
+      lanAddresses: lanAddresses(),
+    }),
+  );
 
   let stopping = false;
   const stop = (signal: string) => {

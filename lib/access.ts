@@ -110,6 +110,9 @@ export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
       'putApiKey',
       'listApiKeys',
       'expireApiKey',
+      // Expired and revoked keys are deleted; the enrollment is used up by the first (or a replacing) registration.
+      'deleteApiKey',
+      'putEnrollment',
     ],
     secrets: ['putTenantSecret'],
   },

@@ -30,14 +30,14 @@ export const CLI_COMMANDS: readonly OperatorCommand[] = [
   // Enrollment, then a first API key (older keys, if any, expire after the grace period).
   {
     command: 'tenants create',
-    uses: { tenants: ['putEnrollment', 'putApiKey', 'listApiKeys', 'expireApiKey'] },
+    uses: { tenants: ['putEnrollment', 'putApiKey', 'listApiKeys', 'expireApiKey', 'deleteApiKey'] },
   },
   { command: 'tenants enroll', uses: { tenants: ['putEnrollment'] } },
   { command: 'tenants unenroll', uses: { tenants: ['deleteEnrollment'] } },
   { command: 'tenants list', uses: { tenants: ['listTenants'] } },
   { command: 'tenants show', uses: { tenants: ['getTenant', 'listApiKeys', 'getEnrollment'] } },
   { command: 'tenants set', uses: { tenants: ['getTenant', 'putTenant'] } },
-  { command: 'tenants rotate-key', uses: { tenants: ['putApiKey', 'listApiKeys', 'expireApiKey'] } },
+  { command: 'tenants rotate-key', uses: { tenants: ['putApiKey', 'listApiKeys', 'expireApiKey', 'deleteApiKey'] } },
   { command: 'templates list', uses: { tenants: ['getTemplates'] } },
   { command: 'templates set', uses: { tenants: ['putTemplate'] } },
   { command: 'templates unset', uses: { tenants: ['deleteTemplate'] } },

@@ -58,8 +58,18 @@ export function parseHours(value: string): number {
   return n;
 }
 
+/** Registration compares scheme, host, port and path segments with it, so it must parse as a URL. */
 export function parseEndpointPrefix(value: string): string {
-  if (!/^https?:\/\//.test(value)) throw new InvalidArgumentError('Expected an http(s) URL prefix.');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('Expected an http(s) URL prefix.');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new InvalidArgumentError('Expected an http(s) URL prefix.');
+  if (url.search || url.hash || url.username || url.password)
+    throw new InvalidArgumentError('Expected scheme, host, port and path only (no query, fragment or user).');
   return value;
 }
 

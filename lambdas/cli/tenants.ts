@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { maskSid } from '../core/redaction';
-import { issueApiKey } from '../core/api-keys';
+import { issueApiKey, scopeOf } from '../core/api-keys';
 import {
   parseDefaultCountry,
   parseEndpointPrefix,
@@ -16,19 +16,34 @@ export function registerTenantCommands(program: Command, context: CliContext): v
 
   tenants
     .command('create')
-    .description('enroll a tenant and issue an API key (printed once), for Web hooks or manual set-up')
+    .description('enroll a tenant and issue two API keys (printed once): an ingest key for Web hooks, an admin key')
     .addArgument(tenantIdArgument())
     .action(
       withRuntime(context, async (rt, out, [tenantId]: [string]) => {
         await rt.tenants.putEnrollment({ tenantId, enrolledAt: rt.clock.now().toISOString() });
-        const issued = await issueApiKey(rt.tenants, rt.clock, tenantId, {
+        const admin = await issueApiKey(rt.tenants, rt.clock, tenantId, {
           graceSeconds: rt.settings.keyGraceSeconds,
           label: 'cli',
+          scope: 'admin',
         });
-        const webhookPayloadUrl = `<receiver>/hooks/${issued.key}/`;
-        out.result({ tenantId, apiKey: issued.key, fingerprint: issued.fingerprint, webhookPayloadUrl }, () => {
-          out.line(`Tenant ${tenantId} ready. API key (shown once, store it now):\n${issued.key}`);
-          out.line(`fingerprint ${issued.fingerprint}; Web hook Payload URL: ${webhookPayloadUrl}`);
+        // Issued alongside the admin key: it must not cut that one's life short.
+        const ingest = await issueApiKey(rt.tenants, rt.clock, tenantId, { label: 'cli', scope: 'ingest' });
+        const webhookPayloadUrl = `<receiver>/hooks/${ingest.key}/`;
+        const result = {
+          tenantId,
+          // `apiKey` is the Web hook's key, as before scopes existed.
+          apiKey: ingest.key,
+          fingerprint: ingest.fingerprint,
+          webhookPayloadUrl,
+          ingestKey: { key: ingest.key, fingerprint: ingest.fingerprint, scope: 'ingest' },
+          adminKey: { key: admin.key, fingerprint: admin.fingerprint, scope: 'admin' },
+        };
+        out.result(result, () => {
+          out.line(`Tenant ${tenantId} ready. Two API keys, shown once: store them now.`);
+          out.line(`ingest key (Web hook Payload URL; can only send hook events):\n${ingest.key}`);
+          out.line(`  fingerprint ${ingest.fingerprint}; Web hook Payload URL: ${webhookPayloadUrl}`);
+          out.line(`admin key (configuration, events, resend; keep it out of hook URLs):\n${admin.key}`);
+          out.line(`  fingerprint ${admin.fingerprint}`);
         });
       }),
     );
@@ -40,16 +55,49 @@ export function registerTenantCommands(program: Command, context: CliContext): v
     .addOption(
       new Option('--endpoint-prefix <url>', 'only accept endpoints under this URL').argParser(parseEndpointPrefix),
     )
+    .addOption(
+      new Option(
+        '--replace',
+        'let ONE registration from another Twilio account or endpoint replace the current owner (every old key stops working)',
+      ),
+    )
+    .addOption(
+      new Option('--replace-hours <hours>', 'how long the --replace stays usable').default(24).argParser(parseHours),
+    )
     .action(
-      withRuntime(context, async (rt, out, [tenantId]: [string], options: { endpointPrefix?: string }) => {
-        const prefix = options.endpointPrefix;
-        await rt.tenants.putEnrollment({ tenantId, endpointPrefix: prefix, enrolledAt: rt.clock.now().toISOString() });
-        out.result({ tenantId, enrolled: true, endpointPrefix: prefix ?? null }, () =>
-          out.line(
-            `Tenant ${tenantId} enrolled${prefix ? ` for endpoints under ${prefix}` : ''}: its SMS Bridge hook may register now.`,
-          ),
-        );
-      }),
+      withRuntime(
+        context,
+        async (
+          rt,
+          out,
+          [tenantId]: [string],
+          options: { endpointPrefix?: string; replace?: boolean; replaceHours: number },
+        ) => {
+          const prefix = options.endpointPrefix;
+          const now = rt.clock.now();
+          const replaceUntil = options.replace
+            ? new Date(now.getTime() + options.replaceHours * 3600_000).toISOString()
+            : undefined;
+          await rt.tenants.putEnrollment({
+            tenantId,
+            endpointPrefix: prefix,
+            enrolledAt: now.toISOString(),
+            ...(replaceUntil ? { replaceUntil } : {}),
+          });
+          out.result(
+            { tenantId, enrolled: true, endpointPrefix: prefix ?? null, ...(replaceUntil ? { replaceUntil } : {}) },
+            () => {
+              out.line(
+                `Tenant ${tenantId} enrolled${prefix ? ` for endpoints under ${prefix}` : ''}: its SMS Bridge hook may register now.`,
+              );
+              if (replaceUntil)
+                out.line(
+                  `One registration until ${replaceUntil} may replace the current owner; every key of the old owner then stops working.`,
+                );
+            },
+          );
+        },
+      ),
     );
 
   tenants
@@ -111,6 +159,7 @@ function registerShow(tenants: Command, context: CliContext): void {
         const enrollment = (await rt.tenants.getEnrollment(tenantId)) ?? null;
         const keys = (await rt.tenants.listApiKeys(tenantId)).map((k) => ({
           fingerprint: k.fingerprint,
+          scope: scopeOf(k),
           createdAt: k.createdAt,
           expiresAt: k.expiresAt ?? null,
           label: k.label,
@@ -125,8 +174,8 @@ function registerShow(tenants: Command, context: CliContext): void {
               : 'not enrolled',
           );
           out.table(
-            ['key fingerprint', 'created', 'expires', 'label'],
-            keys.map((k) => [k.fingerprint, k.createdAt, k.expiresAt ?? 'never', k.label]),
+            ['key fingerprint', 'scope', 'created', 'expires', 'label'],
+            keys.map((k) => [k.fingerprint, k.scope, k.createdAt, k.expiresAt ?? 'never', k.label]),
           );
         });
       }),
@@ -200,6 +249,7 @@ function registerRotateKey(tenants: Command, context: CliContext): void {
         const issued = await issueApiKey(rt.tenants, rt.clock, tenantId, {
           graceSeconds: hours * 3600,
           label: 'rotation',
+          scope: 'admin',
         });
         const until = issued.previousKeysValidUntil ?? null;
         out.result(

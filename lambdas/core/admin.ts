@@ -1,4 +1,4 @@
-import type { Authenticator } from './api-keys';
+import { type Authenticator, scopeOf } from './api-keys';
 import { BadRequestError, NotFoundError } from './errors';
 import { isFinal, RESENDABLE_STATUSES } from './lifecycle';
 import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
@@ -21,7 +21,8 @@ export interface AdminDeps extends ReplayDeps {
 async function authorise(request: HttpRequest, deps: AdminDeps): Promise<string> {
   // Checked before any lookup: an over-long id would exceed DynamoDB's key size (a 500, not an answer).
   const tenantId = assertTenantId(request.params.tenantId ?? '', 'the path');
-  await deps.auth.authenticate(tenantId, header(request, ...HEADERS.apiKey));
+  // Only admin-scoped keys: a Web hook's key is in its Payload URL, readable by anyone who can see the hook.
+  await deps.auth.authenticate(tenantId, header(request, ...HEADERS.apiKey), 'admin');
   return tenantId;
 }
 
@@ -32,7 +33,12 @@ export async function handleGetConfig(request: HttpRequest, deps: AdminDeps): Pr
   const now = deps.clock.now().getTime();
   const keys = (await deps.tenants.listApiKeys(tenantId))
     .filter((k) => !k.expiresAt || Date.parse(k.expiresAt) > now)
-    .map((k) => ({ fingerprint: k.fingerprint, createdAt: k.createdAt, expiresAt: k.expiresAt ?? null }));
+    .map((k) => ({
+      fingerprint: k.fingerprint,
+      scope: scopeOf(k),
+      createdAt: k.createdAt,
+      expiresAt: k.expiresAt ?? null,
+    }));
   // Never a secret: no token, no mifosToken, the account SID masked.
   return jsonResponse(200, {
     tenantId,

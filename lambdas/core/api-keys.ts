@@ -3,8 +3,8 @@
  * what a key looks like, how it is hashed and when it stops working.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { UnauthorizedError } from './errors';
-import type { ApiKeyRecord } from './model';
+import { ForbiddenError, UnauthorizedError } from './errors';
+import type { ApiKeyRecord, KeyScope } from './model';
 import type { Clock, TenantStore } from './ports';
 
 /** Recognisable prefix so secret scanners and humans can tell our keys apart. */
@@ -35,41 +35,92 @@ export function hashesEqual(a: string, b: string): boolean {
 // ---------------------------------------------------------------------------------------------------------------
 // Issuing
 
+/** Live keys kept per tenant: enough for a rollover in progress, few enough that lookups and issuing stay cheap. */
+export const MAX_LIVE_KEYS = 5;
+
 export interface IssuedKey {
   key: string;
   fingerprint: string;
+  scope: KeyScope;
   /** When the keys it replaced stop working (undefined when none were replaced). */
   previousKeysValidUntil?: string;
+  /** How many older keys stopped working at once (revoked, or beyond MAX_LIVE_KEYS). */
+  revoked: number;
+}
+
+export interface IssueOptions {
+  /** How long older live keys keep working; undefined leaves them as they are (a second key issued alongside). */
+  graceSeconds?: number;
+  label: string;
+  /** Default admin: what the registration returns and MifosX uses for the old bridge's admin API. */
+  scope?: KeyScope;
+  accountSid?: string;
+  /** Older keys that stop working now instead of after the grace period. */
+  revoke?: (key: ApiKeyRecord) => boolean;
+}
+
+function isExpired(key: ApiKeyRecord, now: number): boolean {
+  return key.expiresAt !== undefined && Date.parse(key.expiresAt) <= now;
 }
 
 /**
- * Issues a new key for a tenant (shown once, stored as a hash) and gives every older key `graceSeconds` more
- * life, so a sender still using one keeps working while the new one is rolled out.
+ * Issues a new key for a tenant (shown once, stored as a hash). Expired and revoked keys are deleted, and at most
+ * MAX_LIVE_KEYS stay live (the oldest go first), so the cost of issuing does not grow with the tenant's history.
+ * The remaining older keys get `graceSeconds` more life, so a sender still using one keeps working while the new
+ * one is rolled out.
  */
 export async function issueApiKey(
   tenants: TenantStore,
   clock: Clock,
   tenantId: string,
-  options: { graceSeconds: number; label: string },
+  options: IssueOptions,
 ): Promise<IssuedKey> {
   const now = clock.now();
   const key = generateApiKey();
   const keyHash = hashApiKey(key);
+  const scope = options.scope ?? 'admin';
+  const live: ApiKeyRecord[] = [];
+  let revoked = 0;
+  for (const old of await tenants.listApiKeys(tenantId)) {
+    if (isExpired(old, now.getTime())) {
+      await tenants.deleteApiKey(tenantId, old.keyHash);
+    } else if (options.revoke?.(old)) {
+      await tenants.deleteApiKey(tenantId, old.keyHash);
+      revoked++;
+    } else {
+      live.push(old);
+    }
+  }
   await tenants.putApiKey({
     tenantId,
     keyHash,
     fingerprint: fingerprintOf(keyHash),
     createdAt: now.toISOString(),
     label: options.label,
+    scope,
+    ...(options.accountSid ? { accountSid: options.accountSid } : {}),
   });
-  const graceEnd = new Date(now.getTime() + options.graceSeconds * 1000).toISOString();
-  let replaced = 0;
-  for (const old of await tenants.listApiKeys(tenantId)) {
-    if (old.keyHash === keyHash) continue;
-    await tenants.expireApiKey(tenantId, old.keyHash, graceEnd);
-    replaced++;
+  live.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  for (const old of live.splice(MAX_LIVE_KEYS - 1)) {
+    await tenants.deleteApiKey(tenantId, old.keyHash);
+    revoked++;
   }
-  return { key, fingerprint: fingerprintOf(keyHash), previousKeysValidUntil: replaced > 0 ? graceEnd : undefined };
+  if (options.graceSeconds === undefined || live.length === 0)
+    return { key, fingerprint: fingerprintOf(keyHash), scope, revoked };
+  const graceEnd = new Date(now.getTime() + options.graceSeconds * 1000).toISOString();
+  for (const old of live) await tenants.expireApiKey(tenantId, old.keyHash, graceEnd);
+  return { key, fingerprint: fingerprintOf(keyHash), scope, previousKeysValidUntil: graceEnd, revoked };
+}
+
+/** Every key of a tenant stops working now (an operator replaced its owner). */
+export async function revokeAllKeys(tenants: TenantStore, tenantId: string): Promise<number> {
+  const keys = await tenants.listApiKeys(tenantId);
+  for (const key of keys) await tenants.deleteApiKey(tenantId, key.keyHash);
+  return keys.length;
+}
+
+export function scopeOf(key: ApiKeyRecord): KeyScope {
+  return key.scope ?? 'admin';
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -94,7 +145,12 @@ export class Authenticator {
     private readonly cacheSeconds = 60,
   ) {}
 
-  async authenticate(tenantId: string, presentedKey: string | undefined): Promise<ApiKeyRecord> {
+  /** An admin key may do anything an ingest key may; an ingest key asked for admin work gets a 403. */
+  async authenticate(
+    tenantId: string,
+    presentedKey: string | undefined,
+    requiredScope: KeyScope = 'ingest',
+  ): Promise<ApiKeyRecord> {
     if (!presentedKey) throw new UnauthorizedError();
     const keyHash = hashApiKey(presentedKey.trim());
     const now = this.clock.now().getTime();
@@ -109,7 +165,13 @@ export class Authenticator {
     }
     const key = record.record;
     if (key.tenantId !== tenantId || !hashesEqual(key.keyHash, keyHash)) throw new UnauthorizedError();
-    if (key.expiresAt && Date.parse(key.expiresAt) <= now) throw new UnauthorizedError();
+    if (isExpired(key, now)) throw new UnauthorizedError();
+    if (requiredScope === 'admin' && scopeOf(key) !== 'admin') {
+      throw new ForbiddenError(
+        `This API key (fingerprint ${key.fingerprint}) may only send hook events; reading or changing tenant "${tenantId}" needs an admin key: the one the SMS Bridge registration returned, or the admin key of "tenants create".`,
+        'key_scope_insufficient',
+      );
+    }
     return key;
   }
 

@@ -39,6 +39,13 @@ export class ForbiddenError extends AppError {
   }
 }
 
+/** The request contradicts what is stored and only an operator may override it (a tenant owned by someone else). */
+export class ConflictError extends AppError {
+  constructor(message: string, code = 'conflict') {
+    super(409, code, message);
+  }
+}
+
 export class NotFoundError extends AppError {
   constructor(message: string) {
     super(404, 'not_found', message);

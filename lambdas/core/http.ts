@@ -11,6 +11,8 @@ export interface HttpRequest {
   query: Record<string, string>;
   params: Record<string, string>;
   body: Buffer;
+  /** The client's address as the transport saw it (API Gateway's sourceIp), for the audit log. */
+  sourceIp?: string;
 }
 
 export interface HttpResponse {

@@ -30,6 +30,12 @@ export type HookIds = Partial<Record<IdField, number | string>>;
 // ---------------------------------------------------------------------------------------------------------------
 // Tenants and keys
 
+/**
+ * What a key may do. `ingest`: post hook events only (the key sits in a Web hook's Payload URL, seen by anyone who
+ * can read the hook). `admin`: also the tenant's configuration, events and resend. Records without one are admin.
+ */
+export type KeyScope = 'ingest' | 'admin';
+
 export interface ApiKeyRecord {
   tenantId: string;
   /** SHA-256 hex of the key; the key itself is never stored. */
@@ -40,6 +46,10 @@ export interface ApiKeyRecord {
   /** Set when a newer key replaced this one: valid until then (grace period), gone after. */
   expiresAt?: string;
   label?: string;
+  /** Absent on keys issued before scopes existed: those are admin. */
+  scope?: KeyScope;
+  /** The provider account (Twilio Account SID) of the registration that issued it; absent for operator keys. */
+  accountSid?: string;
 }
 
 export interface TenantConfig {
@@ -66,9 +76,13 @@ export interface TenantConfig {
 
 export interface Enrollment {
   tenantId: string;
-  /** When set, registration must carry an `endpoint` that starts with it. */
+  /** When set, registration must carry an `endpoint` under this URL (same scheme, host, port, leading path segments). */
   endpointPrefix?: string;
   enrolledAt: string;
+  /** Set by the first registration of a new tenant: the enrollment is used up (closed enrollment). */
+  usedAt?: string;
+  /** `tenants enroll --replace`: one registration before this time may replace the owner; cleared when used. */
+  replaceUntil?: string;
 }
 
 export interface TenantSecret {

@@ -4,6 +4,7 @@ import { type Authenticator, type IssuedKey, issueApiKey } from './api-keys';
 import {
   AppError,
   BadRequestError,
+  ConflictError,
   DownstreamError,
   ForbiddenError,
   UnprocessableError,
@@ -13,8 +14,8 @@ import type { HttpRequest, HttpResponse } from './http';
 import { parseHookBody } from './hook-parser';
 import { toE164 } from './phone';
 import type { Clock, Logger, Metrics, SecretStore, SmsSender, TenantStore, UrlPolicy } from './ports';
-import type { TenantConfig } from './model';
-import { normaliseApiBase, validateOutboundUrl } from './url-policy';
+import type { Enrollment, TenantConfig } from './model';
+import { endpointUnderPrefix, normaliseApiBase, sameApiEndpoint, validateOutboundUrl } from './url-policy';
 import { isMessagingServiceSid, isTwilioAccountSid, TENANT_ID_PATTERN } from './identifiers';
 
 export interface RegisterDeps {
@@ -70,39 +71,57 @@ const LOCK_LEASE_MS = 30_000;
 const LOCK_WAIT_MS = 15_000;
 
 /**
- * The SMS Bridge registration handshake: validate, check the credentials with Twilio, store secrets and config,
- * issue a new key. Re-registration is an upsert: the previous keys keep working for the grace period, so two
- * concurrent first events (the sender can fire both) each get a working key.
+ * The SMS Bridge registration handshake: validate, check the credentials with Twilio, then, under the tenant's
+ * lock, decide whether this request may (re-)register the tenant, store secrets and config, and issue a new key.
+ * A tenant that exists is only re-registered by the same owner (same Twilio account with a token Twilio accepts,
+ * same Fineract endpoint) or once after an operator's `tenants enroll --replace`; anything else is a 409.
+ * Previous keys of the same owner keep working for the grace period, so two concurrent first events (the sender
+ * can fire both) each get a working key.
  */
 export async function handleRegistration(request: HttpRequest, deps: RegisterDeps): Promise<HttpResponse> {
   const input = parseRegistration(request);
-  await checkEnrollment(input, deps);
-  const sender = checkTwilioFields(input);
-  await checkEndpoint(input.endpoint, deps);
-  await verifyTwilioAccount(input, deps);
-  const issued = await storeRegistration(input, sender, deps);
-  // A JSON string literal: Fineract ≥ 1.5 parses the body strictly, MifosX takes it too (docs/protocol.md §5).
-  return {
-    statusCode: 201,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-    body: JSON.stringify(issued.key),
+  const audit = {
+    tenantId: input.tenantId,
+    route: `${request.method.toUpperCase()} ${request.path}`,
+    sourceIp: request.sourceIp ?? 'unknown',
   };
+  try {
+    await checkEnrollment(input, deps);
+    const sender = checkTwilioFields(input);
+    await checkEndpoint(input.endpoint, deps);
+    await verifyTwilioAccount(input, deps);
+    const issued = await storeRegistration(input, sender, deps, audit.sourceIp);
+    // A JSON string literal: Fineract ≥ 1.5 parses the body strictly, MifosX takes it too (docs/protocol.md §5).
+    return {
+      statusCode: 201,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+      body: JSON.stringify(issued.key),
+    };
+  } catch (error) {
+    if (error instanceof AppError && error.statusCode < 500) {
+      deps.metrics.count('RegistrationRefused', 1);
+      deps.logger.warn('registration refused', { ...audit, outcome: error.code, statusCode: error.statusCode });
+    }
+    throw error;
+  }
 }
 
 type Registration = z.infer<typeof RegistrationSchema>;
 
-/** Unless enrollment is open, an operator must have enrolled the tenant (and may bind it to an endpoint prefix). */
+/**
+ * Unless enrollment is open, an operator must have enrolled the tenant; an enrollment may bind it to an endpoint
+ * prefix (in either mode). Checked again under the lock, where the enrollment is also used up.
+ */
 async function checkEnrollment(input: Registration, deps: RegisterDeps): Promise<void> {
-  if (deps.settings.openEnrollment) return;
   const { tenantId } = input;
   const enrollment = await deps.tenants.getEnrollment(tenantId);
-  if (!enrollment) {
+  if (!enrollment && !deps.settings.openEnrollment) {
     throw new ForbiddenError(
       `Tenant "${tenantId}" is not enrolled on this receiver. An operator must first run: npm run cli -- tenants enroll ${tenantId}`,
       'not_enrolled',
     );
   }
-  if (enrollment.endpointPrefix && !input.endpoint.startsWith(enrollment.endpointPrefix)) {
+  if (enrollment?.endpointPrefix && !endpointUnderPrefix(input.endpoint, enrollment.endpointPrefix)) {
     throw new ForbiddenError(
       `Tenant "${tenantId}" is enrolled for endpoints under ${enrollment.endpointPrefix}; this hook sent ${input.endpoint}.`,
       'endpoint_not_allowed',
@@ -157,37 +176,113 @@ async function verifyTwilioAccount(input: Registration, deps: RegisterDeps): Pro
   }
 }
 
+type Outcome = 'registered' | 'reregistered' | 'replaced';
+
 /**
- * Under the tenant's registration lock: the secret first, then the config naming the same registration (readers
- * pair them by registrationId), then a new key.
+ * Under the tenant's registration lock: who may register (decideOwnership), the secret first, then the config
+ * naming the same registration (readers pair them by registrationId), then a new key.
  */
-async function storeRegistration(input: Registration, sender: Sender, deps: RegisterDeps): Promise<IssuedKey> {
+async function storeRegistration(
+  input: Registration,
+  sender: Sender,
+  deps: RegisterDeps,
+  sourceIp: string,
+): Promise<IssuedKey> {
   const { tenantId } = input;
   const owner = randomUUID();
   await acquireRegistrationLock(tenantId, owner, deps);
   try {
-    const registrationId = randomUUID();
+    const now = deps.clock.now();
     const existing = await deps.tenants.getTenant(tenantId);
+    const enrollment = await deps.tenants.getEnrollment(tenantId);
+    const outcome = decideOwnership(input, existing, enrollment, deps.settings.openEnrollment, now);
+    const registrationId = randomUUID();
     await deps.secrets.putTenantSecret(tenantId, {
       smsProviderToken: input.smsProviderToken,
       mifosToken: input.mifosToken ?? undefined,
       registrationId,
     });
-    await deps.tenants.putTenant(tenantConfigOf({ input, sender, existing, registrationId, now: deps.clock.now() }));
+    await deps.tenants.putTenant(tenantConfigOf({ input, sender, existing, registrationId, now }));
+    if (enrollment) await useUpEnrollment(enrollment, outcome, now, deps);
+    const accountSid = input.smsProviderAccountId;
     const issued = await issueApiKey(deps.tenants, deps.clock, tenantId, {
-      graceSeconds: deps.settings.keyGraceSeconds,
+      // A replaced owner keeps nothing; the same owner's older keys get the grace period.
+      graceSeconds: outcome === 'replaced' ? undefined : deps.settings.keyGraceSeconds,
       label: 'registration',
+      scope: 'admin',
+      accountSid,
+      revoke: (key) => outcome === 'replaced' || (key.accountSid !== undefined && key.accountSid !== accountSid),
     });
     deps.auth?.forget(tenantId);
-    deps.metrics.count(existing ? 'TenantReregistered' : 'TenantRegistered', 1);
-    deps.logger.info(
-      existing ? 'tenant registered again; previous keys expire after the grace period' : 'tenant registered',
-      { tenantId, keyFingerprint: issued.fingerprint, previousKeysValidUntil: issued.previousKeysValidUntil },
-    );
+    deps.metrics.count(METRIC_OF[outcome], 1);
+    deps.logger.info(MESSAGE_OF[outcome], {
+      tenantId,
+      sourceIp,
+      outcome,
+      keyFingerprint: issued.fingerprint,
+      previousKeysValidUntil: issued.previousKeysValidUntil,
+      revokedKeys: issued.revoked,
+    });
     return issued;
   } finally {
     await deps.tenants.releaseLock(`register#${tenantId}`, owner).catch(() => undefined);
   }
+}
+
+const METRIC_OF: Record<Outcome, string> = {
+  registered: 'TenantRegistered',
+  reregistered: 'TenantReregistered',
+  replaced: 'TenantOwnerReplaced',
+};
+const MESSAGE_OF: Record<Outcome, string> = {
+  registered: 'tenant registered',
+  reregistered: 'tenant registered again by its owner; previous keys expire after the grace period',
+  replaced: 'tenant owner replaced (operator --replace); every previous key revoked',
+};
+
+function replaceOpen(enrollment: Enrollment | undefined, now: Date): boolean {
+  return enrollment?.replaceUntil !== undefined && Date.parse(enrollment.replaceUntil) > now.getTime();
+}
+
+/**
+ * Who may register. The tenant's owner proves itself with the same Twilio account (its token was just accepted
+ * by Twilio) and the same Fineract endpoint; anyone else needs an operator's one-time `--replace`. A new tenant
+ * needs an unused enrollment unless enrollment is open.
+ */
+function decideOwnership(
+  input: Registration,
+  existing: TenantConfig | undefined,
+  enrollment: Enrollment | undefined,
+  openEnrollment: boolean,
+  now: Date,
+): Outcome {
+  const { tenantId } = input;
+  const replace = `npm run cli -- tenants enroll ${tenantId} --replace`;
+  if (existing) {
+    const sameAccount = existing.accountSid === input.smsProviderAccountId;
+    const sameEndpoint = existing.endpoint !== undefined && sameApiEndpoint(existing.endpoint, input.endpoint);
+    if (sameAccount && sameEndpoint) return 'reregistered';
+    if (replaceOpen(enrollment, now)) return 'replaced';
+    throw new ConflictError(
+      `Tenant "${tenantId}" is already registered with another SMS Provider Account Id or endpoint; nothing was changed. If this MifosX/Fineract should now own the tenant, ask the receiver's operator to run: ${replace} (it allows one replacing registration within 24 hours), then save the hook again.`,
+      'tenant_owned_by_another',
+    );
+  }
+  if (openEnrollment || !enrollment?.usedAt || replaceOpen(enrollment, now)) return 'registered';
+  throw new ForbiddenError(
+    `Tenant "${tenantId}"'s enrollment was used by an earlier registration. An operator must enroll it again: npm run cli -- tenants enroll ${tenantId}`,
+    'enrollment_used',
+  );
+}
+
+/** The first registration uses the enrollment up; a replacing one uses the operator's `--replace` up. */
+async function useUpEnrollment(enrollment: Enrollment, outcome: Outcome, now: Date, deps: RegisterDeps): Promise<void> {
+  if (outcome === 'reregistered' && !enrollment.usedAt)
+    return deps.tenants.putEnrollment({ ...enrollment, usedAt: now.toISOString() });
+  if (outcome === 'reregistered') return;
+  if (enrollment.usedAt && !replaceOpen(enrollment, now)) return;
+  const { replaceUntil: _used, ...rest } = enrollment;
+  await deps.tenants.putEnrollment({ ...rest, usedAt: now.toISOString() });
 }
 
 /** What the hook sent, plus what an operator set and a re-registration keeps (CLI Messaging Service, country). */

@@ -243,3 +243,54 @@ export function normaliseApiBase(endpoint: string): string {
   if (/\/api$/i.test(base)) base = `${base}/v1`;
   return `${base}/`;
 }
+
+interface UrlParts {
+  protocol: string;
+  hostname: string;
+  port: string;
+  segments: string[];
+}
+
+/** Scheme, host (case-insensitive, as the URL parser gives it), port (default ports dropped) and path segments. */
+function urlParts(text: string): UrlParts | undefined {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  return {
+    protocol: url.protocol,
+    hostname: url.hostname.toLowerCase(),
+    port: url.port,
+    segments: url.pathname.split('/').filter((s) => s !== ''),
+  };
+}
+
+/**
+ * Whether `endpoint` lies under an operator's `--endpoint-prefix`: the same scheme, host and port, and the prefix's
+ * path segments leading the endpoint's. A raw string prefix would let `https://mifos.bank.example` accept
+ * `https://mifos.bank.example.attacker.example/`.
+ */
+export function endpointUnderPrefix(endpoint: string, prefix: string): boolean {
+  const e = urlParts(endpoint);
+  const p = urlParts(prefix);
+  if (!e || !p) return false;
+  if (e.protocol !== p.protocol || e.hostname !== p.hostname || e.port !== p.port) return false;
+  if (p.segments.length > e.segments.length) return false;
+  return p.segments.every((segment, i) => segment === e.segments[i]);
+}
+
+/** The same Fineract API as far as ownership goes: equal after `/api/` → `/api/v1/` normalisation, host case aside. */
+export function sameApiEndpoint(a: string, b: string): boolean {
+  const x = urlParts(normaliseApiBase(a));
+  const y = urlParts(normaliseApiBase(b));
+  if (!x || !y) return false;
+  return (
+    x.protocol === y.protocol &&
+    x.hostname === y.hostname &&
+    x.port === y.port &&
+    x.segments.join('/') === y.segments.join('/')
+  );
+}

@@ -3,7 +3,8 @@
  * with `makeHandler` over ports built here — the embedded DynamoDB engine, a local queue and worker, file secrets,
  * and Twilio or the dry-run outbox — behind a node:http adapter, with the sweeper on a timer.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -61,6 +62,9 @@ export interface LocalDepsBundle {
 export interface LocalReceiver {
   url: string;
   port: number;
+  /** The address it listens on, and whether that is this machine only. */
+  host: string;
+  loopbackOnly: boolean;
   settings: Settings;
   deps: LocalDepsBundle;
   queue: LocalQueue;
@@ -71,14 +75,28 @@ export interface LocalReceiver {
   close(): Promise<void>;
 }
 
+/** Where `npm start` listens unless HOST says otherwise: this machine only. */
+export const DEFAULT_LOCAL_HOST = '127.0.0.1';
+
+/** Whether a listen address is reachable from this machine only (a name other than localhost counts as not). */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (bare === 'localhost') return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  return bare === '::1' || bare === '::ffff:127.0.0.1';
+}
+
 /**
- * Local defaults (README "Configuration"): anyone may register, callbacks may reach private addresses, and
- * without a Twilio base URL messages go to the outbox. Explicit environment values win.
+ * Local defaults (README "Configuration"): on loopback anyone may register and callbacks may reach private
+ * addresses; listening beyond loopback both are off (anyone on the network could otherwise register an internal
+ * address and read back what it answers). Without a Twilio base URL messages go to the outbox. Explicit
+ * environment values win.
  */
-export function localSettings(env: NodeJS.ProcessEnv, publicBaseUrl: string): Settings {
+export function localSettings(env: NodeJS.ProcessEnv, publicBaseUrl: string, host = DEFAULT_LOCAL_HOST): Settings {
+  const trusted = isLoopbackHost(host) ? 'true' : 'false';
   return readSettings({
-    OPEN_ENROLLMENT: 'true',
-    ALLOW_PRIVATE_ENDPOINTS: 'true',
+    OPEN_ENROLLMENT: trusted,
+    ALLOW_PRIVATE_ENDPOINTS: trusted,
     SMS_DRY_RUN: env.TWILIO_API_BASE_URL ? 'false' : 'true',
     SWEEP_GRACE_SECONDS: '30',
     PUBLIC_BASE_URL: publicBaseUrl,
@@ -92,11 +110,15 @@ function stripEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 export async function startLocalReceiver(options: LocalReceiverOptions = {}): Promise<LocalReceiver> {
   const dataDir = options.dataDir ? path.resolve(options.dataDir) : undefined;
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  // Tenants, secrets and full phone numbers live here: this user only, also when the directory already existed.
+  if (dataDir) {
+    mkdirSync(path.join(dataDir, 'dynamodb'), { recursive: true, mode: 0o700 });
+    chmodSync(dataDir, 0o700);
+    chmodSync(path.join(dataDir, 'dynamodb'), 0o700);
+  }
   const context: BootContext = {
     env: options.env ?? process.env,
-    // Undefined: Node listens on :: (IPv4 and IPv6) where available, else 0.0.0.0, so `localhost` works either way.
-    host: options.host,
+    host: options.host || DEFAULT_LOCAL_HOST,
     requestedPort: options.port ?? 3000,
     logger: options.logger ?? loggerPort(createLogger()),
     dataDir,
@@ -114,7 +136,7 @@ export async function startLocalReceiver(options: LocalReceiverOptions = {}): Pr
 
 interface BootContext {
   env: NodeJS.ProcessEnv;
-  host: string | undefined;
+  host: string;
   requestedPort: number;
   logger: Logger;
   dataDir: string | undefined;
@@ -137,7 +159,7 @@ interface LocalPorts extends Stores {
 async function boot(db: EmbeddedDynamoDb, context: BootContext): Promise<LocalReceiver> {
   const { env, logger, dataDir } = context;
   // The public URL is only known once the port is; settings are completed after listen().
-  let settings = localSettings(env, `http://127.0.0.1:${context.requestedPort}`);
+  let settings = localSettings(env, `http://127.0.0.1:${context.requestedPort}`, context.host);
   await createTables(db.client, settings);
   const ports = buildLocalPorts(db, settings, context);
   let bundle = assembleDeps(ports, settings, logger);
@@ -149,7 +171,7 @@ async function boot(db: EmbeddedDynamoDb, context: BootContext): Promise<LocalRe
   );
   const port = await listen(server, context.requestedPort, context.host);
   if (port !== context.requestedPort || !env.PUBLIC_BASE_URL) {
-    settings = localSettings(env, `http://127.0.0.1:${port}`);
+    settings = localSettings(env, `http://127.0.0.1:${port}`, context.host);
     bundle = assembleDeps(ports, settings, logger);
   }
   const background = await startBackground(ports.queue, () => bundle, tracker, context);
@@ -157,13 +179,15 @@ async function boot(db: EmbeddedDynamoDb, context: BootContext): Promise<LocalRe
   const serverFile = dataDir ? path.join(dataDir, 'server.json') : undefined;
   if (serverFile) {
     const record = { pid: process.pid, url: `http://127.0.0.1:${port}`, dynamodbEndpoint: db.endpoint };
-    writeFileSync(serverFile, JSON.stringify(record));
+    writeFileSync(serverFile, JSON.stringify(record), { mode: 0o600 });
   }
 
   let closed = false;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${connectHost(context.host)}:${port}`,
     port,
+    host: context.host,
+    loopbackOnly: isLoopbackHost(context.host),
     settings,
     get deps() {
       return bundle;
@@ -257,7 +281,14 @@ function httpHandlers(
   };
 }
 
-async function listen(server: Server, port: number, host: string | undefined): Promise<number> {
+/** An address a client on this machine reaches the server at. */
+function connectHost(host: string): string {
+  if (host === 'localhost') return host;
+  if (host === '0.0.0.0' || host === '::' || host.startsWith('127.')) return '127.0.0.1';
+  return isIP(host) === 6 ? `[${host}]` : host;
+}
+
+async function listen(server: Server, port: number, host: string): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

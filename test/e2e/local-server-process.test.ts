@@ -8,7 +8,7 @@
  * status says nothing about the server's shutdown (and the server would be left running).
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -79,6 +79,10 @@ test('npm start entry: prints the Payload URLs, stores an event, exits 0 on SIGT
   const posted = await send(base, withKey(fixture, key));
   started.kill('SIGTERM');
   const exit = await exited;
+  // Everything the server wrote (embedded DynamoDB, secrets, outbox) is for its user only.
+  const readableByOthers = (readdirSync(dataDir, { recursive: true }) as string[])
+    .map((name) => path.join(dataDir, name))
+    .filter((file) => (statSync(file).mode & 0o077) !== 0);
   const { stdout: listed } = await run(
     'npx',
     ['tsx', 'bin/cli.ts', 'events', 'list', 'default', '--local', '--data-dir', dataDir, '--json'],
@@ -92,6 +96,9 @@ test('npm start entry: prints the Payload URLs, stores an event, exits 0 on SIGT
   // Assess
   expect(stdout).toMatch(new RegExp(`^\\s*MifosX, Fineract <= 1\\.6 : http://localhost:${port}/modules/sms$`, 'm'));
   expect(stdout).toMatch(new RegExp(`^\\s*Fineract >= 1\\.7\\s+: http://localhost:${port}/modules/sms/$`, 'm'));
+  expect(stdout).toContain(`listening on 127.0.0.1:${port}`);
+  expect(stdout).toContain('this machine only');
+  expect(readableByOthers).toEqual([]);
   expect(key).toMatch(/^fhk_/);
   expect(posted.status).toBe(200);
   expect(posted.body).toMatchObject({ status: 'accepted' });

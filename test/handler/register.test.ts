@@ -116,10 +116,10 @@ test('Fineract ≥ 1.9 endpoints without v1 are normalised for callbacks', async
   });
 });
 
-test('registering again is an upsert: 201, a new key, the previous key works for the grace period only', async () => {
+test('the owner registering again gets 201, a new key, and the previous key works for the grace period only', async () => {
   // Prepare
   const tenantId = nextTenant();
-  const firstKey = await h.registerTenant(tenantId);
+  const firstKey = await h.registerTenant(tenantId, 'fineract-sms-registration-root');
   const registeredAt = (await h.stores.tenants.getTenant(tenantId))!.registeredAt;
   h.clock.advanceSeconds(60);
 

@@ -558,8 +558,10 @@ export function httpRequest(input: {
   body?: string;
   params?: Record<string, string>;
   query?: Record<string, string>;
+  sourceIp?: string;
 }): HttpRequest {
   return {
+    sourceIp: input.sourceIp,
     method: input.method ?? 'POST',
     path: input.path ?? '/modules/sms/',
     headers: normaliseHeaders(input.headers ?? {}),

@@ -178,6 +178,45 @@ describe('cli tenants', () => {
     expect(unenrolled.json()).toEqual({ tenantId: tenant, enrolled: false });
   });
 
+  it('create says which key is which: an ingest key for the Web hook URL, an admin key for the admin API', async () => {
+    // Prepare
+    const tenant = 'branch-3';
+
+    // Act
+    const created = await cli(['--json', 'tenants', 'create', tenant]);
+    const keys = created.json<{
+      apiKey: string;
+      webhookPayloadUrl: string;
+      ingestKey: { key: string; scope: string };
+      adminKey: { key: string; scope: string };
+    }>();
+    const asAdmin = (key: string) =>
+      fetch(`${receiver.url}/modules/sms/events/${tenant}`, { headers: { 'X-Mifos-API-Key': key } }).then(
+        (r) => r.status,
+      );
+
+    // Assess
+    expect(created.code).toBe(0);
+    expect(keys.ingestKey.scope).toBe('ingest');
+    expect(keys.adminKey.scope).toBe('admin');
+    expect(keys.apiKey).toBe(keys.ingestKey.key);
+    expect(keys.webhookPayloadUrl).toBe(`<receiver>/hooks/${keys.ingestKey.key}/`);
+    expect(await asAdmin(keys.ingestKey.key)).toBe(403);
+    expect(await asAdmin(keys.adminKey.key)).toBe(200);
+  });
+
+  it('enroll --replace opens a one-time owner change; a prefix that is not a plain URL is bad usage (2)', async () => {
+    // Act
+    const replace = await cli(['--json', 'tenants', 'enroll', 'branch-4', '--replace', '--replace-hours', '2']);
+    const badPrefix = await cli(['tenants', 'enroll', 'branch-4', '--endpoint-prefix', 'https://x.example/?a=1']);
+
+    // Assess
+    expect(replace.code).toBe(0);
+    const until = replace.json<{ replaceUntil: string }>().replaceUntil;
+    expect(Date.parse(until) - Date.now()).toBeGreaterThan(3600_000);
+    expect(badPrefix.code).toBe(2);
+  });
+
   it('sets and clears the default country, and fails (1) for a tenant with no registration', async () => {
     // Prepare
     const set = ['tenants', 'set', TENANT, '--default-country', 'KE'];

@@ -322,12 +322,11 @@ describe('handleRegistration', () => {
     expect(config?.registrationId).not.toBe(first?.registrationId);
   });
 
-  it('gives five concurrent registrations each a 201 and leaves config and secret from the same registration', async () => {
-    // Prepare
+  it('gives five concurrent registrations of the same owner each a 201 and leaves config and secret from the same registration', async () => {
+    // Prepare: the same account with five tokens (a rotation racing the first events)
     const { world, auth, register } = setup();
     const variants = [0, 1, 2, 3, 4].map((i) => ({
       ...MIFOSX_BODY,
-      smsProviderAccountId: `AC${String(i).repeat(32)}`,
       smsProviderToken: `token-${i}-${'x'.repeat(24)}`,
     }));
 
@@ -339,8 +338,7 @@ describe('handleRegistration', () => {
     const config = await world.tenants.getTenant('default');
     const secret = await world.secrets.getTenantSecret('default');
     expect(secret?.registrationId).toBe(config?.registrationId);
-    const winner = variants.find((v) => v.smsProviderAccountId === config?.accountSid);
-    expect(secret?.smsProviderToken).toBe(winner?.smsProviderToken);
+    expect(variants.map((v) => v.smsProviderToken)).toContain(secret?.smsProviderToken);
     for (const response of responses) {
       await expect(auth.authenticate('default', JSON.parse(response.body) as string)).resolves.toBeDefined();
     }

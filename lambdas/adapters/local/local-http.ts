@@ -8,7 +8,10 @@ export type HttpLambda = (
   context: Context,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
-/** Requests being answered right now; `onIdle` fires when the count drops to zero. */
+/**
+ * Requests being answered right now, counted from when their body has arrived (a slow or stalled upload is not
+ * work the local worker should step aside for); `onIdle` fires when the count drops to zero.
+ */
 export interface RequestTracker {
   active: number;
   onIdle?: () => void;
@@ -18,24 +21,37 @@ export interface RequestTracker {
  * node:http → API Gateway HTTP API (payload v2) → the real handlers. Routing mirrors the deployed API: the route
  * table picks the function, anything else goes to the ingest function (API Gateway's `$default`).
  */
+/** Bounds on a client's time, so slow or stalled clients cannot hold connections open for long. */
+export const LOCAL_HEADERS_TIMEOUT_MS = 10_000;
+export const LOCAL_REQUEST_TIMEOUT_MS = 30_000;
+
 export function createLocalHttpServer(
   handlers: Record<FunctionKey, HttpLambda>,
-  options: { maxBodyBytes: number; tracker?: RequestTracker },
+  options: { maxBodyBytes: number; tracker?: RequestTracker; headersTimeoutMs?: number; requestTimeoutMs?: number },
 ): Server {
   const tracker = options.tracker ?? { active: 0 };
-  return createServer((req, res) => {
-    tracker.active++;
-    void serve(req, res, handlers, options.maxBodyBytes)
+  const server = createServer((req, res) => {
+    let counted = false;
+    const arrived = () => {
+      counted = true;
+      tracker.active++;
+    };
+    void serve(req, res, handlers, options.maxBodyBytes, arrived)
       .catch((error: unknown) => {
         process.stderr.write(`local server error: ${error instanceof Error ? error.message : String(error)}\n`);
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { code: 'internal_error', message: 'Internal error' } }));
       })
       .finally(() => {
+        if (!counted) return;
         tracker.active--;
         if (tracker.active === 0) tracker.onIdle?.();
       });
   });
+  server.requestTimeout = options.requestTimeoutMs ?? LOCAL_REQUEST_TIMEOUT_MS;
+  // Node refuses a headers timeout longer than the request timeout.
+  server.headersTimeout = Math.min(options.headersTimeoutMs ?? LOCAL_HEADERS_TIMEOUT_MS, server.requestTimeout);
+  return server;
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -54,9 +70,11 @@ async function serve(
   res: ServerResponse,
   handlers: Record<FunctionKey, HttpLambda>,
   maxBodyBytes: number,
+  arrived: () => void,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
   const body = await readBody(req, maxBodyBytes);
+  arrived();
   const method = (req.method ?? 'GET').toUpperCase();
   let fn: FunctionKey = 'ingest';
   let routeKey = '$default';

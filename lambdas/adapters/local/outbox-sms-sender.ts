@@ -57,9 +57,10 @@ export class OutboxSmsSender implements SmsSender {
       statusCallback: message.statusCallback ?? null,
       at: this.now().toISOString(),
     };
-    await fs.mkdir(this.dataDir, { recursive: true });
+    // Full numbers and texts: readable by this user only.
+    await fs.mkdir(this.dataDir, { recursive: true, mode: 0o700 });
     // One write per line (O_APPEND): concurrent sends in one process never interleave within a line.
-    await fs.appendFile(this.file, `${JSON.stringify(entry)}\n`, 'utf8');
+    await fs.appendFile(this.file, `${JSON.stringify(entry)}\n`, { encoding: 'utf8', mode: 0o600 });
     this.onMessage?.(entry);
     return { sid: entry.sid, status: 'queued', numSegments: countSegments(message.body).segments };
   }

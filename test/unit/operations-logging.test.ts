@@ -1,4 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
+import { metricsPort } from '../../lambdas/adapters/observability';
 import middy from '@middy/core';
 import { DownstreamError } from '../../lambdas/core/errors';
 import type { FineractClient } from '../../lambdas/core/ports';
@@ -53,24 +55,56 @@ describe('fineract callback timing', () => {
   });
 });
 
-describe('API Gateway request id on log lines', () => {
-  function capture(): { lines: () => Record<string, unknown>[]; restore: () => void } {
-    const written: string[] = [];
-    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
-    return {
-      lines: () =>
-        written
-          .join('')
-          .split('\n')
-          .filter((line) => line.startsWith('{'))
-          .map((line) => JSON.parse(line) as Record<string, unknown>),
-      restore: () => spy.mockRestore(),
-    };
+function capture(): { lines: () => Record<string, unknown>[]; restore: () => void } {
+  const written: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
+  return {
+    lines: () =>
+      written
+        .join('')
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    restore: () => spy.mockRestore(),
+  };
+}
+
+describe('per-tenant metrics switch', () => {
+  function emitted(perTenant: boolean): Record<string, unknown>[] {
+    const metrics = new PowertoolsMetrics({ namespace: 'Test', serviceName: 'svc' });
+    const out = capture();
+    try {
+      metricsPort(metrics, { perTenant }).count('SmsSent', 1, { tenantId: 'acme' });
+      metrics.publishStoredMetrics();
+    } finally {
+      out.restore();
+    }
+    return out.lines();
   }
 
+  test('off: one service-wide datapoint, no tenant dimension anywhere', () => {
+    // Act
+    const lines = emitted(false);
+    // Assess
+    expect(lines).toHaveLength(1);
+    expect(JSON.stringify(lines)).not.toContain('acme');
+  });
+
+  test('on: the service-wide datapoint plus one with a tenantId dimension', () => {
+    // Act
+    const lines = emitted(true);
+    // Assess
+    const tagged = lines.filter((line) => line.tenantId === 'acme');
+    expect(lines).toHaveLength(2);
+    expect(tagged).toHaveLength(1);
+    expect(tagged[0]).toMatchObject({ SmsSent: 1 });
+  });
+});
+
+describe('API Gateway request id on log lines', () => {
   test('lines of an HTTP invocation carry apiRequestId; the next, SQS, invocation does not', async () => {
     // Prepare
     const logger = new Logger({ serviceName: 'test' });

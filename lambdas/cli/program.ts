@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { openCliRuntime } from '../wiring/cli-runtime';
 import type { CliContext, OpenRuntime } from './context';
 import { registerDlqCommands } from './dlq';
+import { registerFineractCommands } from './fineract';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors';
 import { registerEventCommands } from './events';
 import type { CliIo } from './output';
@@ -33,6 +34,7 @@ export function buildProgram(context: CliContext): Command {
   registerTemplateCommands(program, context);
   registerEventCommands(program, context);
   registerDlqCommands(program, context);
+  registerFineractCommands(program, context);
   return program;
 }
 

@@ -78,6 +78,7 @@ export class FineractHookReceiverStack extends Stack {
       queue: this.processing.queue,
       deadLetterQueue: this.processing.deadLetterQueue,
       secretPrefix: this.secretPrefix,
+      logGroups: Object.values(functions).map((fn) => fn.logGroup),
     });
 
     const endpoint = this.api.endpoint;

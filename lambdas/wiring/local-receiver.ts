@@ -13,6 +13,7 @@ import { FileSecretStore } from '../adapters/local/file-secret-store';
 import { createTables, type EmbeddedDynamoDb, startEmbeddedDynamoDb } from '../adapters/local/embedded-dynamodb';
 import { createLocalHttpServer, type HttpLambda, type RequestTracker } from '../adapters/local/local-http';
 import { LocalWorkerRunner } from '../adapters/local/local-worker-runner';
+import { fileTeeLogger, SERVER_LOG_FILE } from '../adapters/local/file-log';
 import { createLogger, loggerPort, noMetrics } from '../adapters/observability';
 import { OutboxSmsSender } from '../adapters/local/outbox-sms-sender';
 import type { WorkBatchDeps } from '../adapters/sqs-batch-handler';
@@ -86,6 +87,10 @@ export function localSettings(env: NodeJS.ProcessEnv, publicBaseUrl: string): Se
   });
 }
 
+function withLogFile(logger: Logger, dataDir: string | undefined): Logger {
+  return dataDir ? fileTeeLogger(logger, path.join(dataDir, SERVER_LOG_FILE)) : logger;
+}
+
 function stripEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
 }
@@ -98,7 +103,8 @@ export async function startLocalReceiver(options: LocalReceiverOptions = {}): Pr
     // Undefined: Node listens on :: (IPv4 and IPv6) where available, else 0.0.0.0, so `localhost` works either way.
     host: options.host,
     requestedPort: options.port ?? 3000,
-    logger: options.logger ?? loggerPort(createLogger()),
+    // Also appended to DATA_DIR/server.log, which `logs tail --local` reads.
+    logger: withLogFile(options.logger ?? loggerPort(createLogger()), dataDir),
     dataDir,
     options,
   };

@@ -77,6 +77,8 @@ export class Observability extends Construct {
   readonly sweeperRedrivesAlarm: Alarm;
   readonly smsFailureRateAlarm: Alarm;
   readonly queueAgeAlarm: Alarm;
+  /** Seconds: the queue age alarm's threshold, drawn on the dashboard too. */
+  readonly queueAgeThreshold: number;
   readonly queries: Record<string, QueryDefinition>;
   readonly dashboard: Dashboard;
   readonly topic?: Topic;
@@ -143,6 +145,7 @@ export class Observability extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     const ageThreshold = queueAgeThresholdSeconds(props.retryScheduleSeconds);
+    this.queueAgeThreshold = ageThreshold;
     this.queueAgeAlarm = new Alarm(this, 'QueueAgeAlarm', {
       alarmName: `${this.alarmNamePrefix}QueueAge`,
       alarmDescription:
@@ -386,6 +389,7 @@ export class Observability extends Construct {
       new GraphWidget({
         title: 'Work queue',
         width: 8,
+        leftAnnotations: [{ value: this.queueAgeThreshold, label: 'age alarm' }],
         left: [
           props.queue.metricApproximateAgeOfOldestMessage({
             period: minute,

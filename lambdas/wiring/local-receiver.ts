@@ -34,6 +34,7 @@ import { makeHandler as makeIngestHandler } from '../ingest/handler';
 import { makeHandler as makeRegisterHandler } from '../register/handler';
 import { makeHandler as makeStatusHandler } from '../twilio-status/handler';
 import { makeHandler as makeWorkerHandler } from '../worker/handler';
+import { timedFineractClient } from '../core/timed-fineract';
 import { createFineractClient, createTwilioSender, createUrlPolicy } from './outbound';
 import { createLocalDocumentClient, createStores, type Stores } from './stores';
 
@@ -207,7 +208,7 @@ function buildLocalPorts(db: EmbeddedDynamoDb, settings: Settings, context: Boot
     secrets,
     queue,
     ...createLocalSmsSender(settings, context, path.dirname(secrets.filePath)),
-    fineract: createFineractClient(settings),
+    fineract: timedFineractClient(createFineractClient(settings), { clock: systemClock, logger: context.logger }),
     urlPolicy: createUrlPolicy(settings),
     signatures: new TwilioSignatureVerifier(),
     auth: new Authenticator(stores.tenants, systemClock, settings.authCacheSeconds),

@@ -2,7 +2,7 @@
  * `logs tail` over the local server's log file and over CloudWatch Logs (aws-sdk-client-mock): the filter pattern,
  * paging with nextToken, and --follow stopping after N polls.
  */
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -13,6 +13,8 @@ import { fileTeeLogger, readLocalLog } from '../../lambdas/adapters/local/file-l
 import { runCli } from '../../lambdas/cli/program';
 import { CapturingLogger } from '../helpers/capturing-logger';
 import { FakeClock } from '../helpers/fake-clock';
+import { loadDelivery, withKey } from '../helpers/fixtures';
+import { send, startTestReceiver } from '../helpers/receiver';
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   let stdout = '';
@@ -114,6 +116,31 @@ describe('logs tail --local', () => {
     const run = await cli(['--local', '--data-dir', dataDir, 'logs', 'tail', '--since', 'yesterday']);
     // Assess
     expect(run.code).toBe(2);
+  });
+});
+
+describe('the local server and logs tail', () => {
+  test('the server appends its lines to DATA_DIR/server.log; tail finds the event, with no token or full number', async () => {
+    // Prepare
+    const receiver = await startTestReceiver();
+    try {
+      const registration = loadDelivery('mifosx-sms-registration');
+      const apiKey = (await send(receiver.url, registration)).body as string;
+      const accepted = await send(receiver.url, withKey(loadDelivery('fineract-sms-client-create-envelope'), apiKey));
+      const eventId = (accepted.body as { eventId: string }).eventId;
+      // Act
+      const run = await cli(['--local', '--data-dir', receiver.dataDir, '--json', 'logs', 'tail', '--event', eventId]);
+      // Assess
+      const messages = (JSON.parse(run.stdout) as { message: string }[]).map((l) => JSON.parse(l.message).message);
+      expect(messages).toContain('event accepted');
+      const file = readFileSync(path.join(receiver.dataDir, 'server.log'), 'utf8');
+      const body = JSON.parse(registration.body) as { smsProviderToken: string; mifosToken: string };
+      for (const secret of [apiKey, body.smsProviderToken, body.mifosToken, '254712345678']) {
+        expect(file).not.toContain(secret);
+      }
+    } finally {
+      await receiver.stop();
+    }
   });
 });
 

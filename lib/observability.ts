@@ -287,7 +287,7 @@ export class Observability extends Construct {
         'slowest callbacks to Fineract',
         pick('worker'),
         new QueryString({
-          fields: ['@timestamp', 'tenantId', 'eventId', 'path', 'outcome', 'durationMs'],
+          fields: ['@timestamp', 'tenantId', 'path', 'outcome', 'durationMs'],
           filterStatements: ["message = 'fineract callback'"],
           sort: 'durationMs desc',
           limit: 50,

@@ -237,85 +237,119 @@ async function connect(context: CliContext, globals: GlobalOptions, options: Con
     tlsInsecure: env.FINERACT_TLS_INSECURE === 'true',
   });
   const wanted = kinds(options.template);
-  const events = options.events ?? Object.keys(DEFAULT_TEMPLATES);
-
   const info = await guarded(() => client.serverInfo());
   requireTemplates(info, wanted);
   const family = senderFamily(info.version);
-  out.note(
-    `${options.url}: ${info.version ? `Fineract ${info.version}` : 'no version reported (MifosX or Fineract <= 1.4)'}`,
-  );
+  const version = info.version ?? null;
+  out.note(`${options.url}: ${version ? `Fineract ${version}` : 'no version reported (MifosX or Fineract <= 1.4)'}`);
   const existing = await guarded(() => client.listHooks());
 
   const runtime = options.dryRun ? undefined : await openRuntime(context, globals);
   try {
     const started = new Date();
-    const requests: PlannedRequest[] = [];
-    for (const kind of wanted) {
-      const { template, displayName } = HOOK_TEMPLATES[kind];
-      const current = existing.find(
-        (h) => h.displayName === displayName && h.name.toLowerCase() === template.toLowerCase(),
-      );
-      const config =
-        kind === 'sms-bridge'
-          ? smsConfig(
-              smsPayloadUrl(receiver, family),
-              { from: options.smsFrom, accountSid: options.twilioAccountSid, token: env.TWILIO_AUTH_TOKEN },
-              current,
-            )
-          : { 'Payload URL': webPayloadUrl(receiver, await webKey(options, runtime)), 'Content Type': 'json' };
-      const body = hookBody(kind, events, config);
-      requests.push(
-        current
-          ? { method: 'PUT', url: client.url(`hooks/${current.id}`), headers: client.headers(), body }
-          : { method: 'POST', url: client.url('hooks'), headers: client.headers(), body },
-      );
-    }
-
+    const plan = { client, receiver, family, existing, wanted, runtime, env };
+    const requests = await planRequests(plan, options);
     if (options.dryRun) {
       const shown = requests.map(masked);
-      out.result({ dryRun: true, senderFamily: family, version: info.version ?? null, requests: shown }, () => {
+      out.result({ dryRun: true, senderFamily: family, version, requests: shown }, () => {
         for (const r of shown)
           out.line(`${r.method} ${r.url}\n${JSON.stringify(r.headers)}\n${JSON.stringify(r.body)}\n`);
       });
       return;
     }
-
-    const hooks: { template: string; id: number; action: 'created' | 'updated'; payloadUrl: string }[] = [];
-    for (const request of requests) {
-      const id = Number(request.url.match(/hooks\/(\d+)$/)?.[1]);
-      const payloadUrl = masked(request).body.config['Payload URL']!;
-      if (request.method === 'PUT') {
-        await guarded(() => client.updateHook(id, request.body));
-        hooks.push({ template: request.body.name, id, action: 'updated', payloadUrl });
-      } else {
-        const created = await guarded(() => client.createHook(request.body));
-        hooks.push({ template: request.body.name, id: created, action: 'created', payloadUrl });
-      }
-    }
+    const hooks = await saveHooks(client, requests);
     const registration = wanted.includes('sms-bridge')
       ? await waitForRegistration(runtime!, options.tenant, started, options.wait)
       : 'not needed (Web hook)';
-    const result = {
-      tenantId: options.tenant,
-      version: info.version ?? null,
-      senderFamily: family,
-      hooks,
-      registration,
-    };
-    out.result(result, () => {
-      out.table(
-        ['hook', 'id', 'done', 'Payload URL'],
-        hooks.map((h) => [h.template, h.id, h.action, h.payloadUrl]),
-      );
-      out.line(`registration: ${registration === 'registered' ? out.paint('green', registration) : registration}`);
-      if (registration === 'pending') {
-        out.line('The SMS Bridge hook registers on its first event: trigger one, then `tenants show` the tenant.');
-      }
-    });
+    printResult(out, { tenantId: options.tenant, version, senderFamily: family, hooks, registration });
   } finally {
     await runtime?.close();
   }
+}
+
+interface Plan {
+  client: FineractHooksClient;
+  receiver: string;
+  family: SenderFamily;
+  existing: ExistingHook[];
+  wanted: HookKind[];
+  runtime: CliRuntime | undefined;
+  env: NodeJS.ProcessEnv;
+}
+
+/** One request per hook kind: PUT onto our hook of that kind when the tenant has one (idempotent), else POST. */
+async function planRequests(plan: Plan, options: ConnectOptions): Promise<PlannedRequest[]> {
+  const { client, receiver, family, existing, runtime, env } = plan;
+  const events = options.events ?? Object.keys(DEFAULT_TEMPLATES);
+  const requests: PlannedRequest[] = [];
+  for (const kind of plan.wanted) {
+    const { template, displayName } = HOOK_TEMPLATES[kind];
+    const current = existing.find(
+      (h) => h.displayName === displayName && h.name.toLowerCase() === template.toLowerCase(),
+    );
+    const config =
+      kind === 'sms-bridge'
+        ? smsConfig(
+            smsPayloadUrl(receiver, family),
+            { from: options.smsFrom, accountSid: options.twilioAccountSid, token: env.TWILIO_AUTH_TOKEN },
+            current,
+          )
+        : { 'Payload URL': webPayloadUrl(receiver, await webKey(options, runtime)), 'Content Type': 'json' };
+    const body = hookBody(kind, events, config);
+    requests.push(
+      current
+        ? { method: 'PUT', url: client.url(`hooks/${current.id}`), headers: client.headers(), body }
+        : { method: 'POST', url: client.url('hooks'), headers: client.headers(), body },
+    );
+  }
+  return requests;
+}
+
+interface SavedHook {
+  template: string;
+  id: number;
+  action: 'created' | 'updated';
+  /** With a Web hook's key masked. */
+  payloadUrl: string;
+}
+
+async function saveHooks(client: FineractHooksClient, requests: PlannedRequest[]): Promise<SavedHook[]> {
+  const hooks: SavedHook[] = [];
+  for (const request of requests) {
+    const payloadUrl = masked(request).body.config['Payload URL']!;
+    if (request.method === 'PUT') {
+      const id = Number(request.url.match(/hooks\/(\d+)$/)?.[1]);
+      await guarded(() => client.updateHook(id, request.body));
+      hooks.push({ template: request.body.name, id, action: 'updated', payloadUrl });
+    } else {
+      const id = await guarded(() => client.createHook(request.body));
+      hooks.push({ template: request.body.name, id, action: 'created', payloadUrl });
+    }
+  }
+  return hooks;
+}
+
+function printResult(
+  out: Output,
+  result: {
+    tenantId: string;
+    version: string | null;
+    senderFamily: SenderFamily;
+    hooks: SavedHook[];
+    registration: string;
+  },
+): void {
+  const { hooks, registration } = result;
+  out.result(result, () => {
+    out.table(
+      ['hook', 'id', 'done', 'Payload URL'],
+      hooks.map((h) => [h.template, h.id, h.action, h.payloadUrl]),
+    );
+    out.line(`registration: ${registration === 'registered' ? out.paint('green', registration) : registration}`);
+    if (registration === 'pending') {
+      out.line('The SMS Bridge hook registers on its first event: trigger one, then `tenants show` the tenant.');
+    }
+  });
 }
 
 async function openRuntime(context: CliContext, globals: GlobalOptions): Promise<CliRuntime> {

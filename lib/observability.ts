@@ -133,30 +133,9 @@ export class Observability extends Construct {
       'The sweeper re-drove events that were stored but never dispatched: the work queue lost or never got them.',
       this.sweeperRedrives(Duration.minutes(props.sweepMinutes)),
     );
-    this.smsFailureRateAlarm = new Alarm(this, 'SmsFailureRateAlarm', {
-      alarmName: `${this.alarmNamePrefix}SmsFailureRate`,
-      alarmDescription:
-        `More than ${SMS_FAILURE_RATE_PERCENT}% of SMS failed over 15 minutes (at least ` +
-        `${SMS_FAILURE_MIN_OUTCOMES} outcomes): run the "failed SMS" saved query.`,
-      metric: this.smsFailureRate(Duration.minutes(15)),
-      threshold: SMS_FAILURE_RATE_PERCENT,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    const ageThreshold = queueAgeThresholdSeconds(props.retryScheduleSeconds);
-    this.queueAgeThreshold = ageThreshold;
-    this.queueAgeAlarm = new Alarm(this, 'QueueAgeAlarm', {
-      alarmName: `${this.alarmNamePrefix}QueueAge`,
-      alarmDescription:
-        `The oldest work queue message is older than the whole retry schedule plus an hour (${ageThreshold} s): ` +
-        'the worker is not draining the queue.',
-      metric: props.queue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: 'Maximum' }),
-      threshold: ageThreshold,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    this.queueAgeThreshold = queueAgeThresholdSeconds(props.retryScheduleSeconds);
+    this.smsFailureRateAlarm = this.createSmsFailureRateAlarm();
+    this.queueAgeAlarm = this.createQueueAgeAlarm(props.queue);
     this.queries = this.createQueries(props.logGroups);
 
     if (props.alarmTopic ?? true) {
@@ -192,6 +171,34 @@ export class Observability extends Construct {
       resource: 'alarm',
       resourceName: `${this.alarmNamePrefix}*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  private createSmsFailureRateAlarm(): Alarm {
+    return new Alarm(this, 'SmsFailureRateAlarm', {
+      alarmName: `${this.alarmNamePrefix}SmsFailureRate`,
+      alarmDescription:
+        `More than ${SMS_FAILURE_RATE_PERCENT}% of SMS failed over 15 minutes (at least ` +
+        `${SMS_FAILURE_MIN_OUTCOMES} outcomes): run the "failed SMS" saved query.`,
+      metric: this.smsFailureRate(Duration.minutes(15)),
+      threshold: SMS_FAILURE_RATE_PERCENT,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  private createQueueAgeAlarm(queue: IQueue): Alarm {
+    return new Alarm(this, 'QueueAgeAlarm', {
+      alarmName: `${this.alarmNamePrefix}QueueAge`,
+      alarmDescription:
+        `The oldest work queue message is older than the whole retry schedule plus an hour (${this.queueAgeThreshold} s): ` +
+        'the worker is not draining the queue.',
+      metric: queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: this.queueAgeThreshold,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
   }
 
@@ -425,6 +432,12 @@ export class Observability extends Construct {
         ],
       }),
     );
+    this.addOperationsWidgets(dashboard, fiveMinutes);
+    return dashboard;
+  }
+
+  /** SMS outcomes, their failure rate against the alarm threshold, and the state of every alarm. */
+  private addOperationsWidgets(dashboard: Dashboard, fiveMinutes: Duration): void {
     dashboard.addWidgets(
       new GraphWidget({
         title: 'SMS',
@@ -439,6 +452,5 @@ export class Observability extends Construct {
       }),
       new AlarmStatusWidget({ title: 'Alarms', width: 8, alarms: this.alarms }),
     );
-    return dashboard;
   }
 }

@@ -3,11 +3,9 @@ import path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 
 /** A deployed stack's outputs by key (ApiUrl, <Fn>LogGroupName…), read with the operator's credentials. */
-export async function readStackOutputs(
-  stackName: string,
-  client = new CloudFormationClient({}),
-): Promise<Record<string, string>> {
-  const out = await client.send(new DescribeStacksCommand({ StackName: stackName }));
+export async function readStackOutputs(stackName: string): Promise<Record<string, string>> {
+  const client = new CloudFormationClient({});
+  const out = await client.send(new DescribeStacksCommand({ StackName: stackName })).finally(() => client.destroy());
   return Object.fromEntries(
     (out.Stacks?.[0]?.Outputs ?? []).flatMap((o) =>
       o.OutputKey && o.OutputValue ? [[o.OutputKey, o.OutputValue]] : [],

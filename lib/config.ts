@@ -28,6 +28,8 @@ export interface ReceiverConfig {
   keyGraceSeconds: number;
   alarmEmail?: string;
   alarmTopic: boolean;
+  /** Also count per tenant (a custom metric per tenant and name): off by default, see README "CloudWatch". */
+  perTenantMetrics: boolean;
   /** Names of retained tables to re-attach instead of creating new ones (after a stack delete). */
   tenantsTableName?: string;
   eventsTableName?: string;
@@ -47,6 +49,7 @@ export const CONTEXT_DEFAULTS = {
   smsDryRun: false,
   keyGraceSeconds: 86400,
   alarmTopic: true,
+  perTenantMetrics: false,
 } as const;
 
 /** The stack name when `-c stackName=…` is absent; other names let staging and production share an account. */
@@ -245,6 +248,7 @@ export function readConfig(lookup: Lookup): ReceiverConfig {
     keyGraceSeconds: int(lookup, 'keyGraceSeconds', CONTEXT_DEFAULTS.keyGraceSeconds, 0),
     alarmEmail,
     alarmTopic,
+    perTenantMetrics: bool(lookup, 'perTenantMetrics', CONTEXT_DEFAULTS.perTenantMetrics),
     tenantsTableName: tableName(lookup, 'tenantsTableName'),
     eventsTableName: tableName(lookup, 'eventsTableName'),
   };

@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { parseSchedule } from '../lambdas/core/settings';
 import { Api } from './api';
 import { type ReceiverConfig, readConfigFromContext } from './config';
 import { Observability } from './observability';
@@ -19,6 +20,7 @@ function settingsEnv(config: ReceiverConfig): Record<string, string> {
     ALLOW_PRIVATE_ENDPOINTS: String(config.allowPrivateEndpoints),
     SMS_DRY_RUN: String(config.smsDryRun),
     KEY_GRACE_SECONDS: String(config.keyGraceSeconds),
+    PER_TENANT_METRICS: String(config.perTenantMetrics),
   };
   if (config.retryScheduleSeconds !== undefined) env.RETRY_SCHEDULE_SECONDS = config.retryScheduleSeconds;
   return env;
@@ -54,6 +56,7 @@ export class FineractHookReceiverStack extends Stack {
     this.processing.worker.setEnv('PUBLIC_BASE_URL', publicBaseUrl);
     this.api.twilioStatus.setEnv('PUBLIC_BASE_URL', publicBaseUrl);
 
+    const functions = { ...this.api.functions, worker: this.processing.worker, sweeper: this.processing.sweeper };
     this.observability = new Observability(this, 'Observability', {
       httpApi: this.api.httpApi,
       ingest: this.api.ingest.lambda,
@@ -63,6 +66,8 @@ export class FineractHookReceiverStack extends Stack {
       deadLetterQueue: this.processing.deadLetterQueue,
       removalPolicy: config.removalPolicy,
       sweepMinutes: config.sweepMinutes,
+      retryScheduleSeconds: parseSchedule(config.retryScheduleSeconds),
+      logGroups: Object.fromEntries(Object.entries(functions).map(([key, fn]) => [key, fn.logGroup])),
       alarmTopic: config.alarmTopic,
       alarmEmail: config.alarmEmail,
     });
@@ -73,6 +78,7 @@ export class FineractHookReceiverStack extends Stack {
       queue: this.processing.queue,
       deadLetterQueue: this.processing.deadLetterQueue,
       secretPrefix: this.secretPrefix,
+      logGroups: Object.values(functions).map((fn) => fn.logGroup),
     });
 
     const endpoint = this.api.endpoint;
@@ -96,7 +102,6 @@ export class FineractHookReceiverStack extends Stack {
       ],
       ApiAccessLogGroupName: [this.api.accessLogGroup.logGroupName, 'API Gateway access logs'],
     };
-    const functions = { ...this.api.functions, worker: this.processing.worker, sweeper: this.processing.sweeper };
     for (const [key, fn] of Object.entries(functions)) {
       const name = `${key[0]!.toUpperCase()}${key.slice(1)}`;
       outputs[`${name}LogGroupName`] = [fn.logGroup.logGroupName, `Log group of the ${key} function`];

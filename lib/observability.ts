@@ -2,10 +2,12 @@ import { ArnFormat, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
+  AlarmStatusWidget,
   ComparisonOperator,
   Dashboard,
   GraphWidget,
   type IMetric,
+  MathExpression,
   Metric,
   SingleValueWidget,
   TreatMissingData,
@@ -14,6 +16,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { type ILogGroup, QueryDefinition, QueryString } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -26,6 +29,22 @@ import { METRICS_SERVICE, metricsNamespace } from './hook-function';
  */
 export const SWEEPER_REDRIVE_METRIC = 'SweeperFound';
 
+/** What the worker counts per SMS outcome (`lambdas/core/sms-channel.ts`, `lambdas/core/worker.ts`). */
+export const SMS_SENT_METRIC = 'SmsSent';
+export const SMS_FAILURE_METRICS = ['Event_failed', 'Event_invalid-recipient', 'EventDead'] as const;
+
+/** Percent of SMS outcomes that failed, over this many outcomes at least (one failure of two is no trend). */
+export const SMS_FAILURE_RATE_PERCENT = 20;
+export const SMS_FAILURE_MIN_OUTCOMES = 5;
+
+/**
+ * A retried event keeps its queue message (hidden for the back-off), so the oldest message is legitimately as old
+ * as the whole retry schedule. Older than that and an hour more, nobody is finishing it.
+ */
+export function queueAgeThresholdSeconds(retryScheduleSeconds: readonly number[]): number {
+  return retryScheduleSeconds.reduce((sum, step) => sum + step, 0) + 3600;
+}
+
 export interface ObservabilityProps {
   readonly httpApi: IHttpApi;
   readonly ingest: IFunction;
@@ -36,6 +55,10 @@ export interface ObservabilityProps {
   readonly removalPolicy: RemovalPolicy;
   /** The sweeper's schedule: one re-drive datapoint per run at most. */
   readonly sweepMinutes: number;
+  /** The worker's retry schedule, which bounds how old a queued message may legitimately be. */
+  readonly retryScheduleSeconds: readonly number[];
+  /** Each function's log group by function key (ingest, worker…): the saved queries run over them. */
+  readonly logGroups: Record<string, ILogGroup>;
   /** Create the SNS topic every alarm notifies. @default true */
   readonly alarmTopic?: boolean;
   /** Subscribe this address to the topic (SNS mails a confirmation link first). */
@@ -43,8 +66,8 @@ export interface ObservabilityProps {
 }
 
 /**
- * Alarms on what needs an operator (dead letters, worker and sweeper errors, sweeper re-drives, API 5xx), the
- * encrypted topic they notify and a one-screen dashboard.
+ * Alarms on what needs an operator (dead letters, worker and sweeper errors, sweeper re-drives, API 5xx, SMS failure
+ * rate, a queue nobody drains), the encrypted topic they notify, saved Logs Insights queries and a dashboard.
  */
 export class Observability extends Construct {
   readonly dlqAlarm: Alarm;
@@ -52,6 +75,11 @@ export class Observability extends Construct {
   readonly api5xxAlarm: Alarm;
   readonly sweeperErrorsAlarm: Alarm;
   readonly sweeperRedrivesAlarm: Alarm;
+  readonly smsFailureRateAlarm: Alarm;
+  readonly queueAgeAlarm: Alarm;
+  /** Seconds: the queue age alarm's threshold, drawn on the dashboard too. */
+  readonly queueAgeThreshold: number;
+  readonly queries: Record<string, QueryDefinition>;
   readonly dashboard: Dashboard;
   readonly topic?: Topic;
   readonly topicKey?: Key;
@@ -105,6 +133,10 @@ export class Observability extends Construct {
       'The sweeper re-drove events that were stored but never dispatched: the work queue lost or never got them.',
       this.sweeperRedrives(Duration.minutes(props.sweepMinutes)),
     );
+    this.queueAgeThreshold = queueAgeThresholdSeconds(props.retryScheduleSeconds);
+    this.smsFailureRateAlarm = this.createSmsFailureRateAlarm();
+    this.queueAgeAlarm = this.createQueueAgeAlarm(props.queue);
+    this.queries = this.createQueries(props.logGroups);
 
     if (props.alarmTopic ?? true) {
       const { topic, key } = this.createTopic(props);
@@ -127,6 +159,8 @@ export class Observability extends Construct {
       this.api5xxAlarm,
       this.sweeperErrorsAlarm,
       this.sweeperRedrivesAlarm,
+      this.smsFailureRateAlarm,
+      this.queueAgeAlarm,
     ];
   }
 
@@ -140,15 +174,143 @@ export class Observability extends Construct {
     });
   }
 
-  private sweeperRedrives(period: Duration): Metric {
+  private createSmsFailureRateAlarm(): Alarm {
+    return new Alarm(this, 'SmsFailureRateAlarm', {
+      alarmName: `${this.alarmNamePrefix}SmsFailureRate`,
+      alarmDescription:
+        `More than ${SMS_FAILURE_RATE_PERCENT}% of SMS failed over 15 minutes (at least ` +
+        `${SMS_FAILURE_MIN_OUTCOMES} outcomes): run the "failed SMS" saved query.`,
+      metric: this.smsFailureRate(Duration.minutes(15)),
+      threshold: SMS_FAILURE_RATE_PERCENT,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  private createQueueAgeAlarm(queue: IQueue): Alarm {
+    return new Alarm(this, 'QueueAgeAlarm', {
+      alarmName: `${this.alarmNamePrefix}QueueAge`,
+      alarmDescription:
+        `The oldest work queue message is older than the whole retry schedule plus an hour (${this.queueAgeThreshold} s): ` +
+        'the worker is not draining the queue.',
+      metric: queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: this.queueAgeThreshold,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** A custom metric the functions count, summed; Powertools adds the service as the one default dimension. */
+  private counted(metricName: string, period: Duration, label?: string): Metric {
     return new Metric({
       namespace: metricsNamespace(this),
-      metricName: SWEEPER_REDRIVE_METRIC,
-      // Powertools adds the service as the one default dimension.
+      metricName,
       dimensionsMap: { service: METRICS_SERVICE },
       statistic: 'Sum',
       period,
+      label,
     });
+  }
+
+  private sweeperRedrives(period: Duration): Metric {
+    return this.counted(SWEEPER_REDRIVE_METRIC, period);
+  }
+
+  private smsFailures(period: Duration): MathExpression {
+    const usingMetrics: Record<string, IMetric> = {};
+    SMS_FAILURE_METRICS.forEach((name, i) => {
+      usingMetrics[`f${i}`] = this.counted(name, period);
+    });
+    const sum = Object.keys(usingMetrics)
+      .map((id) => `FILL(${id}, 0)`)
+      .join(' + ');
+    return new MathExpression({ expression: sum, usingMetrics, period, label: 'SMS failed' });
+  }
+
+  private smsFailureRate(period: Duration): MathExpression {
+    const failed = this.smsFailures(period);
+    const sent = this.counted(SMS_SENT_METRIC, period);
+    return new MathExpression({
+      expression:
+        `IF((FILL(sent, 0) + failed) >= ${SMS_FAILURE_MIN_OUTCOMES}, ` + '100 * failed / (FILL(sent, 0) + failed), 0)',
+      usingMetrics: { sent, failed },
+      period,
+      label: 'SMS failure rate (%)',
+    });
+  }
+
+  /**
+   * Saved Logs Insights queries (console: Logs Insights, "Saved queries"). They read the fields the functions log:
+   * tenantId, eventId, status, error, code/statusCode of a refused request, durationMs of a Fineract callback and
+   * apiRequestId, the API Gateway request id a sender's request can be found by. `<tenant>` / `<eventId>` are
+   * placeholders to replace before running.
+   */
+  private createQueries(logGroups: Record<string, ILogGroup>): Record<string, QueryDefinition> {
+    const all = Object.values(logGroups);
+    const pick = (...keys: string[]) => keys.flatMap((key) => (logGroups[key] ? [logGroups[key]] : []));
+    const prefix = Stack.of(this).stackName;
+    const define = (id: string, name: string, groups: ILogGroup[], queryString: QueryString) =>
+      new QueryDefinition(this, id, { queryDefinitionName: `${prefix}/${name}`, logGroups: groups, queryString });
+    return {
+      tenantEvents: define(
+        'TenantEventsQuery',
+        'events of a tenant',
+        all,
+        new QueryString({
+          fields: ['@timestamp', 'level', 'message', 'eventId', 'entity', 'action', 'status', 'error', 'apiRequestId'],
+          filterStatements: ["tenantId = '<tenant>'"],
+          sort: '@timestamp desc',
+          limit: 200,
+        }),
+      ),
+      failedSms: define(
+        'FailedSmsQuery',
+        'failed SMS in the last 24 h',
+        pick('worker'),
+        new QueryString({
+          fields: ['@timestamp', 'tenantId', 'eventId', 'entity', 'action', 'status', 'attempts', 'error'],
+          filterStatements: [
+            "status in ['failed', 'invalid-recipient'] or message = 'event dead after its last attempt'",
+          ],
+          sort: '@timestamp desc',
+          limit: 500,
+        }),
+      ),
+      traceEvent: define(
+        'TraceEventQuery',
+        'trace one eventId',
+        all,
+        new QueryString({
+          fields: ['@timestamp', 'function_name', 'level', 'message', 'status', 'attempts', 'delaySeconds', 'error'],
+          filterStatements: ["eventId = '<eventId>'"],
+          sort: '@timestamp asc',
+          limit: 100,
+        }),
+      ),
+      slowestCallbacks: define(
+        'SlowestCallbacksQuery',
+        'slowest callbacks to Fineract',
+        pick('worker'),
+        new QueryString({
+          fields: ['@timestamp', 'tenantId', 'path', 'outcome', 'durationMs'],
+          filterStatements: ["message = 'fineract callback'"],
+          sort: 'durationMs desc',
+          limit: 50,
+        }),
+      ),
+      ingest4xx: define(
+        'Ingest4xxQuery',
+        'ingest 4xx by reason',
+        pick('ingest', 'register', 'twilioStatus'),
+        new QueryString({
+          filterStatements: ["message = 'request rejected'"],
+          statsStatements: ['count(*) as requests by statusCode, code, function_name'],
+          sort: 'requests desc',
+        }),
+      ),
+    };
   }
 
   private createTopic(props: ObservabilityProps): { topic: Topic; key: Key } {
@@ -234,6 +396,7 @@ export class Observability extends Construct {
       new GraphWidget({
         title: 'Work queue',
         width: 8,
+        leftAnnotations: [{ value: this.queueAgeThreshold, label: 'age alarm' }],
         left: [
           props.queue.metricApproximateAgeOfOldestMessage({
             period: minute,
@@ -269,6 +432,25 @@ export class Observability extends Construct {
         ],
       }),
     );
+    this.addOperationsWidgets(dashboard, fiveMinutes);
     return dashboard;
+  }
+
+  /** SMS outcomes, their failure rate against the alarm threshold, and the state of every alarm. */
+  private addOperationsWidgets(dashboard: Dashboard, fiveMinutes: Duration): void {
+    dashboard.addWidgets(
+      new GraphWidget({
+        title: 'SMS',
+        width: 8,
+        left: [this.counted(SMS_SENT_METRIC, fiveMinutes, 'sent'), this.smsFailures(fiveMinutes)],
+      }),
+      new GraphWidget({
+        title: 'SMS failure rate (%)',
+        width: 8,
+        left: [this.smsFailureRate(Duration.minutes(15))],
+        leftAnnotations: [{ value: SMS_FAILURE_RATE_PERCENT, label: 'alarm' }],
+      }),
+      new AlarmStatusWidget({ title: 'Alarms', width: 8, alarms: this.alarms }),
+    );
   }
 }

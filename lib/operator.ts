@@ -1,5 +1,6 @@
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type PortUse, queueActions, secretActions, tableUses, unique } from './access';
@@ -20,7 +21,11 @@ export interface OperatorCommand {
   readonly uses: PortUse;
   /** Starts a DLQ message move task towards the work queue. */
   readonly redrive?: boolean;
+  /** Reads the functions' log groups (CloudWatch Logs FilterLogEvents). */
+  readonly readsLogs?: boolean;
 }
+
+export const LOG_READ_ACTIONS = ['logs:FilterLogEvents'] as const;
 
 /**
  * What each operator CLI command calls (bin/cli.ts through lambdas/adapters/cli-runtime.ts). Every command against
@@ -56,6 +61,12 @@ export const CLI_COMMANDS: readonly OperatorCommand[] = [
     },
   },
   { command: 'dlq redrive', uses: {}, redrive: true },
+  // Issues the Web hook's key, then polls the tenant for the SMS Bridge registration.
+  {
+    command: 'fineract connect',
+    uses: { tenants: ['getTenant', 'putApiKey', 'listApiKeys', 'expireApiKey'] },
+  },
+  { command: 'logs tail', uses: {}, readsLogs: true },
 ];
 
 export interface OperatorTargets {
@@ -64,6 +75,8 @@ export interface OperatorTargets {
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
   readonly secretPrefix: string;
+  /** The functions' log groups, which `logs tail` reads. */
+  readonly logGroups?: readonly ILogGroup[];
 }
 
 /** The statements one set of commands needs, on this stack's resources. */
@@ -92,6 +105,11 @@ export function operatorStatements(
       new PolicyStatement({ actions: [...DLQ_REDRIVE_ACTIONS], resources: [targets.deadLetterQueue.queueArn] }),
     );
   }
+  if (commands.some((c) => c.readsLogs) && targets.logGroups?.length) {
+    statements.push(
+      new PolicyStatement({ actions: [...LOG_READ_ACTIONS], resources: targets.logGroups.map((g) => g.logGroupArn) }),
+    );
+  }
   if (merged.secrets.length > 0) {
     statements.push(
       new PolicyStatement({ actions: merged.secrets, resources: [secretsPrefixArn(scope, targets.secretPrefix)] }),
@@ -118,7 +136,7 @@ export class OperatorPolicy extends Construct {
   constructor(scope: Construct, id: string, targets: OperatorTargets) {
     super(scope, id);
     this.policy = new ManagedPolicy(this, 'Policy', {
-      description: `Operator CLI (npm run cli -- --stack ${Stack.of(this).stackName} …): tenants, templates, events, DLQ`,
+      description: `Operator CLI (npm run cli -- --stack ${Stack.of(this).stackName} …): tenants, templates, events, DLQ, logs`,
       statements: operatorStatements(this, CLI_COMMANDS, targets),
     });
     acknowledgeWildcardResource(
@@ -151,10 +169,12 @@ export function operatorPermissionsTable(): string {
         ...(command.redrive ? ['SendMessage'] : []),
       ]),
       cell('DLQ', command.redrive ? DLQ_REDRIVE_ACTIONS.map((a) => a.replace('sqs:', '')) : []),
+      cell('function log groups', command.readsLogs ? LOG_READ_ACTIONS.map((a) => a.replace('logs:', '')) : []),
     ].filter((text) => text !== '');
     return `| \`${command.command}\` | ${cells.join('; ')} |`;
   });
-  const header = '| Command | IAM actions (`dynamodb:` on the tables, `sqs:` on the queues) |';
+  const header =
+    '| Command | IAM actions (`dynamodb:` on the tables, `sqs:` on the queues, `logs:` on the log groups) |';
   return [header, '|---|---|', ...rows].join('\n');
 }
 

@@ -27,10 +27,24 @@ export function createMetrics(): PowertoolsMetrics {
   });
 }
 
-export function metricsPort(metrics: PowertoolsMetrics): Metrics {
+/**
+ * Every count goes to the service-wide metric the alarms watch. With PER_TENANT_METRICS=true (context
+ * `perTenantMetrics`) a count the core tags with a tenantId is also published with a tenantId dimension: one custom
+ * metric per tenant and name, billed each month, which is why it is off by default.
+ */
+export function metricsPort(
+  metrics: PowertoolsMetrics,
+  options: { perTenant?: boolean } = { perTenant: process.env.PER_TENANT_METRICS === 'true' },
+): Metrics {
   return {
-    count(name, value = 1) {
+    count(name, value = 1, dimensions) {
       metrics.addMetric(name, MetricUnit.Count, value);
+      const tenantId = dimensions?.tenantId;
+      if (options.perTenant && tenantId) {
+        const single = metrics.singleMetric();
+        single.addDimension('tenantId', tenantId);
+        single.addMetric(name, MetricUnit.Count, value);
+      }
     },
   };
 }

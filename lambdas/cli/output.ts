@@ -10,6 +10,8 @@ export interface CliIo {
   stdout: CliStream;
   stderr: CliStream;
   env: NodeJS.ProcessEnv;
+  /** Where `--password-stdin` reads from; process.stdin when absent. */
+  stdin?: AsyncIterable<string | Buffer>;
 }
 
 type Style = 'bold' | 'dim' | 'green' | 'red' | 'yellow' | 'cyan';

@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { openCliRuntime } from '../wiring/cli-runtime';
 import type { CliContext, OpenRuntime } from './context';
 import { registerDlqCommands } from './dlq';
+import { registerFineractCommands } from './fineract';
+import { registerLogCommands } from './logs';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors';
 import { registerEventCommands } from './events';
 import type { CliIo } from './output';
@@ -17,7 +19,7 @@ Exit codes: 0 done, 1 the command failed, 2 bad usage.`;
 export function buildProgram(context: CliContext): Command {
   const program = new Command('cli')
     .usage('[--local [--data-dir DIR] | --stack NAME] [--json] <command>')
-    .description('Operate the Fineract hook receiver: tenants, templates, events, dead letters.')
+    .description('Operate the Fineract hook receiver: tenants, templates, events, dead letters, logs, Fineract hooks.')
     .option('--local', 'use the local server’s data (DATA_DIR)')
     .option('--data-dir <dir>', 'local data directory (default: DATA_DIR or ./.data)')
     .option('--stack <name>', 'a deployed stack: tables, queues and secret prefix from its outputs')
@@ -33,6 +35,8 @@ export function buildProgram(context: CliContext): Command {
   registerTemplateCommands(program, context);
   registerEventCommands(program, context);
   registerDlqCommands(program, context);
+  registerFineractCommands(program, context);
+  registerLogCommands(program, context);
   return program;
 }
 

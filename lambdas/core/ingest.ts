@@ -50,7 +50,7 @@ export async function handleHookEvent(request: HttpRequest, deps: IngestDeps): P
     // Stored is what counts: the sweeper picks it up after sweepGraceSeconds.
     deps.logger.warn('enqueue failed; the sweeper will dispatch this event', { ...log, error: describeError(error) });
   }
-  deps.metrics.count('EventAccepted', 1);
+  deps.metrics.count('EventAccepted', 1, { tenantId: event.tenantId });
   deps.logger.info('event accepted', { ...log, shape: event.shape, source: event.source });
   return jsonResponse(200, { status: 'accepted', eventId });
 }

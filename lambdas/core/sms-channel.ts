@@ -29,7 +29,7 @@ export function smsChannel(options: SmsChannelOptions): DeliveryChannel<MessageR
         body: record.body,
         statusCallback: publicBaseUrl ? statusCallbackUrl(publicBaseUrl, record.tenantId, record.messageId) : undefined,
       });
-      metrics.count('SmsSent', 1);
+      metrics.count('SmsSent', 1, { tenantId: record.tenantId });
       return { sid: sent.sid, providerStatus: sent.status, segments: sent.numSegments ?? record.segments };
     },
     async findSent(record, since) {

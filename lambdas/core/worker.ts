@@ -83,7 +83,7 @@ export async function processWorkMessage(message: WorkMessage, deps: WorkerDeps)
     return handleFailure(current, error, deps, log);
   }
   await finish(current, result.status, deps, { outcome: result.outcome, lastError: result.note });
-  deps.metrics.count(`Event_${result.status}`, 1);
+  deps.metrics.count(`Event_${result.status}`, 1, { tenantId: event.tenantId });
   deps.logger.info('event processed', { ...log, status: result.status, attempts: current.attempts });
   return { action: 'ack', status: result.status };
 }
@@ -151,7 +151,7 @@ async function handleFailure(
   const text = describeError(error);
   const status = smsFailureStatus(error);
   await finish(event, status, deps, { lastError: text });
-  deps.metrics.count(`Event_${status}`, 1);
+  deps.metrics.count(`Event_${status}`, 1, { tenantId: event.tenantId });
   deps.logger.warn('event failed permanently', { ...log, status, error: text });
   return { action: 'ack', status };
 }

@@ -14,6 +14,7 @@ import { FileSecretStore } from '../adapters/local/file-secret-store';
 import { createTables, type EmbeddedDynamoDb, startEmbeddedDynamoDb } from '../adapters/local/embedded-dynamodb';
 import { createLocalHttpServer, type HttpLambda, type RequestTracker } from '../adapters/local/local-http';
 import { LocalWorkerRunner } from '../adapters/local/local-worker-runner';
+import { fileTeeLogger, SERVER_LOG_FILE } from '../adapters/local/file-log';
 import { createLogger, loggerPort, noMetrics } from '../adapters/observability';
 import { OutboxSmsSender } from '../adapters/local/outbox-sms-sender';
 import type { WorkBatchDeps } from '../adapters/sqs-batch-handler';
@@ -34,6 +35,7 @@ import { makeHandler as makeIngestHandler } from '../ingest/handler';
 import { makeHandler as makeRegisterHandler } from '../register/handler';
 import { makeHandler as makeStatusHandler } from '../twilio-status/handler';
 import { makeHandler as makeWorkerHandler } from '../worker/handler';
+import { timedFineractClient } from '../core/timed-fineract';
 import { createFineractClient, createTwilioSender, createUrlPolicy } from './outbound';
 import { createLocalDocumentClient, createStores, type Stores } from './stores';
 
@@ -104,6 +106,10 @@ export function localSettings(env: NodeJS.ProcessEnv, publicBaseUrl: string, hos
   });
 }
 
+function withLogFile(logger: Logger, dataDir: string | undefined): Logger {
+  return dataDir ? fileTeeLogger(logger, path.join(dataDir, SERVER_LOG_FILE)) : logger;
+}
+
 function stripEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
 }
@@ -120,7 +126,8 @@ export async function startLocalReceiver(options: LocalReceiverOptions = {}): Pr
     env: options.env ?? process.env,
     host: options.host || DEFAULT_LOCAL_HOST,
     requestedPort: options.port ?? 3000,
-    logger: options.logger ?? loggerPort(createLogger()),
+    // Also appended to DATA_DIR/server.log, which `logs tail --local` reads.
+    logger: withLogFile(options.logger ?? loggerPort(createLogger()), dataDir),
     dataDir,
     options,
   };
@@ -225,7 +232,7 @@ function buildLocalPorts(db: EmbeddedDynamoDb, settings: Settings, context: Boot
     secrets,
     queue,
     ...createLocalSmsSender(settings, context, path.dirname(secrets.filePath)),
-    fineract: createFineractClient(settings),
+    fineract: timedFineractClient(createFineractClient(settings), { clock: systemClock, logger: context.logger }),
     urlPolicy: createUrlPolicy(settings),
     signatures: new TwilioSignatureVerifier(),
     auth: new Authenticator(stores.tenants, systemClock, settings.authCacheSeconds),

@@ -28,6 +28,7 @@ describe('readConfig', () => {
       keyGraceSeconds: 86400,
       alarmEmail: undefined,
       alarmTopic: true,
+      perTenantMetrics: false,
       tenantsTableName: undefined,
       eventsTableName: undefined,
     });

@@ -52,6 +52,11 @@ describe('operator policy', () => {
         'sqs:StartMessageMoveTask',
       ],
     };
+    // `logs tail` reads every function's log group, and nothing else.
+    const functions = { ...stack.api.functions, worker: stack.processing.worker, sweeper: stack.processing.sweeper };
+    for (const fn of Object.values(functions)) {
+      expected[json(getAtt(logicalId(fn.logGroup)))] = ['logs:FilterLogEvents'];
+    }
     // Act
     const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
     const granted: Record<string, string[]> = {};

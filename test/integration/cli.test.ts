@@ -77,6 +77,8 @@ describe('cli --help', () => {
     ['events', 'resend'],
     ['events', 'replay'],
     ['dlq', 'redrive'],
+    ['fineract', 'connect'],
+    ['logs', 'tail'],
   ];
 
   it.each(commands.map((c) => [c.join(' ') || '(root)', c]))('explains %s and exits 0', async (_name, command) => {

@@ -30,7 +30,28 @@ export function awsLambda<D, E, R>(
     deps ??= buildDeps({ logger, metrics });
     return deps;
   };
-  return middy(makeHandler(getDeps)).use(injectLambdaContext(logger)).use(flushMetrics(metrics));
+  return middy(makeHandler(getDeps))
+    .use(injectLambdaContext(logger))
+    .use(apiRequestId(logger))
+    .use(flushMetrics(metrics));
+}
+
+/**
+ * Every line logged for an API Gateway request carries its request id (`apiRequestId`), the id a sender or the API
+ * access log shows, so one request can be found in the functions' logs. Events without one (SQS, schedule) add none.
+ */
+export function apiRequestId(logger: PowertoolsLogger) {
+  const clear = async () => {
+    logger.removeKeys(['apiRequestId']);
+  };
+  return {
+    before: async (request: { event: unknown }) => {
+      const id = (request.event as { requestContext?: { requestId?: unknown } } | undefined)?.requestContext?.requestId;
+      if (typeof id === 'string' && id) logger.appendKeys({ apiRequestId: id });
+    },
+    after: clear,
+    onError: clear,
+  };
 }
 
 /** What every function's deps share: the system clock, the logger and metrics behind the core's ports, settings. */

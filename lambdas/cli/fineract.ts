@@ -367,9 +367,11 @@ async function openRuntime(context: CliContext, globals: GlobalOptions): Promise
 async function webKey(options: ConnectOptions, runtime: CliRuntime | undefined): Promise<string> {
   if (options.apiKey) return options.apiKey;
   if (!runtime) return '<api-key>';
+  // Ingest scope, issued alongside: a key in a Payload URL must not administer the tenant, and the SMS Bridge
+  // hook's own key must keep working.
   const issued = await issueApiKey(runtime.tenants, runtime.clock, options.tenant, {
-    graceSeconds: runtime.settings.keyGraceSeconds,
     label: 'fineract-connect',
+    scope: 'ingest',
   });
   return issued.key;
 }

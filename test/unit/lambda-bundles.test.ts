@@ -35,7 +35,7 @@ async function bundle(fn: string): Promise<{ bytes: number; packages: Set<string
 }
 
 describe('Lambda bundles', () => {
-  it('keeps the ingest bundle under 70 KB, without Twilio, libphonenumber, zod or Mustache', async () => {
+  it('keeps the ingest bundle under 100 KB (the bench's target is 150 KB), without Twilio, libphonenumber, zod or Mustache', async () => {
     // Prepare
     const heavy = ['twilio', 'libphonenumber-js', 'zod', 'mustache'];
 
@@ -43,7 +43,7 @@ describe('Lambda bundles', () => {
     const ingest = await bundle('ingest');
 
     // Assess
-    expect(ingest.bytes).toBeLessThanOrEqual(70 * 1024);
+    expect(ingest.bytes).toBeLessThanOrEqual(100 * 1024);
     expect(heavy.filter((p) => ingest.packages.has(p))).toEqual([]);
   });
 

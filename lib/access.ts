@@ -57,6 +57,7 @@ export const EVENT_STORE: Record<keyof EventStore, TableUse> = {
   get,
   listByTenant: { actions: ['Query'], index: EVENTS_BY_TENANT_INDEX },
   update,
+  addSmsChannel: update,
   listDue: { actions: ['Query'], index: EVENTS_DUE_INDEX },
 };
 
@@ -98,7 +99,8 @@ export interface PortUse {
  */
 export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
   // Authenticate (one key lookup), store the event, enqueue it.
-  ingest: { tenants: ['getApiKey'], events: ['putIfAbsent'], queue: ['enqueue'] },
+  // A duplicate SMS Bridge arrival of a Web hook's event adds the SMS channel to it.
+  ingest: { tenants: ['getApiKey'], events: ['putIfAbsent', 'get', 'addSmsChannel'], queue: ['enqueue'] },
   // Enrollment check, registration lease, tenant config, a new API key (older ones expire), the tenant secret.
   register: {
     tenants: [

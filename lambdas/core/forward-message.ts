@@ -7,7 +7,10 @@ import { parseBodyText, parseContentType, parseFormText } from './hook-parser';
 import type { ForwardTarget, StoredEvent, TargetSecrets } from './model';
 
 /** `LOAN.REPAYMENT`, `LOAN.*`, `*.CREATE`, `*`; an empty list means every event. */
-export function matchesTarget(target: ForwardTarget, event: Pick<StoredEvent, 'entity' | 'action' | 'failed'>): boolean {
+export function matchesTarget(
+  target: ForwardTarget,
+  event: Pick<StoredEvent, 'entity' | 'action' | 'failed'>,
+): boolean {
   if (target.status !== 'enabled') return false;
   if (event.failed && !target.includeFailed) return false;
   if (target.events.length === 0) return true;

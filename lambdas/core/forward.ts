@@ -163,7 +163,12 @@ async function afterFailure(
   const last = responseFields(response);
   const attempts = record.attempts + 1;
   if (error instanceof DownstreamError && error.status === 410) {
-    await deps.targets.disableTarget(target.tenantId, target.targetId, 'the target answered 410 Gone', now.toISOString());
+    await deps.targets.disableTarget(
+      target.tenantId,
+      target.targetId,
+      'the target answered 410 Gone',
+      now.toISOString(),
+    );
     deps.logger.warn('target answered 410; disabled', log);
   }
   const current = await deps.deliveries.get(record.tenantId, record.messageId);
@@ -246,6 +251,7 @@ function forwardChannel(
       channel.lastResponse = undefined;
       const response = await postWebhook(event, target, secrets, record.webhookId, deps);
       channel.lastResponse = response;
+      classifyAnswer(response);
       return { attempts: record.attempts + 1, nextAttemptAt: undefined, ...responseFields(response) };
     },
     wasNotAccepted,
@@ -253,7 +259,7 @@ function forwardChannel(
   return channel;
 }
 
-/** One signed POST; resolves on 2xx, throws a classified DownstreamError otherwise (docs/protocol.md §6 style). */
+/** One signed POST; resolves with the target's answer, whatever it is (classifyAnswer judges it). */
 export async function postWebhook(
   event: StoredEvent,
   target: ForwardTarget,
@@ -266,9 +272,7 @@ export async function postWebhook(
     ...senderHeaders(event),
     ...webhookHeaders(secrets, webhookId, content, deps.clock.now()),
   };
-  const response = await deps.webhooks.post({ url: target.url ?? '', headers, body: content.body });
-  classifyAnswer(response);
-  return response;
+  return deps.webhooks.post({ url: target.url ?? '', headers, body: content.body });
 }
 
 /** 2xx delivered; 408, 429 and 5xx retried; a redirect (not followed) and other 4xx are final. */

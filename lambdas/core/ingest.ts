@@ -1,5 +1,7 @@
 import type { Authenticator } from './api-keys';
 import { describeError, type HttpRequest, type HttpResponse, jsonResponse } from './http';
+import { isFinal, nextDueAt } from './lifecycle';
+import type { StoredEvent } from './model';
 import { toStoredEvent } from './stored-event';
 import { normaliseHook, parseHookBody, readHookHeaders } from './hook-parser';
 import type { Clock, EventStore, Logger, Metrics, Queue } from './ports';
@@ -40,6 +42,7 @@ export async function handleHookEvent(request: HttpRequest, deps: IngestDeps): P
 
   const outcome = await deps.events.putIfAbsent(stored);
   if (outcome === 'duplicate') {
+    if (stored.template === 'sms-bridge') await addSmsChannel(stored, deps, log);
     deps.metrics.count('EventDuplicate', 1);
     deps.logger.info('duplicate event acknowledged', log);
     return jsonResponse(200, { status: 'duplicate', eventId });
@@ -53,4 +56,35 @@ export async function handleHookEvent(request: HttpRequest, deps: IngestDeps): P
   deps.metrics.count('EventAccepted', 1);
   deps.logger.info('event accepted', { ...log, shape: event.shape, source: event.source });
   return jsonResponse(200, { status: 'accepted', eventId });
+}
+
+/**
+ * One event per (tenant, command) whichever hook delivered it. When a Web hook stored it first, this SMS Bridge
+ * arrival still asks for the SMS: the stored event gains the SMS channel and, if it was already final, goes back
+ * in flight so the worker texts (its forwards, already delivered, are not sent again).
+ */
+async function addSmsChannel(stored: StoredEvent, deps: IngestDeps, log: Record<string, unknown>): Promise<void> {
+  for (let round = 0; round < 3; round++) {
+    const current = await deps.events.get(stored.tenantId, stored.eventId);
+    if (!current || current.template === 'sms-bridge' || current.sms !== undefined) return;
+    const now = deps.clock.now();
+    const reopen = isFinal(current.status) ? { dueAt: nextDueAt(now, deps.settings.sweepGraceSeconds) } : undefined;
+    if (
+      !(await deps.events.addSmsChannel(current.tenantId, current.eventId, current.status, now.toISOString(), reopen))
+    )
+      continue;
+    deps.logger.info('SMS Bridge delivery of an event a Web hook stored first: SMS added', {
+      ...log,
+      reopened: !!reopen,
+    });
+    if (reopen) {
+      await deps.queue.enqueue({ tenantId: current.tenantId, eventId: current.eventId }).catch((error: unknown) => {
+        deps.logger.warn('enqueue failed; the sweeper will dispatch this event', {
+          ...log,
+          error: describeError(error),
+        });
+      });
+    }
+    return;
+  }
 }

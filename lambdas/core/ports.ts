@@ -90,6 +90,19 @@ export interface EventStore {
     patch: Partial<Pick<StoredEvent, 'status' | 'lastError' | 'nextAttemptAt' | 'dueAt' | 'outcome' | 'updatedAt'>>,
     options?: { incrementAttempts?: boolean; resetAttempts?: boolean; removeDue?: boolean; ifStatusIn?: EventStatus[] },
   ): Promise<StoredEvent>;
+  /**
+   * Marks the event as asking for SMS too (an SMS Bridge arrival of an event a Web hook stored first). Conditional
+   * on `sms` not set yet and on the status still being `seen`; when `reopen` is given (the event was final), the
+   * event goes back in flight: `received`, attempts reset, due for the sweeper at `reopen.dueAt`. Returns false
+   * when the condition did not hold (someone else did it, or the status moved on).
+   */
+  addSmsChannel(
+    tenantId: string,
+    eventId: string,
+    seen: EventStatus,
+    at: string,
+    reopen?: { dueAt: string },
+  ): Promise<boolean>;
   /** Non-final events whose `dueAt` is at or before `before` (the sweeper's work list). */
   listDue(before: string, limit: number): Promise<StoredEvent[]>;
 }

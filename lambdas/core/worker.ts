@@ -181,7 +181,9 @@ async function settleFanOut(
   await finish(event, status, deps, { outcome, lastError: sms.note });
   deps.metrics.count(`Event_${status}`, 1);
   deps.logger.info('event processed', { ...log, status, attempts: event.attempts, forward });
-  return status === 'dead' ? { action: 'dead-letter', reason: sms.note ?? 'a delivery gave up' } : { action: 'ack', status };
+  return status === 'dead'
+    ? { action: 'dead-letter', reason: sms.note ?? 'a delivery gave up' }
+    : { action: 'ack', status };
 }
 
 function forwardStatus(forward: ForwardSummary): EventStatus {

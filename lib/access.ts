@@ -1,4 +1,14 @@
-import type { EventStore, MessageStore, Queue, QueueControl, SecretStore, TenantStore } from '../lambdas/core/ports';
+import type {
+  EventStore,
+  ForwardDeliveryStore,
+  MessageStore,
+  Queue,
+  QueueControl,
+  SecretStore,
+  TargetSecretStore,
+  TargetStore,
+  TenantStore,
+} from '../lambdas/core/ports';
 import type { ReceiverFunctionKey } from './config';
 import { BY_DUE, BY_TENANT_TIME } from '../lambdas/adapters/table-schema';
 
@@ -70,6 +80,30 @@ export const MESSAGE_STORE: Record<keyof MessageStore, TableUse> = {
   listByEvent: query,
 };
 
+/** Forwarding targets live in the tenants table. */
+export const TARGET_STORE: Record<keyof TargetStore, TableUse> = {
+  listTargets: query,
+  getTarget: get,
+  putTarget: put,
+  deleteTarget: remove,
+  disableTarget: update,
+};
+
+/** Forward delivery records live in the events table, beside the message records. */
+export const FORWARD_DELIVERY_STORE: Record<keyof ForwardDeliveryStore, TableUse> = {
+  createIfAbsent: { actions: ['PutItem', 'GetItem'] },
+  get,
+  transition: update,
+  listByEvent: query,
+};
+
+/** One secret per target under the tenant secrets' prefix (adapters/secrets-manager-target-secrets.ts). */
+export const TARGET_SECRET_STORE: Record<keyof TargetSecretStore, readonly string[]> = {
+  getTargetSecrets: ['secretsmanager:GetSecretValue'],
+  putTargetSecrets: ['secretsmanager:PutSecretValue', 'secretsmanager:CreateSecret'],
+  deleteTargetSecrets: ['secretsmanager:DeleteSecret'],
+};
+
 export const SECRET_STORE: Record<keyof SecretStore, readonly string[]> = {
   getTenantSecret: ['secretsmanager:GetSecretValue'],
   // Put first; create when missing; restore first when a deleted tenant registers again within the recovery window.
@@ -91,6 +125,9 @@ export interface PortUse {
   readonly messages?: readonly (keyof MessageStore)[];
   readonly secrets?: readonly (keyof SecretStore)[];
   readonly queue?: readonly (keyof Queue)[];
+  readonly targets?: readonly (keyof TargetStore)[];
+  readonly deliveries?: readonly (keyof ForwardDeliveryStore)[];
+  readonly targetSecrets?: readonly (keyof TargetSecretStore)[];
 }
 
 /**
@@ -130,6 +167,10 @@ export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
     events: ['get', 'update'],
     messages: ['createIfAbsent', 'get', 'transition'],
     secrets: ['getTenantSecret'],
+    // Forwarding (lambdas/core/forward.ts): targets, their delivery records and signing secrets.
+    targets: ['listTargets', 'disableTarget'],
+    deliveries: ['createIfAbsent', 'get', 'transition', 'listByEvent'],
+    targetSecrets: ['getTargetSecrets'],
   },
   sweeper: { events: ['listDue', 'update'], queue: ['enqueue'] },
 };
@@ -137,16 +178,23 @@ export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
 /** Table uses of a caller, per table: tenants, and events (events and message records share it). */
 export function tableUses(use: PortUse): { tenants: TableUse[]; events: TableUse[] } {
   return {
-    tenants: (use.tenants ?? []).map((method) => TENANT_STORE[method]),
+    tenants: [
+      ...(use.tenants ?? []).map((method) => TENANT_STORE[method]),
+      ...(use.targets ?? []).map((method) => TARGET_STORE[method]),
+    ],
     events: [
       ...(use.events ?? []).map((method) => EVENT_STORE[method]),
       ...(use.messages ?? []).map((method) => MESSAGE_STORE[method]),
+      ...(use.deliveries ?? []).map((method) => FORWARD_DELIVERY_STORE[method]),
     ],
   };
 }
 
 export function secretActions(use: PortUse): string[] {
-  return unique((use.secrets ?? []).flatMap((method) => SECRET_STORE[method]));
+  return unique([
+    ...(use.secrets ?? []).flatMap((method) => SECRET_STORE[method]),
+    ...(use.targetSecrets ?? []).flatMap((method) => TARGET_SECRET_STORE[method]),
+  ]);
 }
 
 export function queueActions(use: PortUse): string[] {

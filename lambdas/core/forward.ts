@@ -73,10 +73,8 @@ export async function forwardEvent(event: StoredEvent, deps: ForwardDeps): Promi
     records.push(await deps.deliveries.createIfAbsent(deliveryDraft(event, target, now)));
   }
 
-  const settled: ForwardDelivery[] = [];
-  for (const record of records) {
-    settled.push(await advance(event, record, targets, deps));
-  }
+  // In parallel: one slow target must not hold the others (or the worker's timeout) hostage.
+  const settled = await Promise.all(records.map((record) => advance(event, record, targets, deps)));
   return summarise(settled);
 }
 

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalQueue } from '../adapters/local/local-queue';
 import { FileSecretStore } from '../adapters/local/file-secret-store';
+import { JsonlEventBus } from '../adapters/local/jsonl-event-bus';
 import { createTables, type EmbeddedDynamoDb, startEmbeddedDynamoDb } from '../adapters/local/embedded-dynamodb';
 import { createLocalHttpServer, type HttpLambda, type RequestTracker } from '../adapters/local/local-http';
 import { LocalWorkerRunner } from '../adapters/local/local-worker-runner';
@@ -24,7 +25,15 @@ import { systemClock } from '../core/clock';
 import { describeError } from '../core/http';
 import type { IngestDeps } from '../core/ingest';
 import { maskPhone } from '../core/redaction';
-import type { FineractClient, Logger, SignatureVerifier, SmsSender, UrlPolicy } from '../core/ports';
+import type {
+  EventBusPublisher,
+  FineractClient,
+  Logger,
+  SignatureVerifier,
+  SmsSender,
+  UrlPolicy,
+  WebhookSender,
+} from '../core/ports';
 import type { RegisterDeps } from '../core/registration';
 import { readSettings, type Settings } from '../core/settings';
 import type { StatusCallbackDeps } from '../core/status-callback';
@@ -33,7 +42,7 @@ import { makeHandler as makeIngestHandler } from '../ingest/handler';
 import { makeHandler as makeRegisterHandler } from '../register/handler';
 import { makeHandler as makeStatusHandler } from '../twilio-status/handler';
 import { makeHandler as makeWorkerHandler } from '../worker/handler';
-import { createFineractClient, createTwilioSender, createUrlPolicy } from './outbound';
+import { createFineractClient, createHttpForwarder, createTwilioSender, createUrlPolicy } from './outbound';
 import { createLocalDocumentClient, createStores, type Stores } from './stores';
 
 export interface LocalReceiverOptions {
@@ -132,6 +141,8 @@ interface LocalPorts extends Stores {
   signatures: SignatureVerifier;
   /** Shared by ingest and register, so a re-registration updates the keys ingest has cached. */
   auth: Authenticator;
+  webhooks: WebhookSender;
+  bus: EventBusPublisher;
 }
 
 async function boot(db: EmbeddedDynamoDb, context: BootContext): Promise<LocalReceiver> {
@@ -205,6 +216,9 @@ function buildLocalPorts(db: EmbeddedDynamoDb, settings: Settings, context: Boot
     urlPolicy: createUrlPolicy(settings),
     signatures: new TwilioSignatureVerifier(),
     auth: new Authenticator(stores.tenants, systemClock, settings.authCacheSeconds),
+    webhooks: createHttpForwarder(settings),
+    // No bus locally: EventBridge targets' entries land in DATA_DIR/eventbridge.jsonl.
+    bus: new JsonlEventBus(path.dirname(secrets.filePath)),
   };
 }
 
@@ -239,7 +253,25 @@ function assembleDeps(ports: LocalPorts, settings: Settings, logger: Logger): Lo
     register: { ...common, tenants, secrets, sms, urlPolicy: ports.urlPolicy, auth },
     // No key cache for admin, as in AWS: a DELETE takes effect at once.
     admin: { ...common, auth: new Authenticator(tenants, systemClock, 0), tenants, events, messages, secrets, queue },
-    worker: { worker: { ...common, tenants, events, messages, secrets, sms, fineract }, control: queue.control },
+    worker: {
+      worker: {
+        ...common,
+        tenants,
+        events,
+        messages,
+        secrets,
+        sms,
+        fineract,
+        forward: {
+          targets: ports.targets,
+          targetSecrets: secrets,
+          deliveries: ports.deliveries,
+          webhooks: ports.webhooks,
+          bus: ports.bus,
+        },
+      },
+      control: queue.control,
+    },
     twilioStatus: { ...common, messages, secrets, signatures: ports.signatures },
     sweeper: { ...common, events, queue },
   };

@@ -189,7 +189,8 @@ describe('IAM', () => {
     const expected: Record<string, Record<string, string[]>> = {
       ingest: {
         [tenants]: ['dynamodb:GetItem'],
-        [events]: ['dynamodb:PutItem'],
+        // GetItem and UpdateItem: an SMS Bridge duplicate of a Web hook's event adds the SMS channel to it.
+        [events]: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         [queue]: ['sqs:SendMessage'],
       },
       register: {
@@ -215,7 +216,7 @@ describe('IAM', () => {
       },
       worker: {
         [tenants]: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-        [events]: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        [events]: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         [secrets]: ['secretsmanager:GetSecretValue'],
         // The event source's needs; ChangeMessageVisibility is also the worker's backoff.
         [queue]: [

@@ -1,8 +1,11 @@
 import { createDocumentClient } from '../../adapters/dynamodb-client';
+import { CachedTargetStore } from '../../adapters/cached-target-store';
+import { EventBridgeForwarder } from '../../adapters/eventbridge-forwarder';
 import { SecretsManagerSecretStore } from '../../adapters/secrets-manager-secret-store';
+import { SecretsManagerTargetSecretStore } from '../../adapters/secrets-manager-target-secrets';
 import type { WorkBatchDeps } from '../../adapters/sqs-batch-handler';
 import { readSettings } from '../../core/settings';
-import { createFineractClient, createTwilioSender } from '../outbound';
+import { createFineractClient, createHttpForwarder, createTwilioSender } from '../outbound';
 import { createStores } from '../stores';
 import { basePorts, createSqsQueue, type LambdaObservability } from './lambda';
 
@@ -10,14 +13,23 @@ export function workerDeps(observability: LambdaObservability, env = process.env
   const settings = readSettings(env, {
     require: ['TENANTS_TABLE', 'EVENTS_TABLE', 'QUEUE_URL', 'DLQ_URL', 'SECRET_PREFIX', 'PUBLIC_BASE_URL'],
   });
+  const stores = createStores(createDocumentClient(), settings);
   return {
     control: createSqsQueue(settings.queueUrl, settings.deadLetterQueueUrl),
     worker: {
       ...basePorts(observability, settings),
-      ...createStores(createDocumentClient(), settings),
+      ...stores,
       secrets: new SecretsManagerSecretStore({ prefix: settings.secretPrefix }),
       sms: createTwilioSender(settings),
       fineract: createFineractClient(settings),
+      // Forwarding runs in the worker: one pipeline, one delivery state machine, one retry and dead state.
+      forward: {
+        targets: new CachedTargetStore(stores.targets),
+        targetSecrets: new SecretsManagerTargetSecretStore({ prefix: settings.secretPrefix }),
+        deliveries: stores.deliveries,
+        webhooks: createHttpForwarder(settings),
+        bus: new EventBridgeForwarder(),
+      },
     },
   };
 }

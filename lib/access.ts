@@ -159,6 +159,10 @@ export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
     messages: ['listByEvent', 'transition'],
     secrets: ['deleteTenantSecret'],
     queue: ['enqueue'],
+    // The forwarding tenant API (tenant-api.ts).
+    targets: ['listTargets', 'getTarget', 'putTarget', 'deleteTarget'],
+    deliveries: ['listByEvent'],
+    targetSecrets: ['getTargetSecrets', 'putTargetSecrets', 'deleteTargetSecrets'],
   },
   // The tenant's Twilio token checks the signature; the status lands on the message record. No tenants table.
   twilioStatus: { messages: ['get', 'transition'], secrets: ['getTenantSecret'] },

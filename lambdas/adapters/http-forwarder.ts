@@ -8,10 +8,11 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { DownstreamError, UrlNotAllowedError } from '../core/errors';
+// Node does not call `lookup` for IP literals: checkTargetUrl checks those before connecting.
 import type { ForwardResponse, OutboundWebhook } from '../core/model';
 import type { WebhookSender } from '../core/ports';
 import { parseRetryAfter } from '../core/retry-policy';
-import { assertAddressAllowed, hostOf, isIpLiteral, validateOutboundUrl } from '../core/url-policy';
+import { checkTargetUrl } from '../core/url-policy';
 import { guardedLookup } from './dns-url-policy';
 
 export interface HttpForwarderOptions {
@@ -26,14 +27,6 @@ export interface HttpForwarderOptions {
 
 export const DEFAULT_FORWARD_TIMEOUT_MS = 10_000;
 const EXCERPT_BYTES = 512;
-
-/** Checks a target URL's shape and, for IP literals, its address (names are checked when connecting). */
-export function checkTargetUrl(text: string, allowPrivate: boolean): URL {
-  const url = validateOutboundUrl(text);
-  // Node does not call `lookup` for IP literals.
-  if (isIpLiteral(hostOf(url))) assertAddressAllowed(hostOf(url), { allowPrivate });
-  return url;
-}
 
 export class HttpForwarder implements WebhookSender {
   private readonly timeoutMs: number;

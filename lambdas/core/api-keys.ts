@@ -3,7 +3,7 @@
  * what a key looks like, how it is hashed and when it stops working.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { UnauthorizedError } from './errors';
+import { ForbiddenError, UnauthorizedError } from './errors';
 import type { ApiKeyRecord } from './model';
 import type { Clock, TenantStore } from './ports';
 
@@ -94,7 +94,12 @@ export class Authenticator {
     private readonly cacheSeconds = 60,
   ) {}
 
-  async authenticate(tenantId: string, presentedKey: string | undefined): Promise<ApiKeyRecord> {
+  /** `scope` 'admin': the tenant API; an ingest-only key is refused with 403 there. */
+  async authenticate(
+    tenantId: string,
+    presentedKey: string | undefined,
+    scope?: 'admin' | 'ingest',
+  ): Promise<ApiKeyRecord> {
     if (!presentedKey) throw new UnauthorizedError();
     const keyHash = hashApiKey(presentedKey.trim());
     const now = this.clock.now().getTime();
@@ -110,6 +115,9 @@ export class Authenticator {
     const key = record.record;
     if (key.tenantId !== tenantId || !hashesEqual(key.keyHash, keyHash)) throw new UnauthorizedError();
     if (key.expiresAt && Date.parse(key.expiresAt) <= now) throw new UnauthorizedError();
+    if (scope === 'admin' && key.scope === 'ingest') {
+      throw new ForbiddenError('This key may deliver hooks only; the tenant API needs an admin key.', 'key_scope');
+    }
     return key;
   }
 

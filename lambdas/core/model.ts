@@ -40,6 +40,8 @@ export interface ApiKeyRecord {
   /** Set when a newer key replaced this one: valid until then (grace period), gone after. */
   expiresAt?: string;
   label?: string;
+  /** `ingest`: hook deliveries only; `admin` (or absent, as on keys issued before scopes): the tenant API too. */
+  scope?: 'admin' | 'ingest';
 }
 
 export interface TenantConfig {

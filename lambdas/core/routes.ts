@@ -13,7 +13,13 @@ export type Operation =
   | 'deleteConfig'
   | 'listEvents'
   | 'resendEvents'
-  | 'twilioStatus';
+  | 'twilioStatus'
+  | 'createTarget'
+  | 'listTargets'
+  | 'deleteTarget'
+  | 'rotateTargetSecret'
+  | 'testTarget'
+  | 'getEvent';
 
 export interface RouteDef {
   method: 'GET' | 'POST' | 'DELETE';
@@ -39,6 +45,18 @@ export const ROUTES: readonly RouteDef[] = [
   { method: 'GET', path: '/modules/sms/events/{tenantId}', operation: 'listEvents', fn: 'admin' },
   { method: 'POST', path: '/modules/sms/events/{tenantId}/_resend', operation: 'resendEvents', fn: 'admin' },
   { method: 'POST', path: '/twilio/status/{tenantId}/{messageId}', operation: 'twilioStatus', fn: 'twilioStatus' },
+  // The tenant API for forwarding (tenant-api.ts), served by the admin function with the tenant's admin key.
+  { method: 'POST', path: '/tenants/{tenantId}/targets', operation: 'createTarget', fn: 'admin' },
+  { method: 'GET', path: '/tenants/{tenantId}/targets', operation: 'listTargets', fn: 'admin' },
+  { method: 'DELETE', path: '/tenants/{tenantId}/targets/{targetId}', operation: 'deleteTarget', fn: 'admin' },
+  {
+    method: 'POST',
+    path: '/tenants/{tenantId}/targets/{targetId}/rotate-secret',
+    operation: 'rotateTargetSecret',
+    fn: 'admin',
+  },
+  { method: 'POST', path: '/tenants/{tenantId}/targets/{targetId}/test', operation: 'testTarget', fn: 'admin' },
+  { method: 'GET', path: '/tenants/{tenantId}/events/{eventId}', operation: 'getEvent', fn: 'admin' },
 ];
 
 export interface RouteMatch {

@@ -243,3 +243,13 @@ export function normaliseApiBase(endpoint: string): string {
   if (/\/api$/i.test(base)) base = `${base}/v1`;
   return `${base}/`;
 }
+
+/**
+ * A forwarding target's URL as it can be checked without the network (no request is made when a target is
+ * created): shape, and the address of an IP-literal host. Names are checked when connecting (the guarded lookup).
+ */
+export function checkTargetUrl(text: string, allowPrivate: boolean): URL {
+  const url = validateOutboundUrl(text);
+  if (isIpLiteral(hostOf(url))) assertAddressAllowed(hostOf(url), { allowPrivate });
+  return url;
+}

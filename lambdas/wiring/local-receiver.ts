@@ -20,6 +20,7 @@ import type { WorkBatchDeps } from '../adapters/sqs-batch-handler';
 import { TwilioSignatureVerifier } from '../adapters/twilio-signature-verifier';
 import { makeHandler as makeAdminHandler } from '../admin/handler';
 import type { AdminDeps } from '../core/admin';
+import type { TenantApiDeps } from '../core/tenant-api';
 import { Authenticator } from '../core/api-keys';
 import { systemClock } from '../core/clock';
 import { describeError } from '../core/http';
@@ -61,7 +62,7 @@ export interface LocalReceiverOptions {
 export interface LocalDepsBundle {
   ingest: IngestDeps;
   register: RegisterDeps;
-  admin: AdminDeps;
+  admin: AdminDeps & TenantApiDeps;
   worker: WorkBatchDeps;
   twilioStatus: StatusCallbackDeps;
   sweeper: SweeperDeps;
@@ -252,7 +253,20 @@ function assembleDeps(ports: LocalPorts, settings: Settings, logger: Logger): Lo
     ingest: { ...common, auth, events, queue },
     register: { ...common, tenants, secrets, sms, urlPolicy: ports.urlPolicy, auth },
     // No key cache for admin, as in AWS: a DELETE takes effect at once.
-    admin: { ...common, auth: new Authenticator(tenants, systemClock, 0), tenants, events, messages, secrets, queue },
+    admin: {
+      ...common,
+      auth: new Authenticator(tenants, systemClock, 0),
+      tenants,
+      events,
+      messages,
+      secrets,
+      queue,
+      targets: ports.targets,
+      targetSecrets: secrets,
+      deliveries: ports.deliveries,
+      webhooks: ports.webhooks,
+      bus: ports.bus,
+    },
     worker: {
       worker: {
         ...common,

@@ -204,10 +204,16 @@ describe('IAM', () => {
         [secrets]: ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:RestoreSecret'],
       },
       admin: {
-        [tenants]: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+        // PutItem and the secret writes: forwarding targets and their signing secrets (the tenant API).
+        [tenants]: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
         [events]: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         [index('byTenantTime')]: ['dynamodb:Query'],
-        [secrets]: ['secretsmanager:DeleteSecret'],
+        [secrets]: [
+          'secretsmanager:CreateSecret',
+          'secretsmanager:DeleteSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+        ],
         [queue]: ['sqs:SendMessage'],
       },
       twilioStatus: {

@@ -7,7 +7,8 @@ import { newWebhookSecret, signPayload } from '../../lambdas/core/forward-messag
 import { handleHookEvent, type IngestDeps } from '../../lambdas/core/ingest';
 import type { ForwardTarget, WorkMessage } from '../../lambdas/core/model';
 import { processWorkMessage, type WorkerDeps } from '../../lambdas/core/worker';
-import { checkTargetUrl, HttpForwarder } from '../../lambdas/adapters/http-forwarder';
+import { HttpForwarder } from '../../lambdas/adapters/http-forwarder';
+import { checkTargetUrl } from '../../lambdas/core/url-policy';
 import { guardedLookup } from '../../lambdas/adapters/dns-url-policy';
 import { loadDelivery, withKey } from '../helpers/fixtures';
 import {

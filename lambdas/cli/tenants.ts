@@ -25,8 +25,16 @@ export function registerTenantCommands(program: Command, context: CliContext): v
           graceSeconds: rt.settings.keyGraceSeconds,
           label: 'cli',
         });
-        const webhookPayloadUrl = `<receiver>/hooks/${issued.key}/`;
-        out.result({ tenantId, apiKey: issued.key, fingerprint: issued.fingerprint, webhookPayloadUrl }, () => {
+        const webhookPayloadUrl = `${rt.settings.publicBaseUrl ?? '<receiver>'}/hooks/${issued.key}/`;
+        // webPayloadUrl is the name the tenant API docs use; webhookPayloadUrl stays for scripts that read it.
+        const result = {
+          tenantId,
+          apiKey: issued.key,
+          webPayloadUrl: webhookPayloadUrl,
+          fingerprint: issued.fingerprint,
+          webhookPayloadUrl,
+        };
+        out.result(result, () => {
           out.line(`Tenant ${tenantId} ready. API key (shown once, store it now):\n${issued.key}`);
           out.line(`fingerprint ${issued.fingerprint}; Web hook Payload URL: ${webhookPayloadUrl}`);
         });

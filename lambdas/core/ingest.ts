@@ -73,7 +73,7 @@ async function addSmsChannel(stored: StoredEvent, deps: IngestDeps, log: Record<
       !(await deps.events.addSmsChannel(current.tenantId, current.eventId, current.status, now.toISOString(), reopen))
     )
       continue;
-    deps.logger.info('SMS Bridge delivery of an event a Web hook stored first: SMS added', {
+    deps.logger.info('SMS channel added to a Web hook event', {
       ...log,
       reopened: !!reopen,
     });

@@ -46,17 +46,18 @@ export const ROUTES: readonly RouteDef[] = [
   { method: 'POST', path: '/modules/sms/events/{tenantId}/_resend', operation: 'resendEvents', fn: 'admin' },
   { method: 'POST', path: '/twilio/status/{tenantId}/{messageId}', operation: 'twilioStatus', fn: 'twilioStatus' },
   // The tenant API for forwarding (tenant-api.ts), served by the admin function with the tenant's admin key.
-  { method: 'POST', path: '/tenants/{tenantId}/targets', operation: 'createTarget', fn: 'admin' },
-  { method: 'GET', path: '/tenants/{tenantId}/targets', operation: 'listTargets', fn: 'admin' },
-  { method: 'DELETE', path: '/tenants/{tenantId}/targets/{targetId}', operation: 'deleteTarget', fn: 'admin' },
-  {
-    method: 'POST',
-    path: '/tenants/{tenantId}/targets/{targetId}/rotate-secret',
-    operation: 'rotateTargetSecret',
-    fn: 'admin',
-  },
-  { method: 'POST', path: '/tenants/{tenantId}/targets/{targetId}/test', operation: 'testTarget', fn: 'admin' },
-  { method: 'GET', path: '/tenants/{tenantId}/events/{eventId}', operation: 'getEvent', fn: 'admin' },
+  ...(
+    [
+      ['POST', '/targets', 'createTarget'],
+      ['GET', '/targets', 'listTargets'],
+      ['DELETE', '/targets/{targetId}', 'deleteTarget'],
+      ['POST', '/targets/{targetId}/rotate-secret', 'rotateTargetSecret'],
+      ['POST', '/targets/{targetId}/test', 'testTarget'],
+      ['GET', '/events/{eventId}', 'getEvent'],
+    ] as const
+  ).map(
+    ([method, path, operation]): RouteDef => ({ method, path: `/tenants/{tenantId}${path}`, operation, fn: 'admin' }),
+  ),
 ];
 
 export interface RouteMatch {

@@ -121,19 +121,7 @@ export function parseTargetInput(
 export async function handleCreateTarget(request: HttpRequest, deps: TenantApiDeps): Promise<HttpResponse> {
   const tenantId = await authorise(request, deps);
   const input = parseTargetInput(request.body, deps.settings.allowPrivateEndpoints);
-  const now = deps.clock.now().toISOString();
-  const target: ForwardTarget = {
-    tenantId,
-    targetId: `tgt_${randomBytes(8).toString('hex')}`,
-    status: 'enabled',
-    createdAt: now,
-    updatedAt: now,
-    ...input,
-  };
-  const secret = newWebhookSecret();
-  // The secret first: a target never exists without one to sign with.
-  await deps.targetSecrets.putTargetSecrets(tenantId, target.targetId, { secret });
-  await deps.targets.putTarget(target);
+  const { target, secret } = await createTarget(tenantId, input, deps);
   deps.logger.info('forwarding target created', { tenantId, targetId: target.targetId, kind: target.kind });
   // The only time the secret is shown.
   return jsonResponse(201, { ...targetView(target), secret });
@@ -157,31 +145,26 @@ export async function handleDeleteTarget(request: HttpRequest, deps: TenantApiDe
 export async function handleRotateSecret(request: HttpRequest, deps: TenantApiDeps): Promise<HttpResponse> {
   const tenantId = await authorise(request, deps);
   const target = await findTarget(request, tenantId, deps);
-  const current = await deps.targetSecrets.getTargetSecrets(tenantId, target.targetId);
-  const secret = newWebhookSecret();
-  const previousUntil = new Date(deps.clock.now().getTime() + ROTATION_OVERLAP_MS).toISOString();
-  await deps.targetSecrets.putTargetSecrets(tenantId, target.targetId, {
-    secret,
-    ...(current ? { previousSecret: current.secret, previousUntil } : {}),
-  });
+  const rotated = await rotateTargetSecret(target, deps);
   deps.logger.info('forwarding target secret rotated', { tenantId, targetId: target.targetId });
-  return jsonResponse(200, {
-    targetId: target.targetId,
-    secret,
-    previousSecretValidUntil: current ? previousUntil : null,
-  });
+  return jsonResponse(200, { targetId: target.targetId, ...rotated });
 }
 
 /** A signed `webhook.test` event now; answers with what the target said. */
 export async function handleTestTarget(request: HttpRequest, deps: TenantApiDeps): Promise<HttpResponse> {
   const tenantId = await authorise(request, deps);
   const target = await findTarget(request, tenantId, deps);
+  return jsonResponse(200, await sendTestEvent(target, deps));
+}
+
+/** Sends a `webhook.test` to one target (the API's and the CLI's `test`); never throws for the target's fault. */
+export async function sendTestEvent(
+  target: ForwardTarget,
+  deps: Pick<TenantApiDeps, 'targetSecrets' | 'webhooks' | 'bus' | 'clock'>,
+) {
+  const { tenantId, targetId } = target;
   const now = deps.clock.now();
-  const payload = {
-    type: 'webhook.test',
-    timestamp: now.toISOString(),
-    data: { tenantId, targetId: target.targetId },
-  };
+  const payload = { type: 'webhook.test', timestamp: now.toISOString(), data: { tenantId, targetId } };
   const body = Buffer.from(JSON.stringify(payload), 'utf8');
   try {
     if (target.kind === 'eventbridge') {
@@ -191,24 +174,61 @@ export async function handleTestTarget(request: HttpRequest, deps: TenantApiDeps
         detailType: 'webhook.test',
         detail: body.toString('utf8'),
       });
-      return jsonResponse(200, { targetId: target.targetId, delivered: true });
+      return { targetId, delivered: true };
     }
-    const secrets = await deps.targetSecrets.getTargetSecrets(tenantId, target.targetId);
-    if (!secrets) throw new NotFoundError(`Target "${target.targetId}" has no signing secret; create it again.`);
+    const secrets = await deps.targetSecrets.getTargetSecrets(tenantId, targetId);
+    if (!secrets) throw new NotFoundError(`Target "${targetId}" has no signing secret; create it again.`);
     const webhookId = `msg_test_${randomBytes(8).toString('hex')}`;
     const headers = webhookHeaders(secrets, webhookId, { body, contentType: 'application/json' }, now);
     const response = await deps.webhooks.post({ url: target.url ?? '', headers, body });
-    return jsonResponse(200, {
-      targetId: target.targetId,
+    return {
+      targetId,
       delivered: response.statusCode >= 200 && response.statusCode < 300,
       statusCode: response.statusCode,
       latencyMs: response.latencyMs,
       webhookId,
-    });
+    };
   } catch (error) {
     if (!(error instanceof DownstreamError)) throw error;
-    return jsonResponse(200, { targetId: target.targetId, delivered: false, error: error.message });
+    return { targetId, delivered: false, error: error.message };
   }
+}
+
+/** A new signing secret; the current one keeps signing for ROTATION_OVERLAP_MS. */
+export async function rotateTargetSecret(
+  target: ForwardTarget,
+  deps: Pick<TenantApiDeps, 'targetSecrets' | 'clock'>,
+): Promise<{ secret: string; previousSecretValidUntil: string | null }> {
+  const current = await deps.targetSecrets.getTargetSecrets(target.tenantId, target.targetId);
+  const secret = newWebhookSecret();
+  const previousUntil = new Date(deps.clock.now().getTime() + ROTATION_OVERLAP_MS).toISOString();
+  await deps.targetSecrets.putTargetSecrets(target.tenantId, target.targetId, {
+    secret,
+    ...(current ? { previousSecret: current.secret, previousUntil } : {}),
+  });
+  return { secret, previousSecretValidUntil: current ? previousUntil : null };
+}
+
+/** Stores a new target and its first secret; returns both (the secret is shown this once). */
+export async function createTarget(
+  tenantId: string,
+  input: ReturnType<typeof parseTargetInput>,
+  deps: Pick<TenantApiDeps, 'targets' | 'targetSecrets' | 'clock'>,
+): Promise<{ target: ForwardTarget; secret: string }> {
+  const now = deps.clock.now().toISOString();
+  const target: ForwardTarget = {
+    tenantId,
+    targetId: `tgt_${randomBytes(8).toString('hex')}`,
+    status: 'enabled',
+    createdAt: now,
+    updatedAt: now,
+    ...input,
+  };
+  const secret = newWebhookSecret();
+  // The secret first: a target never exists without one to sign with.
+  await deps.targetSecrets.putTargetSecrets(tenantId, target.targetId, { secret });
+  await deps.targets.putTarget(target);
+  return { target, secret };
 }
 
 export function deliveryView(record: ForwardDelivery) {

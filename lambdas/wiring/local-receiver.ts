@@ -44,7 +44,13 @@ import { makeHandler as makeRegisterHandler } from '../register/handler';
 import { makeHandler as makeStatusHandler } from '../twilio-status/handler';
 import { makeHandler as makeWorkerHandler } from '../worker/handler';
 import { createFineractClient, createHttpForwarder, createTwilioSender, createUrlPolicy } from './outbound';
-import { createLocalDocumentClient, createStores, type Stores } from './stores';
+import {
+  createForwardStores,
+  createLocalDocumentClient,
+  createStores,
+  type ForwardStores,
+  type Stores,
+} from './stores';
 
 export interface LocalReceiverOptions {
   port?: number;
@@ -132,7 +138,7 @@ interface BootContext {
 }
 
 /** The ports of one local receiver, built once; the deps bundle is assembled from them (again once the URL is known). */
-interface LocalPorts extends Stores {
+interface LocalPorts extends Stores, ForwardStores {
   secrets: FileSecretStore;
   queue: LocalQueue;
   sms: SmsSender;
@@ -202,7 +208,8 @@ async function boot(db: EmbeddedDynamoDb, context: BootContext): Promise<LocalRe
 
 function buildLocalPorts(db: EmbeddedDynamoDb, settings: Settings, context: BootContext): LocalPorts {
   const { env, dataDir } = context;
-  const stores = createStores(createLocalDocumentClient(db.endpoint), settings);
+  const doc = createLocalDocumentClient(db.endpoint);
+  const stores = createStores(doc, settings);
   const secrets = new FileSecretStore({ dataDir: dataDir ?? path.join(tmpdir(), `fhr-${process.pid}-${Date.now()}`) });
   const queue = new LocalQueue({
     visibilityTimeoutSeconds: Number(env.LOCAL_QUEUE_VISIBILITY_SECONDS ?? 30),
@@ -210,6 +217,7 @@ function buildLocalPorts(db: EmbeddedDynamoDb, settings: Settings, context: Boot
   });
   return {
     ...stores,
+    ...createForwardStores(doc, settings),
     secrets,
     queue,
     ...createLocalSmsSender(settings, context, path.dirname(secrets.filePath)),

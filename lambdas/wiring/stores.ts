@@ -12,7 +12,10 @@ export interface Stores {
   tenants: TenantStore;
   events: EventStore;
   messages: MessageStore;
-  /** Forwarding targets (tenants table) and forward delivery records (events table). */
+}
+
+/** Forwarding targets (tenants table) and forward delivery records (events table): apart, so ingest's bundle lacks them. */
+export interface ForwardStores {
   targets: TargetStore;
   deliveries: ForwardDeliveryStore;
 }
@@ -25,6 +28,14 @@ export function createStores(
     tenants: new DynamoDbTenantStore(doc, settings.tenantsTable),
     events: new DynamoDbEventStore(doc, settings.eventsTable, settings.eventRetentionDays),
     messages: new DynamoDbMessageStore(doc, settings.eventsTable),
+  };
+}
+
+export function createForwardStores(
+  doc: DynamoDBDocumentClient,
+  settings: Pick<Settings, 'tenantsTable' | 'eventsTable'>,
+): ForwardStores {
+  return {
     targets: new DynamoDbTargetStore(doc, settings.tenantsTable),
     deliveries: new DynamoDbForwardDeliveryStore(doc, settings.eventsTable),
   };

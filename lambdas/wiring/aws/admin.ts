@@ -7,7 +7,7 @@ import type { TenantApiDeps } from '../../core/tenant-api';
 import { Authenticator } from '../../core/api-keys';
 import { readSettings } from '../../core/settings';
 import { createHttpForwarder } from '../outbound';
-import { createStores } from '../stores';
+import { createForwardStores, createStores } from '../stores';
 import { basePorts, createSqsQueue, type LambdaObservability } from './lambda';
 
 export function adminDeps(observability: LambdaObservability, env = process.env): AdminDeps & TenantApiDeps {
@@ -15,7 +15,8 @@ export function adminDeps(observability: LambdaObservability, env = process.env)
     require: ['TENANTS_TABLE', 'EVENTS_TABLE', 'QUEUE_URL', 'SECRET_PREFIX'],
   });
   const base = basePorts(observability, settings);
-  const stores = createStores(createDocumentClient(), settings);
+  const doc = createDocumentClient();
+  const stores = createStores(doc, settings);
   return {
     ...base,
     ...stores,
@@ -24,6 +25,7 @@ export function adminDeps(observability: LambdaObservability, env = process.env)
     secrets: new SecretsManagerSecretStore({ prefix: settings.secretPrefix }),
     queue: createSqsQueue(settings.queueUrl),
     // The tenant API for forwarding: no cache on target secrets here, a rotation must be read back at once.
+    ...createForwardStores(doc, settings),
     targetSecrets: new SecretsManagerTargetSecretStore({ prefix: settings.secretPrefix, cacheTtlMs: 0 }),
     webhooks: createHttpForwarder(settings),
     bus: new EventBridgeForwarder(),

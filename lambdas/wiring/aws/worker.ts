@@ -6,14 +6,16 @@ import { SecretsManagerTargetSecretStore } from '../../adapters/secrets-manager-
 import type { WorkBatchDeps } from '../../adapters/sqs-batch-handler';
 import { readSettings } from '../../core/settings';
 import { createFineractClient, createHttpForwarder, createTwilioSender } from '../outbound';
-import { createStores } from '../stores';
+import { createForwardStores, createStores } from '../stores';
 import { basePorts, createSqsQueue, type LambdaObservability } from './lambda';
 
 export function workerDeps(observability: LambdaObservability, env = process.env): WorkBatchDeps {
   const settings = readSettings(env, {
     require: ['TENANTS_TABLE', 'EVENTS_TABLE', 'QUEUE_URL', 'DLQ_URL', 'SECRET_PREFIX', 'PUBLIC_BASE_URL'],
   });
-  const stores = createStores(createDocumentClient(), settings);
+  const doc = createDocumentClient();
+  const stores = createStores(doc, settings);
+  const forwardStores = createForwardStores(doc, settings);
   return {
     control: createSqsQueue(settings.queueUrl, settings.deadLetterQueueUrl),
     worker: {
@@ -24,9 +26,9 @@ export function workerDeps(observability: LambdaObservability, env = process.env
       fineract: createFineractClient(settings),
       // Forwarding runs in the worker: one pipeline, one delivery state machine, one retry and dead state.
       forward: {
-        targets: new CachedTargetStore(stores.targets),
+        targets: new CachedTargetStore(forwardStores.targets),
         targetSecrets: new SecretsManagerTargetSecretStore({ prefix: settings.secretPrefix }),
-        deliveries: stores.deliveries,
+        deliveries: forwardStores.deliveries,
         webhooks: createHttpForwarder(settings),
         bus: new EventBridgeForwarder(),
       },

@@ -137,7 +137,12 @@ export interface PortUse {
 export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
   // Authenticate (one key lookup), store the event, enqueue it.
   // A duplicate SMS Bridge arrival of a Web hook's event adds the SMS channel to it.
-  ingest: { tenants: ['getApiKey'], events: ['putIfAbsent', 'get', 'addSmsChannel'], queue: ['enqueue'] },
+  // A keyless Fineract 1.5–1.6 Web hook at the root reads the tenant's allow-list from its enrollment.
+  ingest: {
+    tenants: ['getApiKey', 'getEnrollment'],
+    events: ['putIfAbsent', 'get', 'addSmsChannel'],
+    queue: ['enqueue'],
+  },
   // Enrollment check, registration lease, tenant config, a new API key (older ones expire), the tenant secret.
   register: {
     tenants: [

@@ -36,7 +36,7 @@ export const CLI_COMMANDS: readonly OperatorCommand[] = [
   { command: 'tenants unenroll', uses: { tenants: ['deleteEnrollment'] } },
   { command: 'tenants list', uses: { tenants: ['listTenants'] } },
   { command: 'tenants show', uses: { tenants: ['getTenant', 'listApiKeys', 'getEnrollment'] } },
-  { command: 'tenants set', uses: { tenants: ['getTenant', 'putTenant'] } },
+  { command: 'tenants set', uses: { tenants: ['getTenant', 'putTenant', 'getEnrollment', 'putEnrollment'] } },
   { command: 'tenants rotate-key', uses: { tenants: ['putApiKey', 'listApiKeys', 'expireApiKey'] } },
   { command: 'templates list', uses: { tenants: ['getTemplates'] } },
   { command: 'templates set', uses: { tenants: ['putTemplate'] } },

@@ -14,6 +14,7 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEventV2): HttpRequest 
     query,
     params: {},
     body: event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0),
+    sourceIp: event.requestContext?.http?.sourceIp,
   };
 }
 

@@ -10,6 +10,17 @@ import {
 } from './arguments';
 import { type CliContext, withRuntime } from './context';
 import { CommandFailedError } from './errors';
+import { AppError } from '../core/errors';
+import { parseCidrList } from '../core/root-web-hooks';
+
+function asCliError<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof AppError) throw new CommandFailedError(error.message);
+    throw error;
+  }
+}
 
 export function registerTenantCommands(program: Command, context: CliContext): void {
   const tenants = program.command('tenants').description('tenants, their enrollment, settings and API keys');
@@ -157,10 +168,40 @@ function registerSet(tenants: Command, context: CliContext): void {
         parseMessagingService,
       ),
     )
+    .addOption(
+      new Option(
+        '--root-web-hooks-from <cidrs>',
+        'accept keyless Fineract 1.5–1.6 Web hooks at the host root from these CIDRs ("" clears)',
+      ).argParser((value: string) => asCliError(() => parseCidrList(value))),
+    )
     .action(
       withRuntime(
         context,
-        async (rt, out, [tenantId]: [string], options: { defaultCountry?: string; messagingService?: string }) => {
+        async (
+          rt,
+          out,
+          [tenantId]: [string],
+          options: { defaultCountry?: string; messagingService?: string; rootWebHooksFrom?: string[] },
+        ) => {
+          if (options.rootWebHooksFrom !== undefined) {
+            const enrollment = (await rt.tenants.getEnrollment(tenantId)) ?? {
+              tenantId,
+              enrolledAt: rt.clock.now().toISOString(),
+            };
+            const cidrs = options.rootWebHooksFrom;
+            const { rootWebHooksFrom: _old, ...rest } = enrollment;
+            await rt.tenants.putEnrollment(cidrs.length ? { ...rest, rootWebHooksFrom: cidrs } : rest);
+            if (options.defaultCountry === undefined && options.messagingService === undefined) {
+              out.result({ tenantId, rootWebHooksFrom: cidrs }, () =>
+                out.line(
+                  cidrs.length
+                    ? `Keyless root Web hooks of ${tenantId} accepted from ${cidrs.join(', ')}.`
+                    : `Keyless root Web hooks of ${tenantId} refused.`,
+                ),
+              );
+              return;
+            }
+          }
           const config = await rt.tenants.getTenant(tenantId);
           if (!config) throw new CommandFailedError(`Tenant ${tenantId} has no SMS Bridge registration yet.`);
           const country = options.defaultCountry;

@@ -11,6 +11,8 @@ export interface HttpRequest {
   query: Record<string, string>;
   params: Record<string, string>;
   body: Buffer;
+  /** API Gateway's `requestContext.http.sourceIp` (the local server's socket address). */
+  sourceIp?: string;
 }
 
 export interface HttpResponse {

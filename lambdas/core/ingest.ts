@@ -4,10 +4,14 @@ import { isFinal, nextDueAt } from './lifecycle';
 import type { StoredEvent } from './model';
 import { toStoredEvent } from './stored-event';
 import { normaliseHook, parseHookBody, readHookHeaders } from './hook-parser';
-import type { Clock, EventStore, Logger, Metrics, Queue } from './ports';
+import type { Clock, EventStore, Logger, Metrics, Queue, TenantStore } from './ports';
+import { assertRootWebHookAllowed } from './root-web-hooks';
+import { canonicalPath } from './routes';
 
 export interface IngestDeps {
   auth: Authenticator;
+  /** Where a tenant's root Web hook allow-list is (root-web-hooks.ts); without it keyless hooks are refused. */
+  enrollments?: Pick<TenantStore, 'getEnrollment'>;
   events: EventStore;
   queue: Queue;
   clock: Clock;
@@ -33,7 +37,14 @@ export function handlePing(): HttpResponse {
 export async function handleHookEvent(request: HttpRequest, deps: IngestDeps): Promise<HttpResponse> {
   const headers = readHookHeaders(request);
   // Web hooks have no key header: their key is the last segment of the Payload URL (/hooks/{apiKey}/).
-  await deps.auth.authenticate(headers.tenantId, headers.apiKey ?? request.params.apiKey);
+  const key = headers.apiKey ?? request.params.apiKey;
+  if (key === undefined && deps.enrollments && canonicalPath(request.path) === '/') {
+    // Fineract 1.5–1.6 Web hooks: no key at all, accepted only from the tenant's allow-listed addresses.
+    const enrollment = await deps.enrollments.getEnrollment(headers.tenantId);
+    assertRootWebHookAllowed(request.sourceIp, enrollment?.rootWebHooksFrom);
+  } else {
+    await deps.auth.authenticate(headers.tenantId, key);
+  }
   const parsed = parseHookBody(request, deps.settings.maxBodyBytes);
   const event = normaliseHook(headers, parsed, deps.clock.now().toISOString());
   const stored = toStoredEvent(event, deps.settings);

@@ -71,6 +71,11 @@ export interface Enrollment {
   /** When set, registration must carry an `endpoint` that starts with it. */
   endpointPrefix?: string;
   enrolledAt: string;
+  /**
+   * CIDRs whose keyless Web hooks at the host root are accepted for this tenant (Fineract 1.5–1.6 post Web hooks
+   * to `/` and drop the Payload URL's path, key included: docs/protocol.md §4).
+   */
+  rootWebHooksFrom?: string[];
 }
 
 export interface TenantSecret {

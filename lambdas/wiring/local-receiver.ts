@@ -258,7 +258,7 @@ function assembleDeps(ports: LocalPorts, settings: Settings, logger: Logger): Lo
   const { tenants, events, messages, secrets, queue, sms, fineract, auth } = ports;
   const common = { clock: systemClock, logger, metrics: noMetrics, settings };
   return {
-    ingest: { ...common, auth, events, queue },
+    ingest: { ...common, auth, events, queue, enrollments: tenants },
     register: { ...common, tenants, secrets, sms, urlPolicy: ports.urlPolicy, auth },
     // No key cache for admin, as in AWS: a DELETE takes effect at once.
     admin: {

@@ -166,7 +166,8 @@ export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
     queue: ['enqueue'],
     // The forwarding tenant API (tenant-api.ts).
     targets: ['listTargets', 'getTarget', 'putTarget', 'deleteTarget'],
-    deliveries: ['listByEvent'],
+    // transition: `_resend` re-opens failed forward deliveries.
+    deliveries: ['listByEvent', 'transition'],
     targetSecrets: ['getTargetSecrets', 'putTargetSecrets', 'deleteTargetSecrets'],
   },
   // The tenant's Twilio token checks the signature; the status lands on the message record. No tenants table.

@@ -67,6 +67,7 @@ export const CLI_COMMANDS: readonly OperatorCommand[] = [
       tenants: ['getTemplates'],
       events: ['get', 'listByTenant', 'update'],
       messages: ['listByEvent', 'transition'],
+      deliveries: ['listByEvent', 'transition'],
       queue: ['enqueue'],
     },
   },

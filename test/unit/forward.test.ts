@@ -6,6 +6,7 @@ import { Authenticator, issueApiKey } from '../../lambdas/core/api-keys';
 import { newWebhookSecret, signPayload } from '../../lambdas/core/forward-message';
 import { handleHookEvent, type IngestDeps } from '../../lambdas/core/ingest';
 import type { ForwardTarget, WorkMessage } from '../../lambdas/core/model';
+import { replayEvents } from '../../lambdas/core/replay';
 import { processWorkMessage, type WorkerDeps } from '../../lambdas/core/worker';
 import { HttpForwarder } from '../../lambdas/adapters/http-forwarder';
 import { checkTargetUrl } from '../../lambdas/core/url-policy';
@@ -389,6 +390,24 @@ describe('forwarding: retries and final answers', () => {
     expect(outcome).toEqual({ action: 'ack', status: 'forwarded' });
     expect(receiver.at(pathOf(good.target))).toHaveLength(1);
     expect(receiver.at(pathOf(flaky.target))).toHaveLength(2);
+  });
+
+  it('a resend re-opens a failed forward and delivers it once', async () => {
+    // Prepare
+    const { world, addTarget, deliveries, ingest, work, event } = await setup();
+    const { target } = await addTarget();
+    receiver.script.set(pathOf(target), [{ status: 400 }, { status: 200 }]);
+    const message = await ingest('fineract-web-json-loan-repayment-envelope', 'web');
+    await work(message);
+    expect((await event(message)).status).toBe('failed');
+
+    // Act
+    await replayEvents('default', {}, { ...world, deliveries, settings: { sweepGraceSeconds: 300 } });
+    const outcome = await work(message);
+
+    // Assess
+    expect(outcome).toEqual({ action: 'ack', status: 'forwarded' });
+    expect(receiver.at(pathOf(target))).toHaveLength(2);
   });
 
   it('never writes a target secret into a log line', async () => {

@@ -110,6 +110,8 @@ export async function processWorkMessage(message: WorkMessage, deps: WorkerDeps)
 async function finishIgnored(event: StoredEvent, deps: WorkerDeps, log: LogContext): Promise<WorkOutcome> {
   const note = 'no SMS asked for (Web hook) and no forwarding target matched this event';
   await finish(event, 'ignored', deps, { lastError: note });
+  const reopened = await reopenIfSmsAdded(event, 'ignored', deps);
+  if (reopened) return reopened;
   deps.metrics.count('Event_ignored', 1);
   deps.logger.info('event processed', { ...log, status: 'ignored', attempts: event.attempts });
   return { action: 'ack', status: 'ignored' };
@@ -179,11 +181,47 @@ async function settleFanOut(
   }
   const status: EventStatus = wantsSms && sms.status ? sms.status : forwardStatus(forward);
   await finish(event, status, deps, { outcome, lastError: sms.note });
+  if (!wantsSms) {
+    const reopened = await reopenIfSmsAdded(event, status, deps);
+    if (reopened) return reopened;
+  }
   deps.metrics.count(`Event_${status}`, 1);
   deps.logger.info('event processed', { ...log, status, attempts: event.attempts, forward });
   return status === 'dead'
     ? { action: 'dead-letter', reason: sms.note ?? 'a delivery gave up' }
     : { action: 'ack', status };
+}
+
+/**
+ * An SMS Bridge arrival may add the SMS channel while a pass that did not see it is running (ingest re-opens only
+ * final events): the pass that just finished without SMS looks once more and, if SMS was asked for meanwhile,
+ * puts the event back in flight for an immediate next pass.
+ */
+async function reopenIfSmsAdded(
+  event: StoredEvent,
+  status: EventStatus,
+  deps: WorkerDeps,
+): Promise<WorkOutcome | undefined> {
+  const current = await deps.events.get(event.tenantId, event.eventId);
+  if (!current?.sms || current.status !== status) return undefined;
+  const now = deps.clock.now();
+  try {
+    await deps.events.update(
+      event.tenantId,
+      event.eventId,
+      {
+        status: 'retrying',
+        updatedAt: now.toISOString(),
+        nextAttemptAt: now.toISOString(),
+        dueAt: nextDueAt(now, deps.settings.sweepGraceSeconds),
+      },
+      { ifStatusIn: [status] },
+    );
+  } catch (error) {
+    if (error instanceof ConditionFailedError) return undefined;
+    throw error;
+  }
+  return { action: 'retry', delaySeconds: 0.01, error: 'SMS asked for while this pass ran' };
 }
 
 function forwardStatus(forward: ForwardSummary): EventStatus {

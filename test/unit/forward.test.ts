@@ -446,6 +446,34 @@ describe('forwarding: one event per command, whichever hook delivered it', () =>
     expect(receiver.at(pathOf(target))).toHaveLength(1);
   });
 
+  it('SMS Bridge arriving while the Web event is being forwarded: still one SMS and one forward', async () => {
+    // Prepare
+    const { world, deps, addTarget, ingest, work } = await setup({ registered: true });
+    const { target } = await addTarget();
+    const web = await ingest('fineract-sms-client-create-envelope', 'web');
+    const real = deps.forward!.webhooks;
+    let arrived = false;
+    deps.forward!.webhooks = {
+      post: async (webhook) => {
+        if (!arrived) {
+          arrived = true;
+          await ingest('fineract-sms-client-create-envelope');
+        }
+        return real.post(webhook);
+      },
+    };
+
+    // Act
+    const first = await work(web);
+    const second = await work(web);
+
+    // Assess
+    expect(first.action).toBe('retry');
+    expect(second).toEqual({ action: 'ack', status: 'sent' });
+    expect(world.sms.messages).toHaveLength(1);
+    expect(receiver.at(pathOf(target))).toHaveLength(1);
+  });
+
   it('SMS Bridge then Web: one SMS and one forward per target', async () => {
     // Prepare
     const { world, addTarget, ingest, work } = await setup({ registered: true });

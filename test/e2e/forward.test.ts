@@ -82,6 +82,7 @@ describe('forwarding e2e: Web and SMS Bridge hooks to a signed receiver', () => 
     expect(hits).toHaveLength(1);
     expect(verify(hits[0]!)).toMatchObject({ type: 'loan.repayment', data: { eventId: sent.eventId } });
     expect(world.twilio.messages).toHaveLength(0);
+    expect(world.receiver.logger.text()).not.toContain(secret.slice('whsec_'.length));
   });
 
   it('retries 500 and 503 and delivers on 200 with one webhook-id', async () => {

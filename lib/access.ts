@@ -1,4 +1,14 @@
-import type { EventStore, MessageStore, Queue, QueueControl, SecretStore, TenantStore } from '../lambdas/core/ports';
+import type {
+  EventStore,
+  ForwardDeliveryStore,
+  MessageStore,
+  Queue,
+  QueueControl,
+  SecretStore,
+  TargetSecretStore,
+  TargetStore,
+  TenantStore,
+} from '../lambdas/core/ports';
 import type { ReceiverFunctionKey } from './config';
 import { BY_DUE, BY_TENANT_TIME } from '../lambdas/adapters/table-schema';
 
@@ -57,6 +67,7 @@ export const EVENT_STORE: Record<keyof EventStore, TableUse> = {
   get,
   listByTenant: { actions: ['Query'], index: EVENTS_BY_TENANT_INDEX },
   update,
+  addSmsChannel: update,
   listDue: { actions: ['Query'], index: EVENTS_DUE_INDEX },
 };
 
@@ -67,6 +78,30 @@ export const MESSAGE_STORE: Record<keyof MessageStore, TableUse> = {
   get,
   transition: update,
   listByEvent: query,
+};
+
+/** Forwarding targets live in the tenants table. */
+export const TARGET_STORE: Record<keyof TargetStore, TableUse> = {
+  listTargets: query,
+  getTarget: get,
+  putTarget: put,
+  deleteTarget: remove,
+  disableTarget: update,
+};
+
+/** Forward delivery records live in the events table, beside the message records. */
+export const FORWARD_DELIVERY_STORE: Record<keyof ForwardDeliveryStore, TableUse> = {
+  createIfAbsent: { actions: ['PutItem', 'GetItem'] },
+  get,
+  transition: update,
+  listByEvent: query,
+};
+
+/** One secret per target under the tenant secrets' prefix (adapters/secrets-manager-target-secrets.ts). */
+export const TARGET_SECRET_STORE: Record<keyof TargetSecretStore, readonly string[]> = {
+  getTargetSecrets: ['secretsmanager:GetSecretValue'],
+  putTargetSecrets: ['secretsmanager:PutSecretValue', 'secretsmanager:CreateSecret'],
+  deleteTargetSecrets: ['secretsmanager:DeleteSecret'],
 };
 
 export const SECRET_STORE: Record<keyof SecretStore, readonly string[]> = {
@@ -90,6 +125,9 @@ export interface PortUse {
   readonly messages?: readonly (keyof MessageStore)[];
   readonly secrets?: readonly (keyof SecretStore)[];
   readonly queue?: readonly (keyof Queue)[];
+  readonly targets?: readonly (keyof TargetStore)[];
+  readonly deliveries?: readonly (keyof ForwardDeliveryStore)[];
+  readonly targetSecrets?: readonly (keyof TargetSecretStore)[];
 }
 
 /**
@@ -98,7 +136,13 @@ export interface PortUse {
  */
 export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
   // Authenticate (one key lookup), store the event, enqueue it.
-  ingest: { tenants: ['getApiKey'], events: ['putIfAbsent'], queue: ['enqueue'] },
+  // A duplicate SMS Bridge arrival of a Web hook's event adds the SMS channel to it.
+  // A keyless Fineract 1.5–1.6 Web hook at the root reads the tenant's allow-list from its enrollment.
+  ingest: {
+    tenants: ['getApiKey', 'getEnrollment'],
+    events: ['putIfAbsent', 'get', 'addSmsChannel'],
+    queue: ['enqueue'],
+  },
   // Enrollment check, registration lease, tenant config, a new API key (older ones expire), the tenant secret.
   register: {
     tenants: [
@@ -123,6 +167,11 @@ export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
     messages: ['listByEvent', 'transition'],
     secrets: ['deleteTenantSecret'],
     queue: ['enqueue'],
+    // The forwarding tenant API (tenant-api.ts).
+    targets: ['listTargets', 'getTarget', 'putTarget', 'deleteTarget'],
+    // transition: `_resend` re-opens failed forward deliveries.
+    deliveries: ['listByEvent', 'transition'],
+    targetSecrets: ['getTargetSecrets', 'putTargetSecrets', 'deleteTargetSecrets'],
   },
   // The tenant's Twilio token checks the signature; the status lands on the message record. No tenants table.
   twilioStatus: { messages: ['get', 'transition'], secrets: ['getTenantSecret'] },
@@ -131,6 +180,10 @@ export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
     events: ['get', 'update'],
     messages: ['createIfAbsent', 'get', 'transition'],
     secrets: ['getTenantSecret'],
+    // Forwarding (lambdas/core/forward.ts): targets, their delivery records and signing secrets.
+    targets: ['listTargets', 'disableTarget'],
+    deliveries: ['createIfAbsent', 'get', 'transition', 'listByEvent'],
+    targetSecrets: ['getTargetSecrets'],
   },
   sweeper: { events: ['listDue', 'update'], queue: ['enqueue'] },
 };
@@ -138,16 +191,23 @@ export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
 /** Table uses of a caller, per table: tenants, and events (events and message records share it). */
 export function tableUses(use: PortUse): { tenants: TableUse[]; events: TableUse[] } {
   return {
-    tenants: (use.tenants ?? []).map((method) => TENANT_STORE[method]),
+    tenants: [
+      ...(use.tenants ?? []).map((method) => TENANT_STORE[method]),
+      ...(use.targets ?? []).map((method) => TARGET_STORE[method]),
+    ],
     events: [
       ...(use.events ?? []).map((method) => EVENT_STORE[method]),
       ...(use.messages ?? []).map((method) => MESSAGE_STORE[method]),
+      ...(use.deliveries ?? []).map((method) => FORWARD_DELIVERY_STORE[method]),
     ],
   };
 }
 
 export function secretActions(use: PortUse): string[] {
-  return unique((use.secrets ?? []).flatMap((method) => SECRET_STORE[method]));
+  return unique([
+    ...(use.secrets ?? []).flatMap((method) => SECRET_STORE[method]),
+    ...(use.targetSecrets ?? []).flatMap((method) => TARGET_SECRET_STORE[method]),
+  ]);
 }
 
 export function queueActions(use: PortUse): string[] {

@@ -1,3 +1,4 @@
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
@@ -113,6 +114,12 @@ export class Api extends Construct {
       reservedConcurrentExecutions: config.reservedConcurrency.admin,
     });
     this.admin.bindPorts(FUNCTION_USES.admin, targets);
+    // `POST /tenants/{t}/targets/{id}/test` puts a test entry on an EventBridge target's bus: the same buses only.
+    if (config.forwardEventBuses && config.forwardEventBuses.length > 0) {
+      this.admin.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['events:PutEvents'], resources: [...config.forwardEventBuses] }),
+      );
+    }
 
     this.twilioStatus = new HookFunction(this, 'TwilioStatus', {
       ...functionDefaults,

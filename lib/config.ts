@@ -33,6 +33,8 @@ export interface ReceiverConfig {
   /** Names of retained tables to re-attach instead of creating new ones (after a stack delete). */
   tenantsTableName?: string;
   eventsTableName?: string;
+  /** EventBridge buses forwarding targets may name (`-c forwardEventBuses=arn,…`); none → no PutEvents grant. */
+  forwardEventBuses?: string[];
 }
 
 /** Context keys the app understands, with the defaults used when a key is absent. */
@@ -251,7 +253,21 @@ export function readConfig(lookup: Lookup): ReceiverConfig {
     perTenantMetrics: bool(lookup, 'perTenantMetrics', CONTEXT_DEFAULTS.perTenantMetrics),
     tenantsTableName: tableName(lookup, 'tenantsTableName'),
     eventsTableName: tableName(lookup, 'eventsTableName'),
+    forwardEventBuses: eventBuses(lookup),
   };
+}
+
+const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]+$/;
+
+function eventBuses(lookup: Lookup): string[] | undefined {
+  const raw = lookup('forwardEventBuses');
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const list = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
+  const arns = list.map((a) => a.trim()).filter(Boolean);
+  for (const arn of arns) {
+    if (!EVENT_BUS_ARN.test(arn)) throw new ConfigError('forwardEventBuses', `expected event bus ARNs, got "${arn}"`);
+  }
+  return arns.length > 0 ? arns : undefined;
 }
 
 /** `-c stackName=…`: CloudFormation's rule (a letter, then letters, digits and hyphens, at most 128). */

@@ -41,7 +41,7 @@ export const CLI_COMMANDS: readonly OperatorCommand[] = [
   { command: 'tenants unenroll', uses: { tenants: ['deleteEnrollment'] } },
   { command: 'tenants list', uses: { tenants: ['listTenants'] } },
   { command: 'tenants show', uses: { tenants: ['getTenant', 'listApiKeys', 'getEnrollment'] } },
-  { command: 'tenants set', uses: { tenants: ['getTenant', 'putTenant'] } },
+  { command: 'tenants set', uses: { tenants: ['getTenant', 'putTenant', 'getEnrollment', 'putEnrollment'] } },
   { command: 'tenants rotate-key', uses: { tenants: ['putApiKey', 'listApiKeys', 'expireApiKey', 'deleteApiKey'] } },
   { command: 'templates list', uses: { tenants: ['getTemplates'] } },
   { command: 'templates set', uses: { tenants: ['putTemplate'] } },
@@ -49,7 +49,22 @@ export const CLI_COMMANDS: readonly OperatorCommand[] = [
   // --event reads the stored event to render with.
   { command: 'templates preview', uses: { tenants: ['getTemplates'], events: ['get'] } },
   { command: 'events list', uses: { events: ['listByTenant'] } },
-  { command: 'events show', uses: { events: ['get'], messages: ['listByEvent'] } },
+  { command: 'events show', uses: { events: ['get'], messages: ['listByEvent'], deliveries: ['listByEvent'] } },
+  {
+    command: 'targets add',
+    uses: { targets: ['putTarget'], targetSecrets: ['putTargetSecrets'] },
+  },
+  { command: 'targets list', uses: { targets: ['listTargets'] } },
+  {
+    command: 'targets remove',
+    uses: { targets: ['getTarget', 'deleteTarget'], targetSecrets: ['deleteTargetSecrets'] },
+  },
+  {
+    command: 'targets rotate-secret',
+    uses: { targets: ['getTarget'], targetSecrets: ['getTargetSecrets', 'putTargetSecrets'] },
+  },
+  // An EventBridge target's test needs events:PutEvents, which the operator policy does not grant: use the API.
+  { command: 'targets test', uses: { targets: ['getTarget'], targetSecrets: ['getTargetSecrets'] } },
   // --dry-run only reads (and renders with the tenant's templates); otherwise events are reset and enqueued.
   {
     command: 'events resend / replay',
@@ -57,6 +72,7 @@ export const CLI_COMMANDS: readonly OperatorCommand[] = [
       tenants: ['getTemplates'],
       events: ['get', 'listByTenant', 'update'],
       messages: ['listByEvent', 'transition'],
+      deliveries: ['listByEvent', 'transition'],
       queue: ['enqueue'],
     },
   },
@@ -141,6 +157,12 @@ export class OperatorPolicy extends Construct {
     });
     acknowledgeWildcardResource(
       this.policy,
+      secretsPrefixArn(this, targets.secretPrefix),
+      'Forwarding targets get their signing secret when an operator adds one (`targets add`), so the names are not ' +
+        "known at deploy time; access is limited to the secrets under this stack's prefix.",
+    );
+    acknowledgeWildcardResource(
+      this.policy,
       stackArn(this),
       'The stack id at the end of a CloudFormation stack ARN changes whenever the stack is re-created; the name is ' +
         'fixed, so the CLI may describe this stack (to read its outputs) under any id, and no other stack.',
@@ -170,11 +192,15 @@ export function operatorPermissionsTable(): string {
       ]),
       cell('DLQ', command.redrive ? DLQ_REDRIVE_ACTIONS.map((a) => a.replace('sqs:', '')) : []),
       cell('function log groups', command.readsLogs ? LOG_READ_ACTIONS.map((a) => a.replace('logs:', '')) : []),
+      cell(
+        'secrets under the prefix',
+        secretActions(command.uses).map((a) => a.replace('secretsmanager:', '')),
+      ),
     ].filter((text) => text !== '');
     return `| \`${command.command}\` | ${cells.join('; ')} |`;
   });
   const header =
-    '| Command | IAM actions (`dynamodb:` on the tables, `sqs:` on the queues, `logs:` on the log groups) |';
+    '| Command | IAM actions (`dynamodb:` on the tables, `sqs:` on the queues, `secretsmanager:` on the secrets, `logs:` on the log groups) |';
   return [header, '|---|---|', ...rows].join('\n');
 }
 

@@ -3,13 +3,16 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { ReceiverConfig } from './config';
 import { FUNCTION_USES, QUEUE_CONTROL } from './access';
 import { HookFunction, type PortTargets } from './hook-function';
 import type { Storage } from './storage';
 
-// A batch runs its messages in parallel, each at most a Fineract callback (8 s) and a Twilio send (10 s).
+// A batch runs its messages in parallel, each at most a Fineract callback (8 s) and a Twilio send (10 s), with its
+// forwards in parallel beside them (FORWARD_TIMEOUT_MS each).
+export const FORWARD_TIMEOUT_MS = 10_000;
 export const WORKER_TIMEOUT = Duration.seconds(60);
 // AWS's guidance for SQS event sources: at least 6x the function timeout, so a batch still being retried by the
 // poller after a throttle is not made visible (and processed twice) meanwhile.
@@ -74,7 +77,14 @@ export class Processing extends Construct {
       .bindPorts(FUNCTION_USES.worker, targets)
       // Consume covers ChangeMessageVisibility, the backoff of QueueControl; deadLetter sends to the DLQ itself.
       .bindQueue('QUEUE_URL', this.queue, 'consume')
-      .bindQueue('DLQ_URL', this.deadLetterQueue, QUEUE_CONTROL.deadLetter);
+      .bindQueue('DLQ_URL', this.deadLetterQueue, QUEUE_CONTROL.deadLetter)
+      .setEnv('FORWARD_TIMEOUT_MS', String(FORWARD_TIMEOUT_MS));
+    // EventBridge forwarding targets may only name the buses the operator listed at deploy time.
+    if (config.forwardEventBuses && config.forwardEventBuses.length > 0) {
+      this.worker.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['events:PutEvents'], resources: [...config.forwardEventBuses] }),
+      );
+    }
     this.worker.lambda.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: 10,

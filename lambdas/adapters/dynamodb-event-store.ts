@@ -74,6 +74,47 @@ export class DynamoDbEventStore implements EventStore {
     };
   }
 
+  async addSmsChannel(
+    tenantId: string,
+    eventId: string,
+    seen: StoredEvent['status'],
+    at: string,
+    reopen?: { dueAt: string },
+  ): Promise<boolean> {
+    const names: Record<string, string> = { '#sms': 'sms', '#status': 'status', '#updatedAt': 'updatedAt' };
+    const values: Record<string, unknown> = { ':true': true, ':seen': seen, ':at': at };
+    const sets = ['#sms = :true', '#updatedAt = :at'];
+    const removes: string[] = [];
+    if (reopen) {
+      Object.assign(names, {
+        '#dueAt': DUE_AT_ATTR,
+        '#duePk': DUE_PK_ATTR,
+        '#attempts': 'attempts',
+        '#ttl': TTL,
+        '#next': 'nextAttemptAt',
+      });
+      Object.assign(values, { ':received': 'received', ':due': reopen.dueAt, ':duePk': DUE_PK, ':zero': 0 });
+      sets.push('#status = :received', '#dueAt = :due', '#duePk = :duePk', '#attempts = :zero');
+      removes.push('#ttl', '#next');
+    }
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { [PK]: tenantPk(tenantId), [SK]: eventSk(eventId) },
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: `attribute_exists(${PK}) AND attribute_not_exists(#sms) AND #status = :seen`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
+  }
+
   async update(
     tenantId: string,
     eventId: string,

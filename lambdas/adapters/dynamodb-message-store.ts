@@ -6,28 +6,29 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailedError } from '../core/errors';
-import type { MessageStore } from '../core/ports';
-import type { MessageRecord, MessageStatus } from '../core/model';
+import type { ForwardDeliveryStore, MessageStore } from '../core/ports';
+import type { DeliveryState, ForwardDelivery, MessageRecord } from '../core/model';
 import { isConditionFailed } from './dynamodb-client';
-import { messageSk, PK, SK, tenantPk } from './table-schema';
+import { forwardSk, messageSk, PK, SK, tenantPk } from './table-schema';
 
 /**
  * SMS message records live in the events table beside their event (same partition, `M#` sort keys), so one query
  * lists an event's messages. Every transition is a conditional update on the current status: that condition is
  * what makes a send at most once.
  */
-export class DynamoDbMessageStore implements MessageStore {
+class DeliveryRecordTable<R extends DeliveryState> {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
+    private readonly sortKey: (id: string) => string,
   ) {}
 
-  async createIfAbsent(record: MessageRecord): Promise<MessageRecord> {
+  async createIfAbsent(record: R): Promise<R> {
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.table,
-          Item: { [PK]: tenantPk(record.tenantId), [SK]: messageSk(record.messageId), ...record },
+          Item: { [PK]: tenantPk(record.tenantId), [SK]: this.sortKey(record.messageId), ...record },
           ConditionExpression: `attribute_not_exists(${PK})`,
         }),
       );
@@ -40,24 +41,24 @@ export class DynamoDbMessageStore implements MessageStore {
     }
   }
 
-  async get(tenantId: string, messageId: string): Promise<MessageRecord | undefined> {
+  async get(tenantId: string, messageId: string): Promise<R | undefined> {
     const out = await this.doc.send(
       new GetCommand({
         TableName: this.table,
-        Key: { [PK]: tenantPk(tenantId), [SK]: messageSk(messageId) },
+        Key: { [PK]: tenantPk(tenantId), [SK]: this.sortKey(messageId) },
         ConsistentRead: true,
       }),
     );
-    return out.Item ? toRecord(out.Item) : undefined;
+    return out.Item ? toRecord<R>(out.Item) : undefined;
   }
 
   async transition(
     tenantId: string,
     messageId: string,
-    from: MessageStatus[],
-    patch: Partial<Omit<MessageRecord, 'tenantId' | 'messageId'>>,
-    expect: Partial<Pick<MessageRecord, 'leaseUntil' | 'sid'>> = {},
-  ): Promise<MessageRecord> {
+    from: R['status'][],
+    patch: Partial<Omit<R, 'tenantId' | 'messageId'>>,
+    expect: Partial<Record<string, string>> = {},
+  ): Promise<R> {
     const names: Record<string, string> = { '#status': 'status' };
     const values: Record<string, unknown> = {};
     const conditions: string[] = [];
@@ -81,7 +82,7 @@ export class DynamoDbMessageStore implements MessageStore {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { [PK]: tenantPk(tenantId), [SK]: messageSk(messageId) },
+          Key: { [PK]: tenantPk(tenantId), [SK]: this.sortKey(messageId) },
           UpdateExpression: `SET ${sets.join(', ')}`,
           ConditionExpression: [`attribute_exists(${PK}) AND #status IN (${froms.join(', ')})`, ...conditions].join(
             ' AND ',
@@ -91,27 +92,40 @@ export class DynamoDbMessageStore implements MessageStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return toRecord(out.Attributes!);
+      return toRecord<R>(out.Attributes!);
     } catch (error) {
       if (isConditionFailed(error)) throw new ConditionFailedError(`message ${messageId} is not in ${from.join('/')}`);
       throw error;
     }
   }
 
-  async listByEvent(tenantId: string, eventId: string): Promise<MessageRecord[]> {
+  async listByEvent(tenantId: string, eventId: string): Promise<R[]> {
     const out = await this.doc.send(
       new QueryCommand({
         TableName: this.table,
         KeyConditionExpression: `${PK} = :pk AND begins_with(${SK}, :p)`,
-        ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':p': messageSk(`${eventId}.`) },
+        ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':p': this.sortKey(`${eventId}.`) },
         ConsistentRead: true,
       }),
     );
-    return (out.Items ?? []).map(toRecord);
+    return (out.Items ?? []).map((item) => toRecord<R>(item));
   }
 }
 
-function toRecord(item: Record<string, unknown>): MessageRecord {
+export class DynamoDbMessageStore extends DeliveryRecordTable<MessageRecord> implements MessageStore {
+  constructor(doc: DynamoDBDocumentClient, table: string) {
+    super(doc, table, messageSk);
+  }
+}
+
+/** Forward delivery records: `F#` sort keys beside the event, the same conditional transitions. */
+export class DynamoDbForwardDeliveryStore extends DeliveryRecordTable<ForwardDelivery> implements ForwardDeliveryStore {
+  constructor(doc: DynamoDBDocumentClient, table: string) {
+    super(doc, table, forwardSk);
+  }
+}
+
+function toRecord<R>(item: Record<string, unknown>): R {
   const { [PK]: _pk, [SK]: _sk, ...rest } = item;
-  return rest as unknown as MessageRecord;
+  return rest as unknown as R;
 }

@@ -9,12 +9,14 @@
  *   T#{tenant}   KEY#{sha256}  API key record (hash only; ttl once it expires)
  *   T#{tenant}   TPL#{E.A}     Mustache template override
  *   T#{tenant}   ENROLL        operator enrollment
+ *   T#{tenant}   TARGET#{id}   forwarding target (no secrets: those are in the secret store)
  *   LOCK#{name}  LOCK          registration lease (ttl)
  *
  * Events table (pk, sk):
  *   T#{tenant}   E#{eventId}     the event; byTenantTime lists a tenant's events newest first; byDue (sparse, only
  *                                while not final) is the sweeper's work list; ttl once final
  *   T#{tenant}   M#{messageId}   an SMS message record, messageId = {eventId}.{ENTITY.ACTION}
+ *   T#{tenant}   F#{deliveryId}  a forward delivery record, deliveryId = {eventId}.F.{targetId}
  */
 
 export type KeyAttributeType = 'S' | 'N' | 'B';
@@ -79,5 +81,7 @@ export function keyAttributes(table: TableSchema): KeyAttribute[] {
 export const tenantPk = (tenantId: string): string => `T#${tenantId}`;
 export const eventSk = (eventId: string): string => `E#${eventId}`;
 export const messageSk = (messageId: string): string => `M#${messageId}`;
+export const forwardSk = (deliveryId: string): string => `F#${deliveryId}`;
+export const targetSk = (targetId: string): string => `TARGET#${targetId}`;
 /** The one partition of byDue: the sweeper reads it as a time-ordered list. */
 export const DUE_PK = 'DUE';

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { eventView } from '../core/admin';
+import { deliveryView } from '../core/tenant-api';
 import type { EventStatus } from '../core/model';
 import { replayEvents } from '../core/replay';
 import { previewEventSms } from '../core/template-preview';
@@ -50,8 +51,9 @@ export function registerEventCommands(program: Command, context: CliContext): vo
         const event = await rt.events.get(tenantId, eventId);
         if (!event) throw new CommandFailedError(`No event ${eventId} for ${tenantId}.`);
         const messages = (await rt.messages.listByEvent(tenantId, event.eventId)).map(({ to: _to, ...m }) => m);
+        const deliveries = (await rt.deliveries.listByEvent(tenantId, event.eventId)).map(deliveryView);
         const view = eventView(event);
-        out.result({ event: view, messages }, () => {
+        out.result({ event: view, messages, deliveries }, () => {
           const { payload: _p, outcome: _o, ...fields } = view;
           out.fields({ ...fields, status: out.status(view.status), failedCommand: String(view.failedCommand) });
           out.table(
@@ -66,6 +68,20 @@ export function registerEventCommands(program: Command, context: CliContext): vo
               m.errorCode ? `${m.errorCode} ${m.errorMessage ?? ''}` : m.errorMessage,
             ]),
           );
+          if (deliveries.length > 0) {
+            out.table(
+              ['target', 'status', 'attempts', 'last status', 'latency ms', 'next attempt', 'error'],
+              deliveries.map((d) => [
+                d.targetId,
+                out.status(d.status),
+                d.attempts,
+                d.lastStatusCode,
+                d.latencyMs,
+                d.nextAttemptAt,
+                d.error,
+              ]),
+            );
+          }
         });
       }),
     );

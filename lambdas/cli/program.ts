@@ -8,6 +8,7 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors';
 import { registerEventCommands } from './events';
 import type { CliIo } from './output';
 import { registerTemplateCommands } from './templates';
+import { registerTargetCommands } from './targets';
 import { registerTenantCommands } from './tenants';
 
 const TARGETS = `
@@ -33,6 +34,7 @@ export function buildProgram(context: CliContext): Command {
     });
   registerTenantCommands(program, context);
   registerTemplateCommands(program, context);
+  registerTargetCommands(program, context);
   registerEventCommands(program, context);
   registerDlqCommands(program, context);
   registerFineractCommands(program, context);

@@ -10,6 +10,17 @@ import {
 } from './arguments';
 import { type CliContext, withRuntime } from './context';
 import { CommandFailedError } from './errors';
+import { AppError } from '../core/errors';
+import { parseCidrList } from '../core/root-web-hooks';
+
+function asCliError<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof AppError) throw new CommandFailedError(error.message);
+    throw error;
+  }
+}
 
 export function registerTenantCommands(program: Command, context: CliContext): void {
   const tenants = program.command('tenants').description('tenants, their enrollment, settings and API keys');
@@ -28,12 +39,13 @@ export function registerTenantCommands(program: Command, context: CliContext): v
         });
         // Issued alongside the admin key: it must not cut that one's life short.
         const ingest = await issueApiKey(rt.tenants, rt.clock, tenantId, { label: 'cli', scope: 'ingest' });
-        const webhookPayloadUrl = `<receiver>/hooks/${ingest.key}/`;
+        const webhookPayloadUrl = `${rt.settings.publicBaseUrl ?? '<receiver>'}/hooks/${ingest.key}/`;
         const result = {
           tenantId,
-          // `apiKey` is the Web hook's key, as before scopes existed.
-          apiKey: ingest.key,
-          fingerprint: ingest.fingerprint,
+          // `apiKey` is the admin key of the tenant API; the Web hook's Payload URL carries the ingest-only key.
+          apiKey: admin.key,
+          webPayloadUrl: webhookPayloadUrl,
+          // The name scripts written before the tenant API read.
           webhookPayloadUrl,
           ingestKey: { key: ingest.key, fingerprint: ingest.fingerprint, scope: 'ingest' },
           adminKey: { key: admin.key, fingerprint: admin.fingerprint, scope: 'admin' },
@@ -42,7 +54,7 @@ export function registerTenantCommands(program: Command, context: CliContext): v
           out.line(`Tenant ${tenantId} ready. Two API keys, shown once: store them now.`);
           out.line(`ingest key (Web hook Payload URL; can only send hook events):\n${ingest.key}`);
           out.line(`  fingerprint ${ingest.fingerprint}; Web hook Payload URL: ${webhookPayloadUrl}`);
-          out.line(`admin key (configuration, events, resend; keep it out of hook URLs):\n${admin.key}`);
+          out.line(`admin key (tenant API, configuration, events, resend; keep it out of hook URLs):\n${admin.key}`);
           out.line(`  fingerprint ${admin.fingerprint}`);
         });
       }),
@@ -198,10 +210,40 @@ function registerSet(tenants: Command, context: CliContext): void {
         parseMessagingService,
       ),
     )
+    .addOption(
+      new Option(
+        '--root-web-hooks-from <cidrs>',
+        'accept keyless Fineract 1.5–1.6 Web hooks at the host root from these CIDRs ("" clears)',
+      ).argParser((value: string) => asCliError(() => parseCidrList(value))),
+    )
     .action(
       withRuntime(
         context,
-        async (rt, out, [tenantId]: [string], options: { defaultCountry?: string; messagingService?: string }) => {
+        async (
+          rt,
+          out,
+          [tenantId]: [string],
+          options: { defaultCountry?: string; messagingService?: string; rootWebHooksFrom?: string[] },
+        ) => {
+          if (options.rootWebHooksFrom !== undefined) {
+            const enrollment = (await rt.tenants.getEnrollment(tenantId)) ?? {
+              tenantId,
+              enrolledAt: rt.clock.now().toISOString(),
+            };
+            const cidrs = options.rootWebHooksFrom;
+            const { rootWebHooksFrom: _old, ...rest } = enrollment;
+            await rt.tenants.putEnrollment(cidrs.length ? { ...rest, rootWebHooksFrom: cidrs } : rest);
+            if (options.defaultCountry === undefined && options.messagingService === undefined) {
+              out.result({ tenantId, rootWebHooksFrom: cidrs }, () =>
+                out.line(
+                  cidrs.length
+                    ? `Keyless root Web hooks of ${tenantId} accepted from ${cidrs.join(', ')}.`
+                    : `Keyless root Web hooks of ${tenantId} refused.`,
+                ),
+              );
+              return;
+            }
+          }
           const config = await rt.tenants.getTenant(tenantId);
           if (!config) throw new CommandFailedError(`Tenant ${tenantId} has no SMS Bridge registration yet.`);
           const country = options.defaultCountry;

@@ -108,7 +108,7 @@ export class InvalidCursorError extends BadRequestError {
 
 /** A downstream (Twilio, Fineract, HTTP target) failure, classified for the retry policy. */
 export class DownstreamError extends Error {
-  readonly service: 'twilio' | 'fineract' | 'http';
+  readonly service: 'twilio' | 'fineract' | 'http' | 'eventbridge';
   readonly retryable: boolean;
   readonly status?: number;
   readonly code?: number | string;
@@ -117,7 +117,7 @@ export class DownstreamError extends Error {
   readonly credentialsInvalid: boolean;
 
   constructor(
-    service: 'twilio' | 'fineract' | 'http',
+    service: 'twilio' | 'fineract' | 'http' | 'eventbridge',
     message: string,
     options: {
       retryable: boolean;

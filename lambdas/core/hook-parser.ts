@@ -170,7 +170,7 @@ function percentDecode(text: string, charset: string): string {
   return out;
 }
 
-function parseFormText(text: string, charset: string): Record<string, string> {
+export function parseFormText(text: string, charset: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of text.split('&')) {
     if (pair === '') continue;

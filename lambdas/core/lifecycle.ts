@@ -9,6 +9,7 @@ export const IN_FLIGHT_STATUSES: readonly EventStatus[] = ['received', 'processi
 
 export const FINAL_STATUSES: ReadonlySet<EventStatus> = new Set([
   'sent',
+  'forwarded',
   'ignored',
   'failed-command',
   'no-recipient',

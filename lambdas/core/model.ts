@@ -83,6 +83,11 @@ export interface Enrollment {
   usedAt?: string;
   /** `tenants enroll --replace`: one registration before this time may replace the owner; cleared when used. */
   replaceUntil?: string;
+  /**
+   * CIDRs whose keyless Web hooks at the host root are accepted for this tenant (Fineract 1.5–1.6 post Web hooks
+   * to `/` and drop the Payload URL's path, key included: docs/protocol.md §4).
+   */
+  rootWebHooksFrom?: string[];
 }
 
 export interface TenantSecret {
@@ -106,6 +111,7 @@ export const EVENT_STATUSES = [
   'processing',
   'retrying',
   'sent',
+  'forwarded',
   'ignored',
   'failed-command',
   'no-recipient',
@@ -125,6 +131,11 @@ export interface StoredEvent {
   actionRaw: string;
   source: HookSource;
   template: HookTemplate;
+  /**
+   * The event asked for the SMS channel: it arrived through an SMS Bridge hook (first, or later than a Web hook of
+   * the same command). Absent on events stored before forwarding existed: then `template === 'sms-bridge'` says it.
+   */
+  sms?: boolean;
   shape: BodyShape;
   encoding: BodyEncoding;
   failed: boolean;
@@ -229,3 +240,72 @@ export type AddressClass =
   | 'multicast'
   | 'broadcast'
   | 'invalid';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Forwarding: every event to the tenant's own targets (forward.ts)
+
+export type TargetKind = 'https' | 'eventbridge';
+export type TargetFormat = 'envelope' | 'original';
+
+/** A tenant's forwarding target. Its signing secrets are in the SecretStore, never here. */
+export interface ForwardTarget {
+  tenantId: string;
+  targetId: string;
+  kind: TargetKind;
+  /** https targets. */
+  url?: string;
+  /** eventbridge targets. */
+  eventBusArn?: string;
+  /** `LOAN.REPAYMENT`, `LOAN.*`, `*.CREATE`, `*` (upper case); empty means all. */
+  events: string[];
+  /** Failed-command events go only to targets that ask for them. */
+  includeFailed: boolean;
+  format: TargetFormat;
+  status: 'enabled' | 'disabled';
+  disabledReason?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A target's signing secrets: the current one and, for 24 h after a rotation, the previous one. */
+export interface TargetSecrets {
+  secret: string;
+  previousSecret?: string;
+  previousUntil?: string;
+}
+
+/** One event to one forwarding target; `messageId` = `{eventId}.F.{targetId}`. */
+export interface ForwardDelivery extends DeliveryState {
+  targetId: string;
+  status: DeliveryStatus;
+  /** Standard Webhooks `webhook-id`: the same on every retry of this delivery, so receivers can deduplicate. */
+  webhookId: string;
+  attempts: number;
+  nextAttemptAt?: string;
+  lastStatusCode?: number;
+  latencyMs?: number;
+  /** The first few hundred characters of the last answer; bodies are not kept beyond that. */
+  responseExcerpt?: string;
+}
+
+/** What an HTTPS target answered. */
+export interface ForwardResponse {
+  statusCode: number;
+  latencyMs: number;
+  excerpt: string;
+  /** Seconds, from Retry-After (429/503). */
+  retryAfterSeconds?: number;
+}
+
+export interface OutboundWebhook {
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface BusEntry {
+  eventBusArn: string;
+  source: string;
+  detailType: string;
+  detail: string;
+}

@@ -7,7 +7,13 @@ import type {
   ApiKeyRecord,
   Enrollment,
   EventStatus,
+  BusEntry,
   FineractAuth,
+  ForwardDelivery,
+  ForwardResponse,
+  ForwardTarget,
+  OutboundWebhook,
+  TargetSecrets,
   MessageRecord,
   MessageStatus,
   OutboundSms,
@@ -84,6 +90,19 @@ export interface EventStore {
     patch: Partial<Pick<StoredEvent, 'status' | 'lastError' | 'nextAttemptAt' | 'dueAt' | 'outcome' | 'updatedAt'>>,
     options?: { incrementAttempts?: boolean; resetAttempts?: boolean; removeDue?: boolean; ifStatusIn?: EventStatus[] },
   ): Promise<StoredEvent>;
+  /**
+   * Marks the event as asking for SMS too (an SMS Bridge arrival of an event a Web hook stored first). Conditional
+   * on `sms` not set yet and on the status still being `seen`; when `reopen` is given (the event was final), the
+   * event goes back in flight: `received`, attempts reset, due for the sweeper at `reopen.dueAt`. Returns false
+   * when the condition did not hold (someone else did it, or the status moved on).
+   */
+  addSmsChannel(
+    tenantId: string,
+    eventId: string,
+    seen: EventStatus,
+    at: string,
+    reopen?: { dueAt: string },
+  ): Promise<boolean>;
   /** Non-final events whose `dueAt` is at or before `before` (the sweeper's work list). */
   listDue(before: string, limit: number): Promise<StoredEvent[]>;
 }
@@ -151,4 +170,47 @@ export interface UrlPolicy {
 export interface SignatureVerifier {
   /** Twilio's X-Twilio-Signature check over the configured URL and the form params. */
   verifyTwilio(authToken: string, signature: string, url: string, params: Record<string, string>): boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Forwarding
+
+/** A tenant's forwarding targets (tenants table, `TARGET#{targetId}`). */
+export interface TargetStore {
+  listTargets(tenantId: string): Promise<ForwardTarget[]>;
+  getTarget(tenantId: string, targetId: string): Promise<ForwardTarget | undefined>;
+  putTarget(target: ForwardTarget): Promise<void>;
+  deleteTarget(tenantId: string, targetId: string): Promise<void>;
+  /** A 410 from the target, or an operator. */
+  disableTarget(tenantId: string, targetId: string, reason: string, at: string): Promise<void>;
+}
+
+export interface TargetSecretStore {
+  getTargetSecrets(tenantId: string, targetId: string): Promise<TargetSecrets | undefined>;
+  putTargetSecrets(tenantId: string, targetId: string, secrets: TargetSecrets): Promise<void>;
+  deleteTargetSecrets(tenantId: string, targetId: string): Promise<void>;
+}
+
+/** Forward delivery records (events table, `F#…` beside the event). */
+export interface ForwardDeliveryStore {
+  createIfAbsent(record: ForwardDelivery): Promise<ForwardDelivery>;
+  get(tenantId: string, messageId: string): Promise<ForwardDelivery | undefined>;
+  transition(
+    tenantId: string,
+    messageId: string,
+    from: ForwardDelivery['status'][],
+    patch: Partial<Omit<ForwardDelivery, 'tenantId' | 'messageId'>>,
+    expect?: { leaseUntil?: string },
+  ): Promise<ForwardDelivery>;
+  listByEvent(tenantId: string, eventId: string): Promise<ForwardDelivery[]>;
+}
+
+/** POSTs a signed webhook; resolves with whatever the target answered, throws DownstreamError when none came. */
+export interface WebhookSender {
+  post(webhook: OutboundWebhook): Promise<ForwardResponse>;
+}
+
+/** EventBridge PutEvents of one entry; throws DownstreamError (retryable) on a failed entry. */
+export interface EventBusPublisher {
+  publish(entry: BusEntry): Promise<void>;
 }

@@ -1,11 +1,13 @@
 import { ConditionFailedError } from './errors';
 import type { EventStatus, StoredEvent } from './model';
 import { nextDueAt, RESENDABLE_STATUSES } from './lifecycle';
-import type { Clock, EventStore, MessageStore, Queue } from './ports';
+import type { Clock, EventStore, ForwardDeliveryStore, MessageStore, Queue } from './ports';
 
 export interface ReplayDeps {
   events: EventStore;
   messages: MessageStore;
+  /** Forward deliveries: failed ones go back to `pending` with a fresh schedule; delivered ones are left alone. */
+  deliveries?: Pick<ForwardDeliveryStore, 'listByEvent' | 'transition'>;
   queue: Queue;
   clock: Clock;
   settings: { sweepGraceSeconds: number };
@@ -57,6 +59,22 @@ export async function replayEvents(tenantId: string, options: ReplayOptions, dep
           });
       }
     }
+    for (const delivery of (await deps.deliveries?.listByEvent(tenantId, event.eventId)) ?? []) {
+      if (delivery.status !== 'failed') continue;
+      await deps
+        .deliveries!.transition(tenantId, delivery.messageId, ['failed'], {
+          status: 'pending',
+          attempts: 0,
+          errorCode: 'replayed',
+          updatedAt: now.toISOString(),
+        })
+        .catch((error) => {
+          if (!(error instanceof ConditionFailedError)) throw error;
+        });
+    }
+    // A fan-out event remembers its SMS result so later passes skip it; a failed one is to be tried again.
+    const { smsStatus, ...outcome } = event.outcome ?? {};
+    const retrySms = smsStatus !== undefined && (RESENDABLE_STATUSES as readonly unknown[]).includes(smsStatus);
     try {
       const updated = await deps.events.update(
         tenantId,
@@ -66,6 +84,7 @@ export async function replayEvents(tenantId: string, options: ReplayOptions, dep
           updatedAt: now.toISOString(),
           nextAttemptAt: undefined,
           dueAt: nextDueAt(now, deps.settings.sweepGraceSeconds),
+          ...(retrySms ? { outcome } : {}),
         },
         { resetAttempts: true, ifStatusIn: [...statuses] },
       );

@@ -13,7 +13,13 @@ export type Operation =
   | 'deleteConfig'
   | 'listEvents'
   | 'resendEvents'
-  | 'twilioStatus';
+  | 'twilioStatus'
+  | 'createTarget'
+  | 'listTargets'
+  | 'deleteTarget'
+  | 'rotateTargetSecret'
+  | 'testTarget'
+  | 'getEvent';
 
 export interface RouteDef {
   method: 'GET' | 'POST' | 'DELETE';
@@ -39,6 +45,19 @@ export const ROUTES: readonly RouteDef[] = [
   { method: 'GET', path: '/modules/sms/events/{tenantId}', operation: 'listEvents', fn: 'admin' },
   { method: 'POST', path: '/modules/sms/events/{tenantId}/_resend', operation: 'resendEvents', fn: 'admin' },
   { method: 'POST', path: '/twilio/status/{tenantId}/{messageId}', operation: 'twilioStatus', fn: 'twilioStatus' },
+  // The tenant API for forwarding (tenant-api.ts), served by the admin function with the tenant's admin key.
+  ...(
+    [
+      ['POST', '/targets', 'createTarget'],
+      ['GET', '/targets', 'listTargets'],
+      ['DELETE', '/targets/{targetId}', 'deleteTarget'],
+      ['POST', '/targets/{targetId}/rotate-secret', 'rotateTargetSecret'],
+      ['POST', '/targets/{targetId}/test', 'testTarget'],
+      ['GET', '/events/{eventId}', 'getEvent'],
+    ] as const
+  ).map(
+    ([method, path, operation]): RouteDef => ({ method, path: `/tenants/{tenantId}${path}`, operation, fn: 'admin' }),
+  ),
 ];
 
 export interface RouteMatch {

@@ -24,6 +24,8 @@ export interface Settings {
   sweepGraceSeconds: number;
   eventRetentionDays: number;
   fineractTimeoutMs: number;
+  /** Deadline of one POST to a forwarding target (FORWARD_TIMEOUT_MS). */
+  forwardTimeoutMs: number;
   /** Accept self-signed certificates on callbacks (MifosX installs on :8443 often have one). */
   fineractTlsInsecure: boolean;
   /** Per-request timeout of the Twilio client; a send that times out is looked up before it is sent again. */
@@ -122,6 +124,7 @@ function parseSettings(env: NodeJS.ProcessEnv): Settings {
     sweepGraceSeconds: int(env.SWEEP_GRACE_SECONDS, 300),
     eventRetentionDays: int(env.EVENT_RETENTION_DAYS, 90),
     fineractTimeoutMs: int(env.FINERACT_TIMEOUT_MS, 8000),
+    forwardTimeoutMs: int(env.FORWARD_TIMEOUT_MS, 10_000),
     fineractTlsInsecure: bool(env.FINERACT_TLS_INSECURE, false),
     twilioTimeoutMs: int(env.TWILIO_TIMEOUT_MS, 10_000),
     sendLeaseSeconds: int(env.SEND_LEASE_SECONDS, DEFAULT_SEND_LEASE_SECONDS),

@@ -44,8 +44,9 @@ export interface EventResult {
 export async function deliverSms(event: StoredEvent, deps: SmsDeliveryDeps): Promise<EventResult> {
   if (event.failed) return { status: 'failed-command', note: 'the command failed in MifosX/Fineract; not texted' };
   // Only the SMS Bridge template asks for texts; a Web hook of the same tenant must not text the client twice.
-  if (event.template !== 'sms-bridge')
-    return { status: 'ignored', note: 'Web hook event stored; SMS is sent for SMS Bridge hooks only' };
+  // A Web hook event gains the SMS channel when the SMS Bridge hook delivers it too (`sms`, set by ingest).
+  if (!(event.sms ?? event.template === 'sms-bridge'))
+    return { status: 'ignored', note: 'Web hook event: SMS is sent only for events an SMS Bridge hook delivers' };
   const tenant = await deps.tenants.getTenant(event.tenantId);
   if (!tenant) return { status: 'ignored', note: 'tenant has no SMS Bridge registration' };
 

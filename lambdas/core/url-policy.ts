@@ -294,3 +294,13 @@ export function sameApiEndpoint(a: string, b: string): boolean {
     x.segments.join('/') === y.segments.join('/')
   );
 }
+
+/**
+ * A forwarding target's URL as it can be checked without the network (no request is made when a target is
+ * created): shape, and the address of an IP-literal host. Names are checked when connecting (the guarded lookup).
+ */
+export function checkTargetUrl(text: string, allowPrivate: boolean): URL {
+  const url = validateOutboundUrl(text);
+  if (isIpLiteral(hostOf(url))) assertAddressAllowed(hostOf(url), { allowPrivate });
+  return url;
+}

@@ -1,10 +1,13 @@
 /**
- * The worker's side of the event lifecycle: claim an event for processing, hand it to its delivery, and bring
- * it to a final status, a scheduled retry, or dead. What a delivery does is in sms-delivery.ts.
+ * The worker's side of the event lifecycle: claim an event for processing, hand it to its deliveries (the SMS
+ * channel, sms-delivery.ts, and one per forwarding target, forward.ts), and bring it to a final status, a
+ * scheduled retry, or dead. One queue message per event: each pass attempts every delivery that is due, and the
+ * event comes back at the earliest next attempt of those still pending.
  */
 import { ConditionFailedError, DownstreamError, SendInProgressError } from './errors';
 import { describeError } from './http';
 import { IN_FLIGHT_STATUSES, isFinal, nextDueAt } from './lifecycle';
+import { type ForwardDeps, type ForwardSummary, forwardEvent } from './forward';
 import type { EventStatus, StoredEvent, WorkMessage } from './model';
 import type {
   Clock,
@@ -40,6 +43,8 @@ export interface WorkerDeps {
     sendLeaseSeconds?: number;
   };
   random?: () => number;
+  /** The forwarding ports; without them (older tests, a deployment without forwarding) nothing is forwarded. */
+  forward?: Pick<ForwardDeps, 'targets' | 'targetSecrets' | 'deliveries' | 'webhooks' | 'bus'>;
 }
 
 export type WorkOutcome =
@@ -76,16 +81,153 @@ export async function processWorkMessage(message: WorkMessage, deps: WorkerDeps)
   const current = await claimEvent(event, deps);
   if (!current) return { action: 'ack' };
   const log = { tenantId: event.tenantId, eventId: event.eventId, entity: event.entity, action: event.action };
-  let result: EventResult;
+  const wantsSms = current.sms ?? current.template === 'sms-bridge';
+  const smsDone = current.outcome?.smsStatus as EventStatus | undefined;
+  let forward: ForwardSummary | undefined;
   try {
-    result = await deliverSms(current, deps);
+    forward = deps.forward ? await forwardEvent(current, { ...deps, ...deps.forward }) : undefined;
   } catch (error) {
-    return handleFailure(current, error, deps, log);
+    return scheduleRetry(current, error, deps, log);
   }
-  await finish(current, result.status, deps, { outcome: result.outcome, lastError: result.note });
-  deps.metrics.count(`Event_${result.status}`, 1, { tenantId: event.tenantId });
-  deps.logger.info('event processed', { ...log, status: result.status, attempts: current.attempts });
-  return { action: 'ack', status: result.status };
+  if (!forward || forward.deliveries === 0) {
+    if (!wantsSms) return finishIgnored(current, deps, log);
+    // The SMS channel alone, as before forwarding existed.
+    let result: EventResult;
+    try {
+      result = await deliverSms(current, deps);
+    } catch (error) {
+      return handleFailure(current, error, deps, log);
+    }
+    await finish(current, result.status, deps, { outcome: result.outcome, lastError: result.note });
+    deps.metrics.count(`Event_${result.status}`, 1, { tenantId: event.tenantId });
+    deps.logger.info('event processed', { ...log, status: result.status, attempts: current.attempts });
+    return { action: 'ack', status: result.status };
+  }
+  const sms = wantsSms && !smsDone ? await smsStep(current, deps) : { status: smsDone };
+  return settleFanOut(current, wantsSms, sms, forward, deps, log);
+}
+
+async function finishIgnored(event: StoredEvent, deps: WorkerDeps, log: LogContext): Promise<WorkOutcome> {
+  const note = 'no SMS asked for (Web hook) and no forwarding target matched this event';
+  await finish(event, 'ignored', deps, { lastError: note });
+  const reopened = await reopenIfSmsAdded(event, 'ignored', deps);
+  if (reopened) return reopened;
+  deps.metrics.count('Event_ignored', 1, { tenantId: event.tenantId });
+  deps.logger.info('event processed', { ...log, status: 'ignored', attempts: event.attempts });
+  return { action: 'ack', status: 'ignored' };
+}
+
+/** The SMS channel's part of a fan-out pass: a final status, or a delay before it is tried again. */
+interface SmsStep {
+  status?: EventStatus;
+  outcome?: Record<string, unknown>;
+  note?: string;
+  delaySeconds?: number;
+}
+
+async function smsStep(event: StoredEvent, deps: WorkerDeps): Promise<SmsStep> {
+  try {
+    const result = await deliverSms(event, deps);
+    return { status: result.status, outcome: result.outcome, note: result.note };
+  } catch (error) {
+    const note = describeError(error);
+    const now = deps.clock.now();
+    const earlyNotFound = isEarlyNotFound(error, event.receivedAt, now, deps.settings.fineractNotFoundRetrySeconds);
+    if (!isRetryable(error) && !earlyNotFound) return { status: smsFailureStatus(error), note };
+    const retryAfter = error instanceof DownstreamError ? error.retryAfterSeconds : undefined;
+    const delay =
+      error instanceof SendInProgressError
+        ? Math.max(error.retryAfterSeconds, 0.01)
+        : nextDelaySeconds(event.attempts, deps.settings.retryScheduleSeconds, retryAfter, deps.random);
+    return delay === undefined ? { status: 'dead', note } : { delaySeconds: delay, note };
+  }
+}
+
+/**
+ * An event with forward deliveries: it is final once every channel is. Its status is the SMS channel's when it
+ * asked for one (so SMS statuses mean what they always did; forwards are in their delivery records), else what
+ * the forwards came to.
+ */
+async function settleFanOut(
+  event: StoredEvent,
+  wantsSms: boolean,
+  sms: SmsStep,
+  forward: ForwardSummary,
+  deps: WorkerDeps,
+  log: LogContext,
+): Promise<WorkOutcome> {
+  const now = deps.clock.now();
+  const outcome = {
+    ...(event.outcome ?? {}),
+    ...(sms.outcome ?? {}),
+    ...(wantsSms && sms.status ? { smsStatus: sms.status } : {}),
+    forward: { ...forward },
+  };
+  const delays: number[] = [];
+  if (sms.delaySeconds !== undefined) delays.push(sms.delaySeconds);
+  if (forward.nextAttemptAt) delays.push(Math.max((Date.parse(forward.nextAttemptAt) - now.getTime()) / 1000, 0.01));
+  if (delays.length > 0) {
+    const delay = Math.min(...delays);
+    const nextAttemptAt = new Date(now.getTime() + delay * 1000);
+    await finish(event, 'retrying', deps, {
+      outcome,
+      lastError: sms.note,
+      nextAttemptAt: nextAttemptAt.toISOString(),
+      dueAt: nextDueAt(nextAttemptAt, deps.settings.sweepGraceSeconds),
+    });
+    deps.metrics.count('EventRetry', 1);
+    deps.logger.info('event has deliveries still pending', { ...log, attempts: event.attempts, delaySeconds: delay });
+    return { action: 'retry', delaySeconds: delay, error: sms.note ?? 'forward deliveries pending' };
+  }
+  const status: EventStatus = wantsSms && sms.status ? sms.status : forwardStatus(forward);
+  await finish(event, status, deps, { outcome, lastError: sms.note });
+  if (!wantsSms) {
+    const reopened = await reopenIfSmsAdded(event, status, deps);
+    if (reopened) return reopened;
+  }
+  deps.metrics.count(`Event_${status}`, 1, { tenantId: event.tenantId });
+  deps.logger.info('event processed', { ...log, status, attempts: event.attempts, forward });
+  return status === 'dead'
+    ? { action: 'dead-letter', reason: sms.note ?? 'a delivery gave up' }
+    : { action: 'ack', status };
+}
+
+/**
+ * An SMS Bridge arrival may add the SMS channel while a pass that did not see it is running (ingest re-opens only
+ * final events): the pass that just finished without SMS looks once more and, if SMS was asked for meanwhile,
+ * puts the event back in flight for an immediate next pass.
+ */
+async function reopenIfSmsAdded(
+  event: StoredEvent,
+  status: EventStatus,
+  deps: WorkerDeps,
+): Promise<WorkOutcome | undefined> {
+  const current = await deps.events.get(event.tenantId, event.eventId);
+  if (!current?.sms || current.status !== status) return undefined;
+  const now = deps.clock.now();
+  try {
+    await deps.events.update(
+      event.tenantId,
+      event.eventId,
+      {
+        status: 'retrying',
+        updatedAt: now.toISOString(),
+        nextAttemptAt: now.toISOString(),
+        dueAt: nextDueAt(now, deps.settings.sweepGraceSeconds),
+      },
+      { ifStatusIn: [status] },
+    );
+  } catch (error) {
+    if (error instanceof ConditionFailedError) return undefined;
+    throw error;
+  }
+  return { action: 'retry', delaySeconds: 0.01, error: 'SMS asked for while this pass ran' };
+}
+
+function forwardStatus(forward: ForwardSummary): EventStatus {
+  if (forward.exhausted > 0) return 'dead';
+  if (forward.failed > 0) return 'failed';
+  return forward.delivered > 0 ? 'forwarded' : 'ignored';
 }
 
 /** An early copy (sweeper, duplicate enqueue) waits for the scheduled time without spending an attempt. */

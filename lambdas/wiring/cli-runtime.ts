@@ -5,20 +5,34 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { createDocumentClient } from '../adapters/dynamodb-client';
 import { createTables, startEmbeddedDynamoDb } from '../adapters/local/embedded-dynamodb';
 import { FileSecretStore } from '../adapters/local/file-secret-store';
+import { EventBridgeForwarder } from '../adapters/eventbridge-forwarder';
+import { JsonlEventBus } from '../adapters/local/jsonl-event-bus';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store';
+import { SecretsManagerTargetSecretStore } from '../adapters/secrets-manager-target-secrets';
 import { SqsWorkQueue } from '../adapters/sqs-work-queue';
 import { systemClock } from '../core/clock';
-import type { Clock, Queue, SecretStore } from '../core/ports';
+import type { Clock, EventBusPublisher, Queue, SecretStore, TargetSecretStore, WebhookSender } from '../core/ports';
 import { MissingSettingError, readSettings, type Settings } from '../core/settings';
-import { createLocalDocumentClient, createStores, type Stores } from './stores';
+import { createHttpForwarder } from './outbound';
+import {
+  createForwardStores,
+  createLocalDocumentClient,
+  createStores,
+  type ForwardStores,
+  type Stores,
+} from './stores';
 
 /** The CLI's composition root: the stores, secrets and queue of one deployment, AWS or local. */
-export interface CliRuntime extends Stores {
+export interface CliRuntime extends Stores, ForwardStores {
   target: string;
   settings: Settings;
   secrets: SecretStore;
   queue: Queue;
   clock: Clock;
+  /** Forwarding targets' signing secrets, and what `targets test` sends with. */
+  targetSecrets: TargetSecretStore;
+  webhooks: WebhookSender;
+  bus: EventBusPublisher;
   /** SQS DLQ redrive (AWS only). */
   redriveDeadLetters?: () => Promise<string>;
   close(): Promise<void>;
@@ -56,9 +70,13 @@ async function openAws(stack: string | undefined, processEnv: NodeJS.ProcessEnv)
     target: `AWS (${settings.tenantsTable}, ${settings.eventsTable})`,
     settings,
     ...createStores(doc, settings),
+    ...createForwardStores(doc, settings),
     secrets: new SecretsManagerSecretStore({ prefix: settings.secretPrefix, cacheTtlMs: 0 }),
     queue: new SqsWorkQueue(sqs, settings.queueUrl, settings.deadLetterQueueUrl),
     clock: systemClock,
+    targetSecrets: new SecretsManagerTargetSecretStore({ prefix: settings.secretPrefix, cacheTtlMs: 0 }),
+    webhooks: createHttpForwarder(settings),
+    bus: new EventBridgeForwarder(),
     redriveDeadLetters: async () => {
       const { GetQueueAttributesCommand, StartMessageMoveTaskCommand } = await import('@aws-sdk/client-sqs');
       if (!settings.deadLetterQueueUrl) throw new MissingSettingError('DLQ_URL', 'pass --stack <name> or set it');
@@ -96,13 +114,18 @@ async function openLocal(dataDir: string, env: NodeJS.ProcessEnv): Promise<CliRu
     close = db.close;
   }
   const doc = createLocalDocumentClient(endpoint);
+  const secrets = new FileSecretStore({ dataDir: dir });
   return {
     target: `local data in ${dir}${running && isAlive(running.pid) ? ' (through the running server)' : ''}`,
     settings,
     ...createStores(doc, settings),
-    secrets: new FileSecretStore({ dataDir: dir }),
+    ...createForwardStores(doc, settings),
+    secrets,
     queue: { enqueue: async () => {} },
     clock: systemClock,
+    targetSecrets: secrets,
+    webhooks: createHttpForwarder(settings),
+    bus: new JsonlEventBus(dir),
     close: async () => {
       doc.destroy();
       await close();

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalQueue } from '../adapters/local/local-queue';
 import { FileSecretStore } from '../adapters/local/file-secret-store';
+import { JsonlEventBus } from '../adapters/local/jsonl-event-bus';
 import { createTables, type EmbeddedDynamoDb, startEmbeddedDynamoDb } from '../adapters/local/embedded-dynamodb';
 import { createLocalHttpServer, type HttpLambda, type RequestTracker } from '../adapters/local/local-http';
 import { LocalWorkerRunner } from '../adapters/local/local-worker-runner';
@@ -21,12 +22,21 @@ import type { WorkBatchDeps } from '../adapters/sqs-batch-handler';
 import { TwilioSignatureVerifier } from '../adapters/twilio-signature-verifier';
 import { makeHandler as makeAdminHandler } from '../admin/handler';
 import type { AdminDeps } from '../core/admin';
+import type { TenantApiDeps } from '../core/tenant-api';
 import { Authenticator } from '../core/api-keys';
 import { systemClock } from '../core/clock';
 import { describeError } from '../core/http';
 import type { IngestDeps } from '../core/ingest';
 import { maskPhone } from '../core/redaction';
-import type { FineractClient, Logger, SignatureVerifier, SmsSender, UrlPolicy } from '../core/ports';
+import type {
+  EventBusPublisher,
+  FineractClient,
+  Logger,
+  SignatureVerifier,
+  SmsSender,
+  UrlPolicy,
+  WebhookSender,
+} from '../core/ports';
 import type { RegisterDeps } from '../core/registration';
 import { readSettings, type Settings } from '../core/settings';
 import type { StatusCallbackDeps } from '../core/status-callback';
@@ -36,8 +46,14 @@ import { makeHandler as makeRegisterHandler } from '../register/handler';
 import { makeHandler as makeStatusHandler } from '../twilio-status/handler';
 import { makeHandler as makeWorkerHandler } from '../worker/handler';
 import { timedFineractClient } from '../core/timed-fineract';
-import { createFineractClient, createTwilioSender, createUrlPolicy } from './outbound';
-import { createLocalDocumentClient, createStores, type Stores } from './stores';
+import { createFineractClient, createHttpForwarder, createTwilioSender, createUrlPolicy } from './outbound';
+import {
+  createForwardStores,
+  createLocalDocumentClient,
+  createStores,
+  type ForwardStores,
+  type Stores,
+} from './stores';
 
 export interface LocalReceiverOptions {
   port?: number;
@@ -55,7 +71,7 @@ export interface LocalReceiverOptions {
 export interface LocalDepsBundle {
   ingest: IngestDeps;
   register: RegisterDeps;
-  admin: AdminDeps;
+  admin: AdminDeps & TenantApiDeps;
   worker: WorkBatchDeps;
   twilioStatus: StatusCallbackDeps;
   sweeper: SweeperDeps;
@@ -151,7 +167,7 @@ interface BootContext {
 }
 
 /** The ports of one local receiver, built once; the deps bundle is assembled from them (again once the URL is known). */
-interface LocalPorts extends Stores {
+interface LocalPorts extends Stores, ForwardStores {
   secrets: FileSecretStore;
   queue: LocalQueue;
   sms: SmsSender;
@@ -161,6 +177,8 @@ interface LocalPorts extends Stores {
   signatures: SignatureVerifier;
   /** Shared by ingest and register, so a re-registration updates the keys ingest has cached. */
   auth: Authenticator;
+  webhooks: WebhookSender;
+  bus: EventBusPublisher;
 }
 
 async function boot(db: EmbeddedDynamoDb, context: BootContext): Promise<LocalReceiver> {
@@ -221,7 +239,8 @@ async function boot(db: EmbeddedDynamoDb, context: BootContext): Promise<LocalRe
 
 function buildLocalPorts(db: EmbeddedDynamoDb, settings: Settings, context: BootContext): LocalPorts {
   const { env, dataDir } = context;
-  const stores = createStores(createLocalDocumentClient(db.endpoint), settings);
+  const doc = createLocalDocumentClient(db.endpoint);
+  const stores = createStores(doc, settings);
   const secrets = new FileSecretStore({ dataDir: dataDir ?? path.join(tmpdir(), `fhr-${process.pid}-${Date.now()}`) });
   const queue = new LocalQueue({
     visibilityTimeoutSeconds: Number(env.LOCAL_QUEUE_VISIBILITY_SECONDS ?? 30),
@@ -229,6 +248,7 @@ function buildLocalPorts(db: EmbeddedDynamoDb, settings: Settings, context: Boot
   });
   return {
     ...stores,
+    ...createForwardStores(doc, settings),
     secrets,
     queue,
     ...createLocalSmsSender(settings, context, path.dirname(secrets.filePath)),
@@ -236,6 +256,9 @@ function buildLocalPorts(db: EmbeddedDynamoDb, settings: Settings, context: Boot
     urlPolicy: createUrlPolicy(settings),
     signatures: new TwilioSignatureVerifier(),
     auth: new Authenticator(stores.tenants, systemClock, settings.authCacheSeconds),
+    webhooks: createHttpForwarder(settings),
+    // No bus locally: EventBridge targets' entries land in DATA_DIR/eventbridge.jsonl.
+    bus: new JsonlEventBus(path.dirname(secrets.filePath)),
   };
 }
 
@@ -266,11 +289,42 @@ function assembleDeps(ports: LocalPorts, settings: Settings, logger: Logger): Lo
   const { tenants, events, messages, secrets, queue, sms, fineract, auth } = ports;
   const common = { clock: systemClock, logger, metrics: noMetrics, settings };
   return {
-    ingest: { ...common, auth, events, queue },
+    ingest: { ...common, auth, events, queue, enrollments: tenants },
     register: { ...common, tenants, secrets, sms, urlPolicy: ports.urlPolicy, auth },
     // No key cache for admin, as in AWS: a DELETE takes effect at once.
-    admin: { ...common, auth: new Authenticator(tenants, systemClock, 0), tenants, events, messages, secrets, queue },
-    worker: { worker: { ...common, tenants, events, messages, secrets, sms, fineract }, control: queue.control },
+    admin: {
+      ...common,
+      auth: new Authenticator(tenants, systemClock, 0),
+      tenants,
+      events,
+      messages,
+      secrets,
+      queue,
+      targets: ports.targets,
+      targetSecrets: secrets,
+      deliveries: ports.deliveries,
+      webhooks: ports.webhooks,
+      bus: ports.bus,
+    },
+    worker: {
+      worker: {
+        ...common,
+        tenants,
+        events,
+        messages,
+        secrets,
+        sms,
+        fineract,
+        forward: {
+          targets: ports.targets,
+          targetSecrets: secrets,
+          deliveries: ports.deliveries,
+          webhooks: ports.webhooks,
+          bus: ports.bus,
+        },
+      },
+      control: queue.control,
+    },
     twilioStatus: { ...common, messages, secrets, signatures: ports.signatures },
     sweeper: { ...common, events, queue },
   };

@@ -1,6 +1,7 @@
 import { FineractHttpClient } from '../adapters/fineract-http-client';
 import { TwilioSmsSender } from '../adapters/twilio-sms-sender';
 import { DnsUrlPolicy } from '../adapters/dns-url-policy';
+import { HttpForwarder } from '../adapters/http-forwarder';
 import type { Settings } from '../core/settings';
 
 /** The clients that call out of the receiver (Twilio, the sender's Fineract API), configured alike everywhere. */
@@ -20,4 +21,10 @@ export function createFineractClient(
 
 export function createUrlPolicy(settings: Pick<Settings, 'allowPrivateEndpoints'>): DnsUrlPolicy {
   return new DnsUrlPolicy({ allowPrivate: settings.allowPrivateEndpoints });
+}
+
+export function createHttpForwarder(
+  settings: Pick<Settings, 'allowPrivateEndpoints' | 'forwardTimeoutMs'>,
+): HttpForwarder {
+  return new HttpForwarder({ allowPrivate: settings.allowPrivateEndpoints, timeoutMs: settings.forwardTimeoutMs });
 }

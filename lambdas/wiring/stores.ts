@@ -1,16 +1,23 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../adapters/dynamodb-client';
 import { DynamoDbEventStore } from '../adapters/dynamodb-event-store';
-import { DynamoDbMessageStore } from '../adapters/dynamodb-message-store';
+import { DynamoDbForwardDeliveryStore, DynamoDbMessageStore } from '../adapters/dynamodb-message-store';
+import { DynamoDbTargetStore } from '../adapters/dynamodb-target-store';
 import { DynamoDbTenantStore } from '../adapters/dynamodb-tenant-store';
-import type { EventStore, MessageStore, TenantStore } from '../core/ports';
+import type { EventStore, ForwardDeliveryStore, MessageStore, TargetStore, TenantStore } from '../core/ports';
 import type { Settings } from '../core/settings';
 
-/** The three DynamoDB stores, the same in every runtime: only the document client behind them differs. */
+/** The DynamoDB stores, the same in every runtime: only the document client behind them differs. */
 export interface Stores {
   tenants: TenantStore;
   events: EventStore;
   messages: MessageStore;
+}
+
+/** Forwarding targets (tenants table) and forward delivery records (events table): apart, so ingest's bundle lacks them. */
+export interface ForwardStores {
+  targets: TargetStore;
+  deliveries: ForwardDeliveryStore;
 }
 
 export function createStores(
@@ -21,6 +28,16 @@ export function createStores(
     tenants: new DynamoDbTenantStore(doc, settings.tenantsTable),
     events: new DynamoDbEventStore(doc, settings.eventsTable, settings.eventRetentionDays),
     messages: new DynamoDbMessageStore(doc, settings.eventsTable),
+  };
+}
+
+export function createForwardStores(
+  doc: DynamoDBDocumentClient,
+  settings: Pick<Settings, 'tenantsTable' | 'eventsTable'>,
+): ForwardStores {
+  return {
+    targets: new DynamoDbTargetStore(doc, settings.tenantsTable),
+    deliveries: new DynamoDbForwardDeliveryStore(doc, settings.eventsTable),
   };
 }
 

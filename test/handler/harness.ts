@@ -12,6 +12,11 @@ import { noMetrics } from '../../lambdas/adapters/observability';
 import { OutboxSmsSender } from '../../lambdas/adapters/local/outbox-sms-sender';
 import { makeHandler as makeAdminHandler } from '../../lambdas/admin/handler';
 import type { AdminDeps } from '../../lambdas/core/admin';
+import type { TenantApiDeps } from '../../lambdas/core/tenant-api';
+import { DynamoDbForwardDeliveryStore } from '../../lambdas/adapters/dynamodb-message-store';
+import { DynamoDbTargetStore } from '../../lambdas/adapters/dynamodb-target-store';
+import { HttpForwarder } from '../../lambdas/adapters/http-forwarder';
+import { MemoryEventBus } from '../helpers/memory-ports';
 import { Authenticator, issueApiKey } from '../../lambdas/core/api-keys';
 import type { IngestDeps } from '../../lambdas/core/ingest';
 import type { EventStore, SmsSender } from '../../lambdas/core/ports';
@@ -111,7 +116,9 @@ export async function startHarness(
     settings: { openEnrollment: true, keyGraceSeconds: 3600 },
     sleep: async () => {},
   });
-  const adminDeps = (): AdminDeps => ({
+  const targets = new DynamoDbTargetStore(dynamo.doc, stores.tables.tenantsTable);
+  const deliveries = new DynamoDbForwardDeliveryStore(dynamo.doc, stores.tables.eventsTable);
+  const adminDeps = (): AdminDeps & TenantApiDeps => ({
     ...common,
     auth: new Authenticator(stores.tenants, clock, 0),
     tenants: stores.tenants,
@@ -119,7 +126,12 @@ export async function startHarness(
     messages: stores.messages,
     secrets,
     queue,
-    settings: { sweepGraceSeconds: 300 },
+    settings: { sweepGraceSeconds: 300, allowPrivateEndpoints: true },
+    targets,
+    targetSecrets: secrets,
+    deliveries,
+    webhooks: new HttpForwarder({ allowPrivate: true, timeoutMs: 2000 }),
+    bus: new MemoryEventBus(),
   });
 
   const ingestHandler = makeIngestHandler(ingestDeps);

@@ -9,7 +9,11 @@ import { ConditionFailedError, DownstreamError, InvalidCursorError } from '../..
 import { type HttpRequest, normaliseHeaders } from '../../lambdas/core/http';
 import type {
   ApiKeyRecord,
+  BusEntry,
   Enrollment,
+  ForwardDelivery,
+  ForwardTarget,
+  TargetSecrets,
   EventStatus,
   FineractAuth,
   MessageRecord,
@@ -24,7 +28,11 @@ import type {
 import { isFinal } from '../../lambdas/core/lifecycle';
 import type {
   Clock,
+  EventBusPublisher,
   EventPage,
+  ForwardDeliveryStore,
+  TargetSecretStore,
+  TargetStore,
   EventStore,
   FineractClient,
   MessageStore,
@@ -241,6 +249,27 @@ export class MemoryEventStore implements EventStore {
     const updated = next as unknown as StoredEvent;
     this.items.set(key, updated);
     return copy(updated);
+  }
+
+  async addSmsChannel(
+    tenantId: string,
+    eventId: string,
+    seen: EventStatus,
+    at: string,
+    reopen?: { dueAt: string },
+  ): Promise<boolean> {
+    const key = MemoryEventStore.keyOf(tenantId, eventId);
+    const current = this.items.get(key);
+    if (!current || current.sms !== undefined || current.status !== seen) return false;
+    const next: StoredEvent = { ...copy(current), sms: true, updatedAt: at };
+    if (reopen) {
+      next.status = 'received';
+      next.dueAt = reopen.dueAt;
+      next.attempts = 0;
+      delete next.nextAttemptAt;
+    }
+    this.items.set(key, next);
+    return true;
   }
 
   /** The sparse byDue index: every item with a dueAt at or before `before`, earliest first. */
@@ -593,3 +622,107 @@ export function memoryWorld(start?: string) {
   };
 }
 export type MemoryWorld = ReturnType<typeof memoryWorld>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Forwarding
+
+export class MemoryTargetStore implements TargetStore, TargetSecretStore {
+  readonly targets = new Map<string, ForwardTarget>();
+  readonly secrets = new Map<string, TargetSecrets>();
+
+  private static keyOf(tenantId: string, targetId: string): string {
+    return `${tenantId}\u0000${targetId}`;
+  }
+  async listTargets(tenantId: string): Promise<ForwardTarget[]> {
+    return [...this.targets.values()].filter((t) => t.tenantId === tenantId).map(copy);
+  }
+  async getTarget(tenantId: string, targetId: string): Promise<ForwardTarget | undefined> {
+    const target = this.targets.get(MemoryTargetStore.keyOf(tenantId, targetId));
+    return target && copy(target);
+  }
+  async putTarget(target: ForwardTarget): Promise<void> {
+    this.targets.set(MemoryTargetStore.keyOf(target.tenantId, target.targetId), copy(target));
+  }
+  async deleteTarget(tenantId: string, targetId: string): Promise<void> {
+    this.targets.delete(MemoryTargetStore.keyOf(tenantId, targetId));
+  }
+  async disableTarget(tenantId: string, targetId: string, reason: string, at: string): Promise<void> {
+    const target = this.targets.get(MemoryTargetStore.keyOf(tenantId, targetId));
+    if (target) Object.assign(target, { status: 'disabled', disabledReason: reason, updatedAt: at });
+  }
+  async getTargetSecrets(tenantId: string, targetId: string): Promise<TargetSecrets | undefined> {
+    const secrets = this.secrets.get(MemoryTargetStore.keyOf(tenantId, targetId));
+    return secrets && copy(secrets);
+  }
+  async putTargetSecrets(tenantId: string, targetId: string, secrets: TargetSecrets): Promise<void> {
+    this.secrets.set(MemoryTargetStore.keyOf(tenantId, targetId), copy(secrets));
+  }
+  async deleteTargetSecrets(tenantId: string, targetId: string): Promise<void> {
+    this.secrets.delete(MemoryTargetStore.keyOf(tenantId, targetId));
+  }
+}
+
+/** Forward delivery records: the same conditional semantics as the message records. */
+export class MemoryForwardDeliveryStore implements ForwardDeliveryStore {
+  readonly items = new Map<string, ForwardDelivery>();
+
+  async createIfAbsent(record: ForwardDelivery): Promise<ForwardDelivery> {
+    const key = `${record.tenantId}\u0000${record.messageId}`;
+    const existing = this.items.get(key);
+    if (existing) return copy(existing);
+    this.items.set(key, copy(record));
+    return copy(record);
+  }
+  async get(tenantId: string, messageId: string): Promise<ForwardDelivery | undefined> {
+    const record = this.items.get(`${tenantId}\u0000${messageId}`);
+    return record && copy(record);
+  }
+  async transition(
+    tenantId: string,
+    messageId: string,
+    from: ForwardDelivery['status'][],
+    patch: Partial<Omit<ForwardDelivery, 'tenantId' | 'messageId'>>,
+    expect: { leaseUntil?: string } = {},
+  ): Promise<ForwardDelivery> {
+    const key = `${tenantId}\u0000${messageId}`;
+    const current = this.items.get(key);
+    const expected = Object.entries(expect).every(([f, v]) => current?.[f as keyof ForwardDelivery] === v);
+    if (!current || !from.includes(current.status) || !expected) {
+      throw new ConditionFailedError(`delivery ${messageId} is not in ${from.join('/')}`);
+    }
+    const next: Record<string, unknown> = { ...current };
+    // As the adapter: a key present with undefined removes the attribute.
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined) delete next[field];
+      else next[field] = value;
+    }
+    const updated = next as unknown as ForwardDelivery;
+    this.items.set(key, updated);
+    return copy(updated);
+  }
+  async listByEvent(tenantId: string, eventId: string): Promise<ForwardDelivery[]> {
+    return [...this.items.values()]
+      .filter((d) => d.tenantId === tenantId && d.eventId === eventId)
+      .sort((a, b) => a.messageId.localeCompare(b.messageId))
+      .map(copy);
+  }
+  all(): ForwardDelivery[] {
+    return [...this.items.values()].map(copy);
+  }
+}
+
+/** Records every PutEvents entry; `failNext` makes the next publishes fail as a failed entry would. */
+export class MemoryEventBus implements EventBusPublisher {
+  readonly entries: BusEntry[] = [];
+  failNext = 0;
+  async publish(entry: BusEntry): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new DownstreamError('eventbridge', 'entry failed: InternalFailure', {
+        retryable: true,
+        code: 'FailedEntry',
+      });
+    }
+    this.entries.push(copy(entry));
+  }
+}

@@ -45,6 +45,26 @@ describe('operator policy', () => {
       [json(events)]: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
       [json({ 'Fn::Join': ['', [events, '/index/byTenantTime']] })]: ['dynamodb:Query'],
       [json(getAtt(logicalId(stack.processing.queue)))]: ['sqs:SendMessage'],
+      // `targets add|remove|rotate-secret|test`: forwarding targets' signing secrets, under the stack's prefix.
+      [json({
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':secretsmanager:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':secret:fineracthookreceiver/tenants/*',
+          ],
+        ],
+      })]: [
+        'secretsmanager:CreateSecret',
+        'secretsmanager:DeleteSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+      ],
       [json(getAtt(logicalId(stack.processing.deadLetterQueue)))]: [
         'sqs:DeleteMessage',
         'sqs:GetQueueAttributes',

@@ -189,7 +189,8 @@ describe('IAM', () => {
     const expected: Record<string, Record<string, string[]>> = {
       ingest: {
         [tenants]: ['dynamodb:GetItem'],
-        [events]: ['dynamodb:PutItem'],
+        // GetItem and UpdateItem: an SMS Bridge duplicate of a Web hook's event adds the SMS channel to it.
+        [events]: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         [queue]: ['sqs:SendMessage'],
       },
       register: {
@@ -203,10 +204,16 @@ describe('IAM', () => {
         [secrets]: ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:RestoreSecret'],
       },
       admin: {
-        [tenants]: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+        // PutItem and the secret writes: forwarding targets and their signing secrets (the tenant API).
+        [tenants]: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
         [events]: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         [index('byTenantTime')]: ['dynamodb:Query'],
-        [secrets]: ['secretsmanager:DeleteSecret'],
+        [secrets]: [
+          'secretsmanager:CreateSecret',
+          'secretsmanager:DeleteSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+        ],
         [queue]: ['sqs:SendMessage'],
       },
       twilioStatus: {
@@ -215,7 +222,7 @@ describe('IAM', () => {
       },
       worker: {
         [tenants]: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-        [events]: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        [events]: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         [secrets]: ['secretsmanager:GetSecretValue'],
         // The event source's needs; ChangeMessageVisibility is also the worker's backoff.
         [queue]: [

@@ -171,8 +171,8 @@ describe('cli tenants', () => {
 
     // Assess
     expect([created.code, enrolled.code, rotated.code, unenrolled.code]).toEqual([0, 0, 0, 0]);
-    const key = created.json<{ apiKey: string; webhookPayloadUrl: string }>();
-    expect(key.webhookPayloadUrl).toBe(`<receiver>/hooks/${key.apiKey}/`);
+    const key = created.json<{ apiKey: string; webPayloadUrl: string; ingestKey: { key: string } }>();
+    expect(key.webPayloadUrl).toBe(`<receiver>/hooks/${key.ingestKey.key}/`);
     expect(enrolled.json()).toEqual({ tenantId: tenant, enrolled: true, endpointPrefix: 'https://b2.example/' });
     const rotation = rotated.json<{ apiKey: string; previousKeysValidUntil: string }>();
     expect(rotation.apiKey).not.toBe(key.apiKey);
@@ -189,6 +189,7 @@ describe('cli tenants', () => {
     const keys = created.json<{
       apiKey: string;
       webhookPayloadUrl: string;
+      webPayloadUrl: string;
       ingestKey: { key: string; scope: string };
       adminKey: { key: string; scope: string };
     }>();
@@ -201,8 +202,10 @@ describe('cli tenants', () => {
     expect(created.code).toBe(0);
     expect(keys.ingestKey.scope).toBe('ingest');
     expect(keys.adminKey.scope).toBe('admin');
-    expect(keys.apiKey).toBe(keys.ingestKey.key);
-    expect(keys.webhookPayloadUrl).toBe(`<receiver>/hooks/${keys.ingestKey.key}/`);
+    // apiKey is the tenant API's (admin) key; the Web hook's Payload URL carries the ingest-only key.
+    expect(keys.apiKey).toBe(keys.adminKey.key);
+    expect(keys.webPayloadUrl).toBe(`<receiver>/hooks/${keys.ingestKey.key}/`);
+    expect(keys.webhookPayloadUrl).toBe(keys.webPayloadUrl);
     expect(await asAdmin(keys.ingestKey.key)).toBe(403);
     expect(await asAdmin(keys.adminKey.key)).toBe(200);
   });

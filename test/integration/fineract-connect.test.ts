@@ -8,7 +8,7 @@ import type { TenantConfig } from '../../lambdas/core/model';
 import { readSettings } from '../../lambdas/core/settings';
 import type { CliRuntime } from '../../lambdas/wiring/cli-runtime';
 import { FakeFineractHooks, type FakeHooksFlavour } from '../helpers/fake-fineract-hooks';
-import { memoryWorld } from '../helpers/memory-ports';
+import { MemoryEventBus, MemoryForwardDeliveryStore, MemoryTargetStore, memoryWorld } from '../helpers/memory-ports';
 
 const RECEIVER = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
 const SMS_FIELDS = ['--sms-from', '+15005550006', '--twilio-account-sid', `AC${'0'.repeat(32)}`];
@@ -16,6 +16,8 @@ const ENV = { TWILIO_AUTH_TOKEN: 'twilio-token-secret' };
 
 let fake: FakeFineractHooks;
 let world: ReturnType<typeof memoryWorld>;
+
+const targets = new MemoryTargetStore();
 
 function runtime(): CliRuntime {
   return {
@@ -27,6 +29,16 @@ function runtime(): CliRuntime {
     secrets: world.secrets,
     queue: world.queue,
     clock: world.clock,
+    // Forwarding ports: `fineract connect` never uses them.
+    targets,
+    targetSecrets: targets,
+    deliveries: new MemoryForwardDeliveryStore(),
+    bus: new MemoryEventBus(),
+    webhooks: {
+      post: async () => {
+        throw new Error('fineract connect sends no webhooks');
+      },
+    },
     close: async () => {},
   };
 }

@@ -6,20 +6,22 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { BadRequestError } from '../../core/errors';
-import type { SecretStore } from '../../core/ports';
-import type { TenantSecret } from '../../core/model';
+import type { SecretStore, TargetSecretStore } from '../../core/ports';
+import type { TargetSecrets, TenantSecret } from '../../core/model';
 import { isTenantId } from '../../core/identifiers';
 
 interface SecretsFile {
   version: 1;
   tenants: Record<string, TenantSecret>;
+  /** Forwarding targets' signing secrets, keyed `{tenantId}/{targetId}`. */
+  targets?: Record<string, TargetSecrets>;
 }
 
 export interface FileSecretStoreOptions {
   dataDir: string;
 }
 
-export class FileSecretStore implements SecretStore {
+export class FileSecretStore implements SecretStore, TargetSecretStore {
   readonly filePath: string;
   private readonly dataDir: string;
   /** Writes are chained so two read-modify-write cycles never interleave. */
@@ -57,10 +59,40 @@ export class FileSecretStore implements SecretStore {
     });
   }
 
+  async getTargetSecrets(tenantId: string, targetId: string): Promise<TargetSecrets | undefined> {
+    checkTenantId(tenantId);
+    await this.chain;
+    const targets = (await this.load()).targets ?? {};
+    const key = `${tenantId}/${targetId}`;
+    return Object.hasOwn(targets, key) ? { ...targets[key]! } : undefined;
+  }
+
+  putTargetSecrets(tenantId: string, targetId: string, secrets: TargetSecrets): Promise<void> {
+    checkTenantId(tenantId);
+    return this.updateFile((file) => {
+      file.targets = { ...(file.targets ?? {}), [`${tenantId}/${targetId}`]: { ...secrets } };
+      return true;
+    });
+  }
+
+  deleteTargetSecrets(tenantId: string, targetId: string): Promise<void> {
+    checkTenantId(tenantId);
+    return this.updateFile((file) => {
+      const key = `${tenantId}/${targetId}`;
+      if (!file.targets || !Object.hasOwn(file.targets, key)) return false;
+      delete file.targets[key];
+      return true;
+    });
+  }
+
   private update(mutate: (tenants: Record<string, TenantSecret>) => boolean): Promise<void> {
+    return this.updateFile((file) => mutate(file.tenants));
+  }
+
+  private updateFile(mutate: (file: SecretsFile) => boolean): Promise<void> {
     const run = this.chain.then(async () => {
       const file = await this.load();
-      if (mutate(file.tenants)) await this.save(file);
+      if (mutate(file)) await this.save(file);
     });
     // The chain survives a failed write; the caller still sees the failure.
     this.chain = run.catch(() => undefined);
@@ -78,7 +110,7 @@ export class FileSecretStore implements SecretStore {
     try {
       const parsed = JSON.parse(text) as Partial<SecretsFile>;
       if (!parsed || typeof parsed.tenants !== 'object' || parsed.tenants === null) throw new Error('no tenants');
-      return { version: 1, tenants: { ...parsed.tenants } };
+      return { version: 1, tenants: { ...parsed.tenants }, targets: { ...(parsed.targets ?? {}) } };
     } catch {
       // Never overwrite a file we cannot read: it holds the other tenants' secrets.
       throw new Error(`${this.filePath} is not a valid secrets file; fix or remove it.`);

@@ -1,17 +1,22 @@
 import { createDocumentClient } from '../../adapters/dynamodb-client';
+import { EventBridgeForwarder } from '../../adapters/eventbridge-forwarder';
 import { SecretsManagerSecretStore } from '../../adapters/secrets-manager-secret-store';
+import { SecretsManagerTargetSecretStore } from '../../adapters/secrets-manager-target-secrets';
 import type { AdminDeps } from '../../core/admin';
+import type { TenantApiDeps } from '../../core/tenant-api';
 import { Authenticator } from '../../core/api-keys';
 import { readSettings } from '../../core/settings';
-import { createStores } from '../stores';
+import { createHttpForwarder } from '../outbound';
+import { createForwardStores, createStores } from '../stores';
 import { basePorts, createSqsQueue, type LambdaObservability } from './lambda';
 
-export function adminDeps(observability: LambdaObservability, env = process.env): AdminDeps {
+export function adminDeps(observability: LambdaObservability, env = process.env): AdminDeps & TenantApiDeps {
   const settings = readSettings(env, {
     require: ['TENANTS_TABLE', 'EVENTS_TABLE', 'QUEUE_URL', 'SECRET_PREFIX'],
   });
   const base = basePorts(observability, settings);
-  const stores = createStores(createDocumentClient(), settings);
+  const doc = createDocumentClient();
+  const stores = createStores(doc, settings);
   return {
     ...base,
     ...stores,
@@ -19,5 +24,10 @@ export function adminDeps(observability: LambdaObservability, env = process.env)
     auth: new Authenticator(stores.tenants, base.clock, 0),
     secrets: new SecretsManagerSecretStore({ prefix: settings.secretPrefix }),
     queue: createSqsQueue(settings.queueUrl),
+    // The tenant API for forwarding: no cache on target secrets here, a rotation must be read back at once.
+    ...createForwardStores(doc, settings),
+    targetSecrets: new SecretsManagerTargetSecretStore({ prefix: settings.secretPrefix, cacheTtlMs: 0 }),
+    webhooks: createHttpForwarder(settings),
+    bus: new EventBridgeForwarder(),
   };
 }

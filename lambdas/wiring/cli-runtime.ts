@@ -6,7 +6,7 @@ import { createDocumentClient } from '../adapters/dynamodb-client';
 import { createTables, startEmbeddedDynamoDb } from '../adapters/local/embedded-dynamodb';
 import { FileSecretStore } from '../adapters/local/file-secret-store';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store';
-import { SqsWorkQueue } from '../adapters/sqs-work-queue';
+import { redriveDeadLetters, SqsWorkQueue } from '../adapters/sqs-work-queue';
 import { systemClock } from '../core/clock';
 import type { Clock, Queue, SecretStore } from '../core/ports';
 import { MissingSettingError, readSettings, type Settings } from '../core/settings';
@@ -60,15 +60,8 @@ async function openAws(stack: string | undefined, processEnv: NodeJS.ProcessEnv)
     queue: new SqsWorkQueue(sqs, settings.queueUrl, settings.deadLetterQueueUrl),
     clock: systemClock,
     redriveDeadLetters: async () => {
-      const { GetQueueAttributesCommand, StartMessageMoveTaskCommand } = await import('@aws-sdk/client-sqs');
       if (!settings.deadLetterQueueUrl) throw new MissingSettingError('DLQ_URL', 'pass --stack <name> or set it');
-      const attrs = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: settings.deadLetterQueueUrl, AttributeNames: ['QueueArn'] }),
-      );
-      const sourceArn = attrs.Attributes?.QueueArn;
-      if (!sourceArn) throw new Error('The DLQ has no ARN attribute');
-      const task = await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: sourceArn }));
-      return task.TaskHandle ?? 'started';
+      return redriveDeadLetters(sqs, { deadLetterQueueUrl: settings.deadLetterQueueUrl, queueUrl: settings.queueUrl });
     },
     close: async () => {
       doc.destroy();

@@ -2,7 +2,7 @@ import { createDocumentClient } from '../../adapters/dynamodb-client';
 import { SecretsManagerSecretStore } from '../../adapters/secrets-manager-secret-store';
 import type { WorkBatchDeps } from '../../adapters/sqs-batch-handler';
 import { readSettings } from '../../core/settings';
-import { createFineractClient, createTwilioSender } from '../outbound';
+import { createFineractClient, createSmsSender } from '../outbound';
 import { createStores } from '../stores';
 import { basePorts, createSqsQueue, type LambdaObservability } from './lambda';
 
@@ -10,13 +10,14 @@ export function workerDeps(observability: LambdaObservability, env = process.env
   const settings = readSettings(env, {
     require: ['TENANTS_TABLE', 'EVENTS_TABLE', 'QUEUE_URL', 'DLQ_URL', 'SECRET_PREFIX', 'PUBLIC_BASE_URL'],
   });
+  const base = basePorts(observability, settings);
   return {
     control: createSqsQueue(settings.queueUrl, settings.deadLetterQueueUrl),
     worker: {
-      ...basePorts(observability, settings),
+      ...base,
       ...createStores(createDocumentClient(), settings),
       secrets: new SecretsManagerSecretStore({ prefix: settings.secretPrefix }),
-      sms: createTwilioSender(settings),
+      sms: createSmsSender(settings, base.logger),
       fineract: createFineractClient(settings),
     },
   };

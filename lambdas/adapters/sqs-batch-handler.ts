@@ -30,7 +30,12 @@ export function createWorkBatchHandler(getDeps: () => WorkBatchDeps): (event: SQ
           }
         } catch (error) {
           // Unexpected (store unavailable…): the queue's visibility timeout brings it back, its redrive policy ends it.
-          worker.logger.error('work message failed', { ...message, error: describeError(error) });
+          // The ids only: a message may carry a whole event (phone numbers, texts).
+          worker.logger.error('work message failed', {
+            tenantId: message?.tenantId,
+            eventId: message?.eventId,
+            error: describeError(error),
+          });
           batchItemFailures.push({ itemIdentifier: record.messageId });
         }
       }),

@@ -2,7 +2,11 @@ import type { Authenticator } from './api-keys';
 import { describeError, type HttpRequest, type HttpResponse, jsonResponse } from './http';
 import { toStoredEvent } from './stored-event';
 import { normaliseHook, parseHookBody, readHookHeaders } from './hook-parser';
+import type { StoredEvent } from './model';
 import type { Clock, EventStore, Logger, Metrics, Queue } from './ports';
+
+/** SQS's largest message (1 MiB); a bigger event has no second place to go. */
+export const MAX_QUEUE_MESSAGE_BYTES = 1024 * 1024;
 
 export interface IngestDeps {
   auth: Authenticator;
@@ -38,7 +42,12 @@ export async function handleHookEvent(request: HttpRequest, deps: IngestDeps): P
   const { eventId } = stored;
   const log = { tenantId: event.tenantId, eventId, entity: event.entity, action: event.action };
 
-  const outcome = await deps.events.putIfAbsent(stored);
+  const outcome = await storeDurably(stored, deps, log);
+  if (outcome === 'queued') {
+    deps.metrics.count('EventAccepted', 1);
+    deps.metrics.count('EventQueuedUnstored', 1);
+    return jsonResponse(200, { status: 'accepted', eventId });
+  }
   if (outcome === 'duplicate') {
     deps.metrics.count('EventDuplicate', 1);
     deps.logger.info('duplicate event acknowledged', log);
@@ -53,4 +62,38 @@ export async function handleHookEvent(request: HttpRequest, deps: IngestDeps): P
   deps.metrics.count('EventAccepted', 1);
   deps.logger.info('event accepted', { ...log, shape: event.shape, source: event.source });
   return jsonResponse(200, { status: 'accepted', eventId });
+}
+
+/**
+ * Two durable places: the events table, or, when its put fails (throttled, timed out; a duplicate is no failure),
+ * the work queue carrying the whole event, which the worker stores under the same id. Only when both refuse does
+ * the put's error reach the sender as a 5xx, which it may retry.
+ */
+async function storeDurably(
+  stored: StoredEvent,
+  deps: IngestDeps,
+  log: Record<string, unknown>,
+): Promise<'stored' | 'duplicate' | 'queued'> {
+  try {
+    return await deps.events.putIfAbsent(stored);
+  } catch (putError) {
+    const body = JSON.stringify({ tenantId: stored.tenantId, eventId: stored.eventId, unstored: stored });
+    if (Buffer.byteLength(body, 'utf8') > MAX_QUEUE_MESSAGE_BYTES) throw putError;
+    try {
+      await deps.queue.enqueue({ tenantId: stored.tenantId, eventId: stored.eventId, unstored: stored });
+    } catch (queueError) {
+      // The HTTP layer logs the put's error as the 500's cause; this line adds why the queue could not help.
+      deps.logger.warn('event neither stored nor queued', {
+        ...log,
+        error: describeError(putError),
+        queueError: describeError(queueError),
+      });
+      throw putError;
+    }
+    deps.logger.warn('events table refused the event; queued whole for the worker to store', {
+      ...log,
+      error: describeError(putError),
+    });
+    return 'queued';
+  }
 }

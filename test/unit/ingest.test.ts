@@ -150,10 +150,11 @@ describe('handleHookEvent', () => {
     expect(JSON.stringify(warnings[0]?.extra)).toContain('SQS is down');
   });
 
-  it('lets a store failure propagate; the HTTP layer answers a generic 500 without internals', async () => {
+  it('lets a store failure propagate when the queue refuses too; the HTTP layer answers a generic 500', async () => {
     // Prepare
     const { world, http } = setup();
     const key = await keyFor(world);
+    world.queue.failAlways(new Error('SQS is down'));
     const internal =
       'ProvisionedThroughputExceededException on table hook-events-prod in arn:aws:dynamodb:eu-west-1:123456789012';
     jest.spyOn(world.events, 'putIfAbsent').mockRejectedValueOnce(new Error(internal));
@@ -169,6 +170,22 @@ describe('handleHookEvent', () => {
     expect(response.body).not.toMatch(/Provisioned|hook-events|arn:|123456789012/);
     expect(world.queue.enqueued).toHaveLength(0);
     expect(world.logger.at('error')).toHaveLength(1);
+  });
+
+  it('answers 5xx when the store fails and the event is too big for a queue message (1 MiB)', async () => {
+    // Prepare
+    const { world, http } = setup();
+    const key = await keyFor(world);
+    jest.spyOn(world.events, 'putIfAbsent').mockRejectedValueOnce(new Error('throttled'));
+    const delivery = withKey(loadDelivery('mifosx-sms-send-ugd'), key);
+    const big = JSON.stringify({ mobileNo: '254712345678', message: 'x'.repeat(1024 * 1024 - 60) });
+
+    // Act
+    const response = await http(deliver({ ...delivery, body: big }));
+
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(world.queue.enqueued).toHaveLength(0);
   });
 
   it('answers 401 for a wrong key, a missing key and a key of another tenant, storing nothing', async () => {

@@ -716,3 +716,54 @@ describe('processWorkMessage: redeliveries and poison', () => {
     expect(parsed).toEqual({ tenantId: 'default', eventId: 'abc' });
   });
 });
+
+describe('processWorkMessage: an event the events table refused at ingest', () => {
+  it('stores the event the message carries under its id, then sends its SMS once', async () => {
+    // Prepare
+    const { world, deps, key } = await setup();
+    const refusing = Object.assign(Object.create(world.events) as typeof world.events, {
+      putIfAbsent: async () => {
+        throw new Error('ProvisionedThroughputExceededException');
+      },
+    });
+    const delivery = withKey(loadDelivery('fineract-sms-client-create-envelope'), key);
+    const accepted = await handleHookEvent(
+      httpRequest({ method: delivery.method, path: delivery.path, headers: delivery.headers, body: delivery.body }),
+      {
+        auth: new Authenticator(world.tenants, world.clock, 0),
+        events: refusing,
+        queue: world.queue,
+        clock: world.clock,
+        logger: world.logger,
+        metrics: world.metrics,
+        settings: { maxBodyBytes: 1024 * 1024, sweepGraceSeconds: 300 },
+      },
+    );
+    const [carried] = world.queue.drain();
+    const body = JSON.stringify(carried);
+
+    // Act
+    const first = await processWorkMessage(parseWorkMessage(body)!, deps);
+    const again = await processWorkMessage(parseWorkMessage(body)!, deps);
+
+    // Assess
+    const { eventId } = JSON.parse(accepted.body) as { eventId: string };
+    expect(accepted.statusCode).toBe(200);
+    expect(carried?.unstored?.eventId).toBe(eventId);
+    expect(first).toEqual({ action: 'ack', status: 'sent' });
+    expect(again).toEqual({ action: 'ack', status: 'sent' });
+    expect(world.sms.messages).toHaveLength(1);
+    expect((await world.events.get('default', eventId))?.status).toBe('sent');
+  });
+
+  it('refuses a message whose carried event names another event', () => {
+    // Prepare
+    const body = JSON.stringify({ tenantId: 'default', eventId: 'a', unstored: { tenantId: 'default', eventId: 'b' } });
+
+    // Act
+    const parsed = parseWorkMessage(body);
+
+    // Assess
+    expect(parsed).toBeUndefined();
+  });
+});

@@ -1,10 +1,10 @@
-import { createDocumentClient } from '../../adapters/dynamodb-client';
 import { SecretsManagerSecretStore } from '../../adapters/secrets-manager-secret-store';
 import type { WorkBatchDeps } from '../../adapters/sqs-batch-handler';
 import { readSettings } from '../../core/settings';
 import { createFineractClient, createSmsSender } from '../outbound';
 import { createStores } from '../stores';
-import { basePorts, createSqsQueue, type LambdaObservability } from './lambda';
+import { createSecretsClient } from './secrets-client';
+import { basePorts, createFunctionDocumentClient, createSqsQueue, type LambdaObservability } from './lambda';
 
 export function workerDeps(observability: LambdaObservability, env = process.env): WorkBatchDeps {
   const settings = readSettings(env, {
@@ -12,11 +12,11 @@ export function workerDeps(observability: LambdaObservability, env = process.env
   });
   const base = basePorts(observability, settings);
   return {
-    control: createSqsQueue(settings.queueUrl, settings.deadLetterQueueUrl),
+    control: createSqsQueue('worker', settings.queueUrl, settings.deadLetterQueueUrl),
     worker: {
       ...base,
-      ...createStores(createDocumentClient(), settings),
-      secrets: new SecretsManagerSecretStore({ prefix: settings.secretPrefix }),
+      ...createStores(createFunctionDocumentClient('worker'), settings),
+      secrets: new SecretsManagerSecretStore({ client: createSecretsClient('worker'), prefix: settings.secretPrefix }),
       sms: createSmsSender(settings, base.logger),
       fineract: createFineractClient(settings),
     },

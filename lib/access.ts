@@ -97,8 +97,9 @@ export interface PortUse {
  * consumes the work queue through its event source and uses QueueControl; both are granted in lib/processing.ts.
  */
 export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
-  // Authenticate (one key lookup), store the event, enqueue it.
-  ingest: { tenants: ['getApiKey'], events: ['putIfAbsent'], queue: ['enqueue'] },
+  // Authenticate (one key lookup), look for the same body in the previous dedup window, store the event (or send
+  // it whole to the queue when the table refuses it), enqueue it.
+  ingest: { tenants: ['getApiKey'], events: ['get', 'putIfAbsent'], queue: ['enqueue'] },
   // Enrollment check, registration lease, tenant config, a new API key (older ones expire), the tenant secret.
   register: {
     tenants: [
@@ -125,7 +126,8 @@ export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
   twilioStatus: { messages: ['get', 'transition'], secrets: ['getTenantSecret'] },
   worker: {
     tenants: ['getTenant', 'getTemplates', 'markCredentialsInvalid'],
-    events: ['get', 'update'],
+    // putIfAbsent: an event that ingest could only queue is stored by the worker.
+    events: ['get', 'putIfAbsent', 'update'],
     messages: ['createIfAbsent', 'get', 'transition'],
     secrets: ['getTenantSecret'],
   },

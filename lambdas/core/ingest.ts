@@ -1,7 +1,7 @@
 import type { Authenticator } from './api-keys';
 import { describeError, type HttpRequest, type HttpResponse, jsonResponse } from './http';
-import { toStoredEvent } from './stored-event';
-import { normaliseHook, parseHookBody, readHookHeaders } from './hook-parser';
+import { dedupWindowMs, previousWindowEventId, toStoredEvent } from './stored-event';
+import { type HookEvent, normaliseHook, parseHookBody, readHookHeaders } from './hook-parser';
 import type { StoredEvent } from './model';
 import type { Clock, EventStore, Logger, Metrics, Queue } from './ports';
 
@@ -15,7 +15,7 @@ export interface IngestDeps {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
-  settings: { maxBodyBytes: number; sweepGraceSeconds: number };
+  settings: { maxBodyBytes: number; sweepGraceSeconds: number; dedupWindowSeconds?: number };
 }
 
 /** The sender's ping when a hook is created (docs/protocol.md §4): any answer passes, a friendly one helps admins. */
@@ -42,6 +42,12 @@ export async function handleHookEvent(request: HttpRequest, deps: IngestDeps): P
   const { eventId } = stored;
   const log = { tenantId: event.tenantId, eventId, entity: event.entity, action: event.action };
 
+  const earlier = await earlierInWindow(event, deps);
+  if (earlier) {
+    deps.metrics.count('EventDuplicate', 1);
+    deps.logger.info('duplicate event acknowledged (previous dedup window)', { ...log, eventId: earlier });
+    return jsonResponse(200, { status: 'duplicate', eventId: earlier });
+  }
   const outcome = await storeDurably(stored, deps, log);
   if (outcome === 'queued') {
     deps.metrics.count('EventAccepted', 1);
@@ -95,5 +101,23 @@ async function storeDurably(
       error: describeError(putError),
     });
     return 'queued';
+  }
+}
+
+/**
+ * A body-hash event received within the window but in the previous bucket: one read, only for events without a
+ * commandId; the hot path keeps its one conditional write. A failed read is no reason to refuse the event.
+ */
+async function earlierInWindow(event: HookEvent, deps: IngestDeps): Promise<string | undefined> {
+  const previousId = previousWindowEventId(event, deps.settings);
+  if (!previousId) return undefined;
+  try {
+    const previous = await deps.events.get(event.tenantId, previousId);
+    if (!previous) return undefined;
+    const age = Date.parse(event.receivedAt) - Date.parse(previous.receivedAt);
+    return age < dedupWindowMs(deps.settings) ? previous.eventId : undefined;
+  } catch (error) {
+    deps.logger.warn('previous dedup window not checked', { tenantId: event.tenantId, error: describeError(error) });
+    return undefined;
   }
 }

@@ -189,7 +189,8 @@ describe('IAM', () => {
     const expected: Record<string, Record<string, string[]>> = {
       ingest: {
         [tenants]: ['dynamodb:GetItem'],
-        [events]: ['dynamodb:PutItem'],
+        // GetItem: the same body in the previous dedup window.
+        [events]: ['dynamodb:GetItem', 'dynamodb:PutItem'],
         [queue]: ['sqs:SendMessage'],
       },
       register: {

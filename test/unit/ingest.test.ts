@@ -273,3 +273,60 @@ describe('handleHookEvent', () => {
     expect(JSON.parse(response.body).status).toBe('ok');
   });
 });
+
+describe('handleHookEvent: the body-hash dedup window', () => {
+  async function sendTwice(firstAt: string, secondAt: string) {
+    const { world, http } = setup();
+    const key = await keyFor(world);
+    const delivery = withKey(loadDelivery('mifosx-sms-send-ugd'), key);
+    world.clock.set(firstAt);
+    const first = JSON.parse((await http(deliver(delivery))).body) as { status: string; eventId: string };
+    world.clock.set(secondAt);
+    const second = JSON.parse((await http(deliver(delivery))).body) as { status: string; eventId: string };
+    return { world, first, second };
+  }
+
+  it('sends an identical sms/send a day later as a new event', async () => {
+    // Prepare
+    const firstAt = '2026-03-02T09:00:00.000Z';
+
+    // Act
+    const { world, first, second } = await sendTwice(firstAt, '2026-03-03T09:00:00.000Z');
+
+    // Assess
+    expect(first.status).toBe('accepted');
+    expect(second.status).toBe('accepted');
+    expect(second.eventId).not.toBe(first.eventId);
+    expect(world.events.all()).toHaveLength(2);
+  });
+
+  it('answers a redelivery seconds later, across a window boundary, as the duplicate it is', async () => {
+    // Prepare: 10-minute windows start on the epoch's multiples of 600 s; 09:59:58 and 10:00:03 straddle one.
+    const firstAt = '2026-03-02T09:59:58.000Z';
+
+    // Act
+    const { world, first, second } = await sendTwice(firstAt, '2026-03-02T10:00:03.000Z');
+
+    // Assess
+    expect(second).toEqual({ status: 'duplicate', eventId: first.eventId });
+    expect(world.events.all()).toHaveLength(1);
+  });
+
+  it('keeps commandId keys as they were: the same command a day later is still a duplicate', async () => {
+    // Prepare
+    const { world, http } = setup();
+    const key = await keyFor(world);
+    const envelope = withKey(loadDelivery('fineract-sms-client-create-envelope'), key);
+    const body = JSON.stringify({ ...(JSON.parse(envelope.body) as object), commandId: 4711 });
+    const delivery = { ...envelope, body };
+    world.clock.set('2026-03-02T09:00:00.000Z');
+    const first = JSON.parse((await http(deliver(delivery))).body) as { eventId: string };
+    world.clock.set('2026-03-03T09:00:00.000Z');
+
+    // Act
+    const second = JSON.parse((await http(deliver(delivery))).body) as { status: string; eventId: string };
+
+    // Assess
+    expect(second).toEqual({ status: 'duplicate', eventId: first.eventId });
+  });
+});

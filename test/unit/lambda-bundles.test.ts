@@ -35,7 +35,7 @@ async function bundle(fn: string): Promise<{ bytes: number; packages: Set<string
 }
 
 describe('Lambda bundles', () => {
-  it('keeps the ingest bundle under 70 KB, without Twilio, libphonenumber, zod or Mustache', async () => {
+  it('keeps the ingest bundle under 72 KB, without Twilio, libphonenumber, zod or Mustache', async () => {
     // Prepare
     const heavy = ['twilio', 'libphonenumber-js', 'zod', 'mustache'];
 
@@ -43,7 +43,8 @@ describe('Lambda bundles', () => {
     const ingest = await bundle('ingest');
 
     // Assess
-    expect(ingest.bytes).toBeLessThanOrEqual(70 * 1024);
+    // 72 KB since the queue fallback, the dedup window and the SDK budgets (about 1.5 KB minified together).
+    expect(ingest.bytes).toBeLessThanOrEqual(72 * 1024);
     expect(heavy.filter((p) => ingest.packages.has(p))).toEqual([]);
   });
 

@@ -10,7 +10,7 @@ import type { WorkMessage } from '../core/model';
 
 /** SQS longest delay per message; longer backoffs use the visibility timeout of the received message instead. */
 const MAX_DELAY_SECONDS = 900;
-/** SQS caps a visibility timeout at 12 hours. */
+/** SQS caps a visibility timeout at 12 hours from the receive; the batch handler already asks for less. */
 const MAX_VISIBILITY_SECONDS = 43200;
 
 export class SqsWorkQueue implements Queue, QueueControl {

@@ -9,7 +9,7 @@ import { ConditionFailedError } from '../core/errors';
 import type { MessageStore } from '../core/ports';
 import type { MessageRecord, MessageStatus } from '../core/model';
 import { isConditionFailed } from './dynamodb-client';
-import { messageSk, PK, SK, tenantPk } from './table-schema';
+import { messageSk, PK, SK, TTL, tenantPk } from './table-schema';
 
 /**
  * SMS message records live in the events table beside their event (same partition, `M#` sort keys), so one query
@@ -20,14 +20,26 @@ export class DynamoDbMessageStore implements MessageStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
+    /** As the events': a record holds an E.164 number and the text, so it must not outlive its event for long. */
+    private readonly retentionDays = 90,
   ) {}
+
+  /** Each write pushes the expiry to `retentionDays` after it (a late status callback keeps the record). */
+  private expiry(): number {
+    return Math.floor(Date.now() / 1000) + this.retentionDays * 86400;
+  }
 
   async createIfAbsent(record: MessageRecord): Promise<MessageRecord> {
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.table,
-          Item: { [PK]: tenantPk(record.tenantId), [SK]: messageSk(record.messageId), ...record },
+          Item: {
+            [PK]: tenantPk(record.tenantId),
+            [SK]: messageSk(record.messageId),
+            ...record,
+            [TTL]: this.expiry(),
+          },
           ConditionExpression: `attribute_not_exists(${PK})`,
         }),
       );
@@ -58,15 +70,15 @@ export class DynamoDbMessageStore implements MessageStore {
     patch: Partial<Omit<MessageRecord, 'tenantId' | 'messageId'>>,
     expect: Partial<Pick<MessageRecord, 'leaseUntil' | 'sid'>> = {},
   ): Promise<MessageRecord> {
-    const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = {};
+    const names: Record<string, string> = { '#status': 'status', '#ttl': TTL };
+    const values: Record<string, unknown> = { ':ttl': this.expiry() };
     const conditions: string[] = [];
     for (const [key, value] of Object.entries(expect)) {
       names[`#x_${key}`] = key;
       values[`:x_${key}`] = value;
       conditions.push(`#x_${key} = :x_${key}`);
     }
-    const sets: string[] = [];
+    const sets: string[] = ['#ttl = :ttl'];
     for (const [key, value] of Object.entries(patch)) {
       if (value === undefined) continue;
       names[`#${key}`] = key;
@@ -112,6 +124,6 @@ export class DynamoDbMessageStore implements MessageStore {
 }
 
 function toRecord(item: Record<string, unknown>): MessageRecord {
-  const { [PK]: _pk, [SK]: _sk, ...rest } = item;
+  const { [PK]: _pk, [SK]: _sk, [TTL]: _ttl, ...rest } = item;
   return rest as unknown as MessageRecord;
 }

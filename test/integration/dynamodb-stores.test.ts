@@ -377,6 +377,24 @@ describe('DynamoDbMessageStore', () => {
     expect(await s.messages.get(tenant, first.messageId)).toEqual(first);
   });
 
+  test('a message record expires with the event retention, counted again from each transition', async () => {
+    // Prepare
+    const record = message({ messageId: 'evt-ttl.CLIENT.CREATE', eventId: 'evt-ttl' });
+    const before = Math.floor(Date.now() / 1000);
+
+    // Act
+    await s.messages.createIfAbsent(record);
+    const created = await s.rawItem(s.tables.eventsTable, `T#${tenant}`, `M#${record.messageId}`);
+    const moved = await s.messages.transition(tenant, record.messageId, ['pending'], { status: 'sending' });
+    const transitioned = await s.rawItem(s.tables.eventsTable, `T#${tenant}`, `M#${record.messageId}`);
+
+    // Assess
+    const ninetyDays = 90 * 86400;
+    expect(created?.ttl).toBeGreaterThanOrEqual(before + ninetyDays);
+    expect(transitioned?.ttl).toBeGreaterThanOrEqual(created?.ttl as number);
+    expect(moved).not.toHaveProperty('ttl');
+  });
+
   test('transition moves pending → sending → sent, and refuses from a status not listed', async () => {
     // Prepare
     const m = await s.messages.createIfAbsent(message());

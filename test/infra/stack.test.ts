@@ -192,6 +192,10 @@ describe('IAM', () => {
         // GetItem: the same body in the previous dedup window.
         [events]: ['dynamodb:GetItem', 'dynamodb:PutItem'],
         [queue]: ['sqs:SendMessage'],
+        // Path spellings API Gateway sends to $default are handed to the function serving them.
+        [json(getAtt(logicalId(fns.register!.lambda)))]: ['lambda:InvokeFunction'],
+        [json(getAtt(logicalId(fns.admin!.lambda)))]: ['lambda:InvokeFunction'],
+        [json(getAtt(logicalId(fns.twilioStatus!.lambda)))]: ['lambda:InvokeFunction'],
       },
       register: {
         [tenants]: [

@@ -13,7 +13,7 @@ export interface SdkBudget {
   maxAttempts: number;
 }
 
-export type AwsService = 'dynamodb' | 'sqs' | 'secretsManager' | 'eventBridge';
+export type AwsService = 'dynamodb' | 'sqs' | 'secretsManager' | 'eventBridge' | 'lambda';
 export type FunctionName = 'ingest' | 'register' | 'admin' | 'twilioStatus' | 'worker' | 'sweeper';
 
 const QUICK: SdkBudget = { connectionTimeoutMs: 300, requestTimeoutMs: 1200, maxAttempts: 2 };
@@ -25,13 +25,27 @@ const BACKGROUND: SdkBudget = { connectionTimeoutMs: 1000, requestTimeoutMs: 300
  * at most three sequential calls of 2 × (0.3 + 1.2) s = 9 s. Register/admin (20 s) and twilio-status (10 s) answer a person or
  * Twilio; the worker and sweeper (60 s) can afford patience.
  */
+/**
+ * Ingest hands `//configuration` and the like to the function serving the canonical path (Lambda Invoke), once,
+ * with what is left of its 10 s: the delegated call is the only call that request makes.
+ */
+const DELEGATION: SdkBudget = { connectionTimeoutMs: 500, requestTimeoutMs: 9000, maxAttempts: 1 };
+
+const uniform = (budget: SdkBudget): Record<AwsService, SdkBudget> => ({
+  dynamodb: budget,
+  sqs: budget,
+  secretsManager: budget,
+  eventBridge: budget,
+  lambda: budget,
+});
+
 export const SDK_BUDGETS: Record<FunctionName, Record<AwsService, SdkBudget>> = {
-  ingest: { dynamodb: QUICK, sqs: QUICK, secretsManager: QUICK, eventBridge: QUICK },
-  twilioStatus: { dynamodb: QUICK, sqs: QUICK, secretsManager: QUICK, eventBridge: QUICK },
-  register: { dynamodb: INTERACTIVE, sqs: INTERACTIVE, secretsManager: INTERACTIVE, eventBridge: INTERACTIVE },
-  admin: { dynamodb: INTERACTIVE, sqs: INTERACTIVE, secretsManager: INTERACTIVE, eventBridge: INTERACTIVE },
-  worker: { dynamodb: BACKGROUND, sqs: BACKGROUND, secretsManager: BACKGROUND, eventBridge: BACKGROUND },
-  sweeper: { dynamodb: BACKGROUND, sqs: BACKGROUND, secretsManager: BACKGROUND, eventBridge: BACKGROUND },
+  ingest: { ...uniform(QUICK), lambda: DELEGATION },
+  twilioStatus: uniform(QUICK),
+  register: uniform(INTERACTIVE),
+  admin: uniform(INTERACTIVE),
+  worker: uniform(BACKGROUND),
+  sweeper: uniform(BACKGROUND),
 };
 
 /** The client config fragment every SDK v3 client accepts (the Node handler takes its options as a plain object). */

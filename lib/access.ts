@@ -76,7 +76,8 @@ export const SECRET_STORE: Record<keyof SecretStore, readonly string[]> = {
   deleteTenantSecret: ['secretsmanager:DeleteSecret'],
 };
 
-export const WORK_QUEUE: Record<keyof Queue, readonly string[]> = { enqueue: ['sqs:SendMessage'] };
+/** The queue's calls (its `durable` flag is a property, not a call). */
+export const WORK_QUEUE: Record<Exclude<keyof Queue, 'durable'>, readonly string[]> = { enqueue: ['sqs:SendMessage'] };
 /** changeVisibility acts on the work queue, deadLetter sends to the dead-letter queue. */
 export const QUEUE_CONTROL: Record<keyof QueueControl, readonly string[]> = {
   changeVisibility: ['sqs:ChangeMessageVisibility'],
@@ -89,7 +90,7 @@ export interface PortUse {
   readonly events?: readonly (keyof EventStore)[];
   readonly messages?: readonly (keyof MessageStore)[];
   readonly secrets?: readonly (keyof SecretStore)[];
-  readonly queue?: readonly (keyof Queue)[];
+  readonly queue?: readonly (keyof typeof WORK_QUEUE)[];
 }
 
 /**

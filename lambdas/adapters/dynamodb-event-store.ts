@@ -4,10 +4,11 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailedError, InvalidCursorError, PayloadTooLargeError } from '../core/errors';
-import { isFinal } from '../core/lifecycle';
+import { IN_FLIGHT_STATUSES, isFinal } from '../core/lifecycle';
 import type { EventPage, EventStore } from '../core/ports';
 import type { StoredEvent } from '../core/model';
 import { isConditionFailed } from './dynamodb-client';
@@ -162,6 +163,33 @@ export class DynamoDbEventStore implements EventStore {
       if (isConditionFailed(error)) throw new ConditionFailedError(`event ${eventId} is not in an expected state`);
       throw error;
     }
+  }
+
+  /**
+   * Every event still in flight, read from the table itself (a Scan of the keys and status only). The local
+   * start-up recovery uses it: the embedded engine writes an item and its index entries separately, so after a
+   * kill -9 the due index may miss an event the table holds. Not for AWS, where a Scan of the table would be costly
+   * and DynamoDB keeps its indexes whole.
+   */
+  async scanInFlight(): Promise<Pick<StoredEvent, 'tenantId' | 'eventId'>[]> {
+    const out: Pick<StoredEvent, 'tenantId' | 'eventId'>[] = [];
+    let start: Record<string, unknown> | undefined;
+    const statuses = Object.fromEntries(IN_FLIGHT_STATUSES.map((status, i) => [`:s${i}`, status]));
+    do {
+      const page = await this.doc.send(
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: `begins_with(${SK}, :e) AND #status IN (${Object.keys(statuses).join(', ')})`,
+          ProjectionExpression: 'tenantId, eventId',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':e': 'E#', ...statuses },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) out.push({ tenantId: String(item.tenantId), eventId: String(item.eventId) });
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
   }
 
   async listDue(before: string, limit: number): Promise<StoredEvent[]> {

@@ -14,6 +14,8 @@ const MAX_DELAY_SECONDS = 900;
 const MAX_VISIBILITY_SECONDS = 43200;
 
 export class SqsWorkQueue implements Queue, QueueControl {
+  readonly durable = true;
+
   constructor(
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,

@@ -72,7 +72,7 @@ export async function handleHookEvent(request: HttpRequest, deps: IngestDeps): P
 
 /**
  * Two durable places: the events table, or, when its put fails (throttled, timed out; a duplicate is no failure),
- * the work queue carrying the whole event, which the worker stores under the same id. Only when both refuse does
+ * a durable work queue (SQS; not the local in-memory twin) carrying the whole event, which the worker stores under the same id. Only when both refuse does
  * the put's error reach the sender as a 5xx, which it may retry.
  */
 async function storeDurably(
@@ -83,6 +83,7 @@ async function storeDurably(
   try {
     return await deps.events.putIfAbsent(stored);
   } catch (putError) {
+    if (!deps.queue.durable) throw putError;
     const body = JSON.stringify({ tenantId: stored.tenantId, eventId: stored.eventId, unstored: stored });
     if (Buffer.byteLength(body, 'utf8') > MAX_QUEUE_MESSAGE_BYTES) throw putError;
     try {

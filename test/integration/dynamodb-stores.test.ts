@@ -1,3 +1,4 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { ConditionFailedError, InvalidCursorError, PayloadTooLargeError } from '../../lambdas/core/errors';
 import type { ApiKeyRecord, MessageRecord, StoredEvent, TenantConfig } from '../../lambdas/core/model';
@@ -69,6 +70,31 @@ describe('DynamoDbEventStore', () => {
     // Assess
     expect([a, b]).toEqual(['stored', 'duplicate']);
     expect(await s.events.get(tenant, 'evt-dup')).toEqual(first);
+  });
+
+  test('scanInFlight finds an in-flight event the due index lost (a torn index write), and no final one', async () => {
+    // Prepare
+    const torn = storedEvent({ eventId: 'evt-torn', status: 'processing', dueAt: '2024-10-24T09:00:00.000Z' });
+    const done = storedEvent({ eventId: 'evt-done', status: 'received', dueAt: '2024-10-24T09:00:00.000Z' });
+    await s.events.putIfAbsent(torn);
+    await s.events.putIfAbsent(done);
+    await s.events.update(tenant, 'evt-done', { status: 'sent', updatedAt: '2024-10-24T09:01:00.000Z' });
+    // As the embedded engine leaves it after a kill -9 between the item write and the index write.
+    await dynamo.doc.send(
+      new UpdateCommand({
+        TableName: s.tables.eventsTable,
+        Key: { pk: `T#${tenant}`, sk: 'E#evt-torn' },
+        UpdateExpression: 'REMOVE duePk, dueAt',
+      }),
+    );
+
+    // Act
+    const due = await s.events.listDue('9999', 1000);
+    const inFlight = await s.events.scanInFlight();
+
+    // Assess
+    expect(due.filter((e) => e.tenantId === tenant)).toEqual([]);
+    expect(inFlight.filter((e) => e.tenantId === tenant)).toEqual([{ tenantId: tenant, eventId: 'evt-torn' }]);
   });
 
   test('concurrent putIfAbsent of one event: exactly one is stored', async () => {

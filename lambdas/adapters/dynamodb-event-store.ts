@@ -12,7 +12,7 @@ import { IN_FLIGHT_STATUSES, isFinal } from '../core/lifecycle';
 import type { EventPage, EventStore } from '../core/ports';
 import type { StoredEvent } from '../core/model';
 import { isConditionFailed } from './dynamodb-client';
-import { BY_DUE, BY_TENANT_TIME, DUE_PK, eventSk, PK, SK, TTL, tenantPk } from './table-schema';
+import { BY_DUE, BY_TENANT_TIME, duePartitions, duePk, eventSk, PK, SK, TTL, tenantPk } from './table-schema';
 
 /** The event items of the events table (layout in table-schema.ts); its message records are DynamoDbMessageStore's. */
 const GSI1_PK = BY_TENANT_TIME.partitionKey.name;
@@ -108,7 +108,7 @@ export class DynamoDbEventStore implements EventStore {
       removes.push('#duePk', '#dueAt');
     } else if (patch.dueAt !== undefined) {
       sets.push('#duePk = :duePk');
-      values[':duePk'] = DUE_PK;
+      values[':duePk'] = duePk(eventId);
     } else {
       delete names['#duePk'];
     }
@@ -192,7 +192,16 @@ export class DynamoDbEventStore implements EventStore {
     return out;
   }
 
+  /** The due entries of every byDue partition, merged oldest due first. */
   async listDue(before: string, limit: number): Promise<StoredEvent[]> {
+    const perShard = await Promise.all(duePartitions().map((partition) => this.listDueIn(partition, before, limit)));
+    return perShard
+      .flat()
+      .sort((a, b) => (a.dueAt ?? '').localeCompare(b.dueAt ?? ''))
+      .slice(0, limit);
+  }
+
+  private async listDueIn(partition: string, before: string, limit: number): Promise<StoredEvent[]> {
     const items: StoredEvent[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -201,7 +210,7 @@ export class DynamoDbEventStore implements EventStore {
           TableName: this.table,
           IndexName: BY_DUE.indexName,
           KeyConditionExpression: `${DUE_PK_ATTR} = :d AND ${DUE_AT_ATTR} <= :b`,
-          ExpressionAttributeValues: { ':d': DUE_PK, ':b': before },
+          ExpressionAttributeValues: { ':d': partition, ':b': before },
           Limit: Math.min(limit - items.length, 100),
           ExclusiveStartKey: start,
         }),
@@ -222,7 +231,7 @@ function toItem(event: StoredEvent): Record<string, unknown> {
     [GSI1_SK]: `${event.receivedAt}#${event.eventId}`,
     ...rest,
   };
-  if (event.dueAt) item[DUE_PK_ATTR] = DUE_PK;
+  if (event.dueAt) item[DUE_PK_ATTR] = duePk(event.eventId);
   if (Buffer.byteLength(rawBody) > COMPRESS_ABOVE) {
     const gz = gzipSync(rawBody);
     if (gz.length > MAX_STORED_BODY) throw new PayloadTooLargeError(MAX_STORED_BODY);

@@ -1,4 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { duePk } from '../../lambdas/adapters/table-schema';
 import { randomBytes } from 'node:crypto';
 import { ConditionFailedError, InvalidCursorError, PayloadTooLargeError } from '../../lambdas/core/errors';
 import type { ApiKeyRecord, MessageRecord, StoredEvent, TenantConfig } from '../../lambdas/core/model';
@@ -95,6 +96,30 @@ describe('DynamoDbEventStore', () => {
     // Assess
     expect(due.filter((e) => e.tenantId === tenant)).toEqual([]);
     expect(inFlight.filter((e) => e.tenantId === tenant)).toEqual([{ tenantId: tenant, eventId: 'evt-torn' }]);
+  });
+
+  test('listDue merges the due shards and the pre-shard partition, oldest due first', async () => {
+    // Prepare
+    const ids = ['evt-s1', 'evt-s2', 'evt-s3', 'evt-s4', 'evt-s5'];
+    for (const [i, eventId] of ids.entries()) {
+      await s.events.putIfAbsent(storedEvent({ eventId, dueAt: `2024-10-24T08:0${9 - i}:00.000Z` }));
+    }
+    // An item written before the index was sharded.
+    await dynamo.doc.send(
+      new UpdateCommand({
+        TableName: s.tables.eventsTable,
+        Key: { pk: `T#${tenant}`, sk: 'E#evt-s5' },
+        UpdateExpression: 'SET duePk = :d',
+        ExpressionAttributeValues: { ':d': 'DUE' },
+      }),
+    );
+
+    // Act
+    const due = (await s.events.listDue('2024-10-24T09:00:00.000Z', 1000)).filter((e) => e.tenantId === tenant);
+
+    // Assess
+    expect(new Set(ids.map(duePk)).size).toBeGreaterThan(1);
+    expect(due.map((e) => e.eventId)).toEqual(['evt-s5', 'evt-s4', 'evt-s3', 'evt-s2', 'evt-s1']);
   });
 
   test('concurrent putIfAbsent of one event: exactly one is stored', async () => {
@@ -363,7 +388,8 @@ describe('DynamoDbEventStore', () => {
       sk: `E#${event.eventId}`,
       gsi1pk: `T#${tenant}`,
       gsi1sk: `${event.receivedAt}#${event.eventId}`,
-      duePk: 'DUE',
+      // The due index is sharded by event id (table-schema.ts).
+      duePk: duePk(event.eventId),
       dueAt: event.dueAt,
     });
     expect(Object.keys((await s.events.get(tenant, event.eventId))!).sort()).toEqual(Object.keys(event).sort());

@@ -111,7 +111,8 @@ export const SECRET_STORE: Record<keyof SecretStore, readonly string[]> = {
   deleteTenantSecret: ['secretsmanager:DeleteSecret'],
 };
 
-export const WORK_QUEUE: Record<keyof Queue, readonly string[]> = { enqueue: ['sqs:SendMessage'] };
+/** The queue's calls (its `durable` flag is a property, not a call). */
+export const WORK_QUEUE: Record<Exclude<keyof Queue, 'durable'>, readonly string[]> = { enqueue: ['sqs:SendMessage'] };
 /** changeVisibility acts on the work queue, deadLetter sends to the dead-letter queue. */
 export const QUEUE_CONTROL: Record<keyof QueueControl, readonly string[]> = {
   changeVisibility: ['sqs:ChangeMessageVisibility'],
@@ -124,7 +125,7 @@ export interface PortUse {
   readonly events?: readonly (keyof EventStore)[];
   readonly messages?: readonly (keyof MessageStore)[];
   readonly secrets?: readonly (keyof SecretStore)[];
-  readonly queue?: readonly (keyof Queue)[];
+  readonly queue?: readonly (keyof typeof WORK_QUEUE)[];
   readonly targets?: readonly (keyof TargetStore)[];
   readonly deliveries?: readonly (keyof ForwardDeliveryStore)[];
   readonly targetSecrets?: readonly (keyof TargetSecretStore)[];
@@ -135,12 +136,13 @@ export interface PortUse {
  * consumes the work queue through its event source and uses QueueControl; both are granted in lib/processing.ts.
  */
 export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
-  // Authenticate (one key lookup), store the event, enqueue it.
-  // A duplicate SMS Bridge arrival of a Web hook's event adds the SMS channel to it.
-  // A keyless Fineract 1.5–1.6 Web hook at the root reads the tenant's allow-list from its enrollment.
+  // Authenticate (one key lookup), look for the same body in the previous dedup window, store the event (or send
+  // it whole to the queue when the table refuses it), enqueue it. A duplicate SMS Bridge arrival of a Web hook's
+  // event adds the SMS channel to it. A keyless Fineract 1.5–1.6 Web hook at the root reads the tenant's allow-list
+  // from its enrollment.
   ingest: {
     tenants: ['getApiKey', 'getEnrollment'],
-    events: ['putIfAbsent', 'get', 'addSmsChannel'],
+    events: ['get', 'putIfAbsent', 'addSmsChannel'],
     queue: ['enqueue'],
   },
   // Enrollment check, registration lease, tenant config, a new API key (older ones expire), the tenant secret.
@@ -177,7 +179,8 @@ export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
   twilioStatus: { messages: ['get', 'transition'], secrets: ['getTenantSecret'] },
   worker: {
     tenants: ['getTenant', 'getTemplates', 'markCredentialsInvalid'],
-    events: ['get', 'update'],
+    // putIfAbsent: an event that ingest could only queue is stored by the worker.
+    events: ['get', 'putIfAbsent', 'update'],
     messages: ['createIfAbsent', 'get', 'transition'],
     secrets: ['getTenantSecret'],
     // Forwarding (lambdas/core/forward.ts): targets, their delivery records and signing secrets.

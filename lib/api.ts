@@ -1,4 +1,3 @@
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
@@ -10,10 +9,11 @@ import {
   LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { type FunctionKey, ROUTES, type RouteDef } from '../lambdas/core/routes';
+import { DELEGATE_ENV, type DelegateKey, type FunctionKey, ROUTES, type RouteDef } from '../lambdas/core/routes';
 import type { ReceiverConfig } from './config';
 import { FUNCTION_USES } from './access';
 import { HookFunction, type PortTargets } from './hook-function';
@@ -136,6 +136,17 @@ export class Api extends Construct {
       admin: this.admin,
       twilioStatus: this.twilioStatus,
     };
+
+    // API Gateway sends path spellings no route key matches (`//configuration`, a trailing slash) to $default:
+    // ingest hands them to the function serving the canonical path (Lambda Invoke on exactly that function, no
+    // version wildcard), so AWS answers them as the local server does instead of with a 308.
+    for (const key of Object.keys(DELEGATE_ENV) as DelegateKey[]) {
+      const target = this.functions[key].lambda;
+      this.ingest.setEnv(DELEGATE_ENV[key], target.functionName);
+      this.ingest.lambda.addToRolePolicy(
+        new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [target.functionArn] }),
+      );
+    }
 
     // One integration per function, and one API-wide invoke permission per function instead of one per route:
     // ingest alone has a dozen routes, each of which would add a statement to its resource policy.

@@ -112,7 +112,10 @@ export function operatorStatements(
     ...tableStatements(targets.tenants, merged.tenants),
     ...tableStatements(targets.events, merged.events),
   ];
-  const queueSends = commands.some((c) => c.redrive) ? unique([...merged.queue, 'sqs:SendMessage']) : merged.queue;
+  // The move task sends to the work queue, and the CLI reads the work queue's ARN to name it as the destination.
+  const queueSends = commands.some((c) => c.redrive)
+    ? unique([...merged.queue, 'sqs:GetQueueAttributes', 'sqs:SendMessage'])
+    : merged.queue;
   if (queueSends.length > 0) {
     statements.push(new PolicyStatement({ actions: queueSends, resources: [targets.queue.queueArn] }));
   }
@@ -188,7 +191,7 @@ export function operatorPermissionsTable(): string {
       ),
       cell('work queue', [
         ...queueActions(command.uses).map((a) => a.replace('sqs:', '')),
-        ...(command.redrive ? ['SendMessage'] : []),
+        ...(command.redrive ? ['GetQueueAttributes', 'SendMessage'] : []),
       ]),
       cell('DLQ', command.redrive ? DLQ_REDRIVE_ACTIONS.map((a) => a.replace('sqs:', '')) : []),
       cell('function log groups', command.readsLogs ? LOG_READ_ACTIONS.map((a) => a.replace('logs:', '')) : []),

@@ -4,14 +4,15 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailedError, InvalidCursorError, PayloadTooLargeError } from '../core/errors';
-import { isFinal } from '../core/lifecycle';
+import { IN_FLIGHT_STATUSES, isFinal } from '../core/lifecycle';
 import type { EventPage, EventStore } from '../core/ports';
 import type { StoredEvent } from '../core/model';
 import { isConditionFailed } from './dynamodb-client';
-import { BY_DUE, BY_TENANT_TIME, DUE_PK, eventSk, PK, SK, TTL, tenantPk } from './table-schema';
+import { BY_DUE, BY_TENANT_TIME, duePartitions, duePk, eventSk, PK, SK, TTL, tenantPk } from './table-schema';
 
 /** The event items of the events table (layout in table-schema.ts); its message records are DynamoDbMessageStore's. */
 const GSI1_PK = BY_TENANT_TIME.partitionKey.name;
@@ -93,7 +94,7 @@ export class DynamoDbEventStore implements EventStore {
         '#ttl': TTL,
         '#next': 'nextAttemptAt',
       });
-      Object.assign(values, { ':received': 'received', ':due': reopen.dueAt, ':duePk': DUE_PK, ':zero': 0 });
+      Object.assign(values, { ':received': 'received', ':due': reopen.dueAt, ':duePk': duePk(eventId), ':zero': 0 });
       sets.push('#status = :received', '#dueAt = :due', '#duePk = :duePk', '#attempts = :zero');
       removes.push('#ttl', '#next');
     }
@@ -148,7 +149,7 @@ export class DynamoDbEventStore implements EventStore {
       removes.push('#duePk', '#dueAt');
     } else if (patch.dueAt !== undefined) {
       sets.push('#duePk = :duePk');
-      values[':duePk'] = DUE_PK;
+      values[':duePk'] = duePk(eventId);
     } else {
       delete names['#duePk'];
     }
@@ -205,7 +206,43 @@ export class DynamoDbEventStore implements EventStore {
     }
   }
 
+  /**
+   * Every event still in flight, read from the table itself (a Scan of the keys and status only). The local
+   * start-up recovery uses it: the embedded engine writes an item and its index entries separately, so after a
+   * kill -9 the due index may miss an event the table holds. Not for AWS, where a Scan of the table would be costly
+   * and DynamoDB keeps its indexes whole.
+   */
+  async scanInFlight(): Promise<Pick<StoredEvent, 'tenantId' | 'eventId'>[]> {
+    const out: Pick<StoredEvent, 'tenantId' | 'eventId'>[] = [];
+    let start: Record<string, unknown> | undefined;
+    const statuses = Object.fromEntries(IN_FLIGHT_STATUSES.map((status, i) => [`:s${i}`, status]));
+    do {
+      const page = await this.doc.send(
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: `begins_with(${SK}, :e) AND #status IN (${Object.keys(statuses).join(', ')})`,
+          ProjectionExpression: 'tenantId, eventId',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':e': 'E#', ...statuses },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) out.push({ tenantId: String(item.tenantId), eventId: String(item.eventId) });
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  /** The due entries of every byDue partition, merged oldest due first. */
   async listDue(before: string, limit: number): Promise<StoredEvent[]> {
+    const perShard = await Promise.all(duePartitions().map((partition) => this.listDueIn(partition, before, limit)));
+    return perShard
+      .flat()
+      .sort((a, b) => (a.dueAt ?? '').localeCompare(b.dueAt ?? ''))
+      .slice(0, limit);
+  }
+
+  private async listDueIn(partition: string, before: string, limit: number): Promise<StoredEvent[]> {
     const items: StoredEvent[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -214,7 +251,7 @@ export class DynamoDbEventStore implements EventStore {
           TableName: this.table,
           IndexName: BY_DUE.indexName,
           KeyConditionExpression: `${DUE_PK_ATTR} = :d AND ${DUE_AT_ATTR} <= :b`,
-          ExpressionAttributeValues: { ':d': DUE_PK, ':b': before },
+          ExpressionAttributeValues: { ':d': partition, ':b': before },
           Limit: Math.min(limit - items.length, 100),
           ExclusiveStartKey: start,
         }),
@@ -235,7 +272,7 @@ function toItem(event: StoredEvent): Record<string, unknown> {
     [GSI1_SK]: `${event.receivedAt}#${event.eventId}`,
     ...rest,
   };
-  if (event.dueAt) item[DUE_PK_ATTR] = DUE_PK;
+  if (event.dueAt) item[DUE_PK_ATTR] = duePk(event.eventId);
   if (Buffer.byteLength(rawBody) > COMPRESS_ABOVE) {
     const gz = gzipSync(rawBody);
     if (gz.length > MAX_STORED_BODY) throw new PayloadTooLargeError(MAX_STORED_BODY);

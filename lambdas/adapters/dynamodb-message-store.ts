@@ -9,7 +9,7 @@ import { ConditionFailedError } from '../core/errors';
 import type { ForwardDeliveryStore, MessageStore } from '../core/ports';
 import type { DeliveryState, ForwardDelivery, MessageRecord } from '../core/model';
 import { isConditionFailed } from './dynamodb-client';
-import { forwardSk, messageSk, PK, SK, tenantPk } from './table-schema';
+import { forwardSk, messageSk, PK, SK, TTL, tenantPk } from './table-schema';
 
 /**
  * SMS message records live in the events table beside their event (same partition, `M#` sort keys), so one query
@@ -21,14 +21,26 @@ class DeliveryRecordTable<R extends DeliveryState> {
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly sortKey: (id: string) => string,
+    /** As the events': a record holds an E.164 number or a payload, so it must not outlive its event for long. */
+    private readonly retentionDays = 90,
   ) {}
+
+  /** Each write pushes the expiry to `retentionDays` after it (a late status callback keeps the record). */
+  private expiry(): number {
+    return Math.floor(Date.now() / 1000) + this.retentionDays * 86400;
+  }
 
   async createIfAbsent(record: R): Promise<R> {
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.table,
-          Item: { [PK]: tenantPk(record.tenantId), [SK]: this.sortKey(record.messageId), ...record },
+          Item: {
+            [PK]: tenantPk(record.tenantId),
+            [SK]: this.sortKey(record.messageId),
+            ...record,
+            [TTL]: this.expiry(),
+          },
           ConditionExpression: `attribute_not_exists(${PK})`,
         }),
       );
@@ -59,15 +71,15 @@ class DeliveryRecordTable<R extends DeliveryState> {
     patch: Partial<Omit<R, 'tenantId' | 'messageId'>>,
     expect: Partial<Record<string, string>> = {},
   ): Promise<R> {
-    const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = {};
+    const names: Record<string, string> = { '#status': 'status', '#ttl': TTL };
+    const values: Record<string, unknown> = { ':ttl': this.expiry() };
     const conditions: string[] = [];
     for (const [key, value] of Object.entries(expect)) {
       names[`#x_${key}`] = key;
       values[`:x_${key}`] = value;
       conditions.push(`#x_${key} = :x_${key}`);
     }
-    const sets: string[] = [];
+    const sets: string[] = ['#ttl = :ttl'];
     for (const [key, value] of Object.entries(patch)) {
       if (value === undefined) continue;
       names[`#${key}`] = key;
@@ -113,19 +125,19 @@ class DeliveryRecordTable<R extends DeliveryState> {
 }
 
 export class DynamoDbMessageStore extends DeliveryRecordTable<MessageRecord> implements MessageStore {
-  constructor(doc: DynamoDBDocumentClient, table: string) {
-    super(doc, table, messageSk);
+  constructor(doc: DynamoDBDocumentClient, table: string, retentionDays?: number) {
+    super(doc, table, messageSk, retentionDays);
   }
 }
 
 /** Forward delivery records: `F#` sort keys beside the event, the same conditional transitions. */
 export class DynamoDbForwardDeliveryStore extends DeliveryRecordTable<ForwardDelivery> implements ForwardDeliveryStore {
-  constructor(doc: DynamoDBDocumentClient, table: string) {
-    super(doc, table, forwardSk);
+  constructor(doc: DynamoDBDocumentClient, table: string, retentionDays?: number) {
+    super(doc, table, forwardSk, retentionDays);
   }
 }
 
 function toRecord<R>(item: Record<string, unknown>): R {
-  const { [PK]: _pk, [SK]: _sk, ...rest } = item;
+  const { [PK]: _pk, [SK]: _sk, [TTL]: _ttl, ...rest } = item;
   return rest as unknown as R;
 }

@@ -55,7 +55,7 @@ export const BY_TENANT_TIME = {
   projection: 'ALL',
 } as const satisfies IndexSchema;
 
-/** Sparse list of events not yet final: the sweeper re-enqueues straight from the index item. */
+/** Sparse list of events not yet final, sharded (`duePk`): the sweeper re-enqueues straight from the index item. */
 export const BY_DUE = {
   indexName: 'byDue',
   partitionKey: { name: 'duePk', type: 'S' },
@@ -83,5 +83,29 @@ export const eventSk = (eventId: string): string => `E#${eventId}`;
 export const messageSk = (messageId: string): string => `M#${messageId}`;
 export const forwardSk = (deliveryId: string): string => `F#${deliveryId}`;
 export const targetSk = (targetId: string): string => `TARGET#${targetId}`;
-/** The one partition of byDue: the sweeper reads it as a time-ordered list. */
+/**
+ * byDue's partition before it was sharded: items written then still carry it, so the sweeper reads it too (and it
+ * empties as those events finish).
+ */
 export const DUE_PK = 'DUE';
+
+/**
+ * byDue is spread over `DUE#0`…`DUE#15`, the shard chosen from the event id: one partition value took every
+ * in-flight event's index writes, about 1 000 WCU/s at most, whatever the table's capacity.
+ */
+export const DUE_SHARDS = 16;
+
+/** The due-index partition of one event (FNV-1a of its id: no import, the CDK app loads this file). */
+export function duePk(eventId: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < eventId.length; i++) {
+    hash ^= eventId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return `DUE#${hash % DUE_SHARDS}`;
+}
+
+/** Every byDue partition the sweeper reads: the shards, and the pre-shard one. */
+export function duePartitions(): string[] {
+  return [DUE_PK, ...Array.from({ length: DUE_SHARDS }, (_, i) => `DUE#${i}`)];
+}

@@ -5,7 +5,7 @@ import { header, type HttpRequest, type HttpResponse, jsonResponse } from './htt
 import { HEADERS } from './hook-parser';
 import { assertTenantId } from './identifiers';
 import { maskPhonesInPayload, maskSid } from './redaction';
-import { type ReplayDeps, replayEvents } from './replay';
+import { RESEND_BOUNDS, type ReplayDeps, replayEventsBounded } from './replay';
 import type { Logger, Metrics, SecretStore, TenantStore } from './ports';
 import type { StoredEvent } from './model';
 
@@ -100,12 +100,14 @@ export async function handleListEvents(request: HttpRequest, deps: AdminDeps): P
 
 export async function handleResend(request: HttpRequest, deps: AdminDeps): Promise<HttpResponse> {
   const tenantId = await authorise(request, deps);
-  const replayed = await replayEvents(tenantId, {}, deps);
-  deps.logger.info('events re-driven', { tenantId, count: replayed.length });
+  const { replayed, more } = await replayEventsBounded(tenantId, RESEND_BOUNDS, deps);
+  deps.logger.info('events re-driven', { tenantId, count: replayed.length, more });
   return jsonResponse(200, {
     status: 'resent',
     tenantId,
     count: replayed.length,
     eventIds: replayed.map((e) => e.eventId),
+    // Added field: true when this call stopped at its bound; calling `_resend` again re-drives the next ones.
+    more,
   });
 }

@@ -1,12 +1,15 @@
 import type { Authenticator } from './api-keys';
 import { describeError, type HttpRequest, type HttpResponse, jsonResponse } from './http';
+import { type HookEvent, normaliseHook, parseHookBody, readHookHeaders } from './hook-parser';
 import { isFinal, nextDueAt } from './lifecycle';
 import type { StoredEvent } from './model';
-import { toStoredEvent } from './stored-event';
-import { normaliseHook, parseHookBody, readHookHeaders } from './hook-parser';
 import type { Clock, EventStore, Logger, Metrics, Queue, TenantStore } from './ports';
 import { assertRootWebHookAllowed } from './root-web-hooks';
 import { canonicalPath } from './routes';
+import { dedupWindowMs, previousWindowEventId, toStoredEvent } from './stored-event';
+
+/** SQS's largest message (1 MiB); a bigger event has no second place to go. */
+export const MAX_QUEUE_MESSAGE_BYTES = 1024 * 1024;
 
 export interface IngestDeps {
   auth: Authenticator;
@@ -17,7 +20,7 @@ export interface IngestDeps {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
-  settings: { maxBodyBytes: number; sweepGraceSeconds: number };
+  settings: { maxBodyBytes: number; sweepGraceSeconds: number; dedupWindowSeconds?: number };
 }
 
 /** The sender's ping when a hook is created (docs/protocol.md §4): any answer passes, a friendly one helps admins. */
@@ -51,7 +54,19 @@ export async function handleHookEvent(request: HttpRequest, deps: IngestDeps): P
   const { eventId } = stored;
   const log = { tenantId: event.tenantId, eventId, entity: event.entity, action: event.action };
 
-  const outcome = await deps.events.putIfAbsent(stored);
+  const earlier = await earlierInWindow(event, deps);
+  if (earlier) {
+    if (stored.template === 'sms-bridge') await addSmsChannel({ ...stored, eventId: earlier }, deps, log);
+    deps.metrics.count('EventDuplicate', 1);
+    deps.logger.info('duplicate event acknowledged (previous dedup window)', { ...log, eventId: earlier });
+    return jsonResponse(200, { status: 'duplicate', eventId: earlier });
+  }
+  const outcome = await storeDurably(stored, deps, log);
+  if (outcome === 'queued') {
+    deps.metrics.count('EventAccepted', 1, { tenantId: event.tenantId });
+    deps.metrics.count('EventQueuedUnstored', 1);
+    return jsonResponse(200, { status: 'accepted', eventId });
+  }
   if (outcome === 'duplicate') {
     if (stored.template === 'sms-bridge') await addSmsChannel(stored, deps, log);
     deps.metrics.count('EventDuplicate', 1);
@@ -67,6 +82,59 @@ export async function handleHookEvent(request: HttpRequest, deps: IngestDeps): P
   deps.metrics.count('EventAccepted', 1, { tenantId: event.tenantId });
   deps.logger.info('event accepted', { ...log, shape: event.shape, source: event.source });
   return jsonResponse(200, { status: 'accepted', eventId });
+}
+
+/**
+ * Two durable places: the events table, or, when its put fails (throttled, timed out; a duplicate is no failure),
+ * a durable work queue (SQS; not the local in-memory twin) carrying the whole event, which the worker stores under
+ * the same id. Only when both refuse does the put's error reach the sender as a 5xx.
+ */
+async function storeDurably(
+  stored: StoredEvent,
+  deps: IngestDeps,
+  log: Record<string, unknown>,
+): Promise<'stored' | 'duplicate' | 'queued'> {
+  try {
+    return await deps.events.putIfAbsent(stored);
+  } catch (putError) {
+    if (!deps.queue.durable) throw putError;
+    const body = JSON.stringify({ tenantId: stored.tenantId, eventId: stored.eventId, unstored: stored });
+    if (Buffer.byteLength(body, 'utf8') > MAX_QUEUE_MESSAGE_BYTES) throw putError;
+    try {
+      await deps.queue.enqueue({ tenantId: stored.tenantId, eventId: stored.eventId, unstored: stored });
+    } catch (queueError) {
+      // The HTTP layer logs the put's error as the 500's cause; this line adds why the queue could not help.
+      deps.logger.warn('event neither stored nor queued', {
+        ...log,
+        error: describeError(putError),
+        queueError: describeError(queueError),
+      });
+      throw putError;
+    }
+    deps.logger.warn('events table refused the event; queued whole for the worker to store', {
+      ...log,
+      error: describeError(putError),
+    });
+    return 'queued';
+  }
+}
+
+/**
+ * A body-hash event received within the window but in the previous bucket: one read, only for events without a
+ * commandId; the hot path keeps its one conditional write. A failed read is no reason to refuse the event.
+ */
+async function earlierInWindow(event: HookEvent, deps: IngestDeps): Promise<string | undefined> {
+  const previousId = previousWindowEventId(event, deps.settings);
+  if (!previousId) return undefined;
+  try {
+    const previous = await deps.events.get(event.tenantId, previousId);
+    if (!previous) return undefined;
+    const age = Date.parse(event.receivedAt) - Date.parse(previous.receivedAt);
+    return age < dedupWindowMs(deps.settings) ? previous.eventId : undefined;
+  } catch (error) {
+    deps.logger.warn('previous dedup window not checked', { tenantId: event.tenantId, error: describeError(error) });
+    return undefined;
+  }
 }
 
 /**

@@ -156,10 +156,15 @@ export interface StoredEvent {
   outcome?: Record<string, unknown>;
 }
 
-/** What the queue carries: a pointer to a stored event, never the event itself. */
+/**
+ * What the queue carries: a pointer to a stored event. Only when ingest could not store the event does the
+ * message carry the event itself, for the worker to store under the same id before processing it.
+ */
 export interface WorkMessage {
   tenantId: string;
   eventId: string;
+  /** The whole event, when the events table refused it at ingest (the queue is then its durable place). */
+  unstored?: StoredEvent;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -137,6 +137,11 @@ export interface SecretStore {
 
 export interface Queue {
   enqueue(message: WorkMessage, delaySeconds?: number): Promise<void>;
+  /**
+   * Keeps a message whatever happens to this process (SQS does; the local in-memory twin does not). Only a durable
+   * queue may stand in for the events table when a put fails.
+   */
+  readonly durable?: boolean;
 }
 
 /** What a consumer may do with a message it received (SQS ChangeMessageVisibility, a DLQ send). */

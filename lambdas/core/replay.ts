@@ -19,7 +19,16 @@ export interface ReplayOptions {
   dryRun?: boolean;
   /** Upper bound on events examined, newest first. */
   scanLimit?: number;
+  /** Upper bound on events re-driven in this call; the rest wait for the next call. */
+  maxReplays?: number;
 }
+
+/**
+ * What the bridge's `_resend` does in one call of the admin function (20 s): examine at most 1 000 events and
+ * re-drive at most 200 (about four store calls each, tens of milliseconds), so a tenant with thousands of dead
+ * events is re-driven over a few calls instead of timing out halfway through one.
+ */
+export const RESEND_BOUNDS = { scanLimit: 1000, maxReplays: 200 } as const;
 
 /**
  * Re-drives a tenant's failed and dead events (the bridge's `_resend`, `cli events resend`): back to `received`
@@ -27,8 +36,18 @@ export interface ReplayOptions {
  * alone, so a replay never texts a client twice.
  */
 export async function replayEvents(tenantId: string, options: ReplayOptions, deps: ReplayDeps): Promise<StoredEvent[]> {
+  return (await replayEventsBounded(tenantId, options, deps)).replayed;
+}
+
+/** As `replayEvents`, saying whether candidates were left for another call (`maxReplays`, `scanLimit`). */
+export async function replayEventsBounded(
+  tenantId: string,
+  options: ReplayOptions,
+  deps: ReplayDeps,
+): Promise<{ replayed: StoredEvent[]; more: boolean }> {
   const statuses = options.statuses ?? RESENDABLE_STATUSES;
   const candidates: StoredEvent[] = [];
+  let more = false;
   if (options.eventIds?.length) {
     for (const id of options.eventIds) {
       const event = await deps.events.get(tenantId, id);
@@ -44,8 +63,13 @@ export async function replayEvents(tenantId: string, options: ReplayOptions, dep
       seen += page.items.length;
       cursor = page.nextCursor;
     } while (cursor && seen < limit);
+    more = cursor !== undefined;
   }
-  if (options.dryRun) return candidates;
+  if (options.dryRun) return { replayed: candidates, more };
+  if (options.maxReplays !== undefined && candidates.length > options.maxReplays) {
+    candidates.length = options.maxReplays;
+    more = true;
+  }
 
   const replayed: StoredEvent[] = [];
   for (const event of candidates) {
@@ -94,5 +118,5 @@ export async function replayEvents(tenantId: string, options: ReplayOptions, dep
       if (!(error instanceof ConditionFailedError)) throw error;
     }
   }
-  return replayed;
+  return { replayed, more };
 }

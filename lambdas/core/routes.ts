@@ -21,6 +21,16 @@ export type Operation =
   | 'testTarget'
   | 'getEvent';
 
+/** The functions ingest hands a request to when API Gateway sent it a path variant of theirs ($default). */
+export type DelegateKey = Exclude<FunctionKey, 'ingest'>;
+
+/** The environment variable on ingest naming each of those functions (lib/api.ts sets them). */
+export const DELEGATE_ENV: Record<DelegateKey, string> = {
+  register: 'REGISTER_FUNCTION_NAME',
+  admin: 'ADMIN_FUNCTION_NAME',
+  twilioStatus: 'TWILIO_STATUS_FUNCTION_NAME',
+};
+
 export interface RouteDef {
   method: 'GET' | 'POST' | 'DELETE';
   /** API Gateway syntax: `{name}` is one path segment. */

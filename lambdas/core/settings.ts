@@ -23,6 +23,8 @@ export interface Settings {
   /** How long an event may sit un-dispatched before the sweeper re-enqueues it. */
   sweepGraceSeconds: number;
   eventRetentionDays: number;
+  /** A body-hash key (no commandId) catches a second delivery this close to the first; later, it is a new event. */
+  dedupWindowSeconds: number;
   fineractTimeoutMs: number;
   /** Deadline of one POST to a forwarding target (FORWARD_TIMEOUT_MS). */
   forwardTimeoutMs: number;
@@ -35,6 +37,9 @@ export interface Settings {
   /** A 404 from the sender this soon after the event is "not committed yet": retried (docs/protocol.md §6). */
   fineractNotFoundRetrySeconds: number;
 }
+
+/** Ten minutes: a sender's redelivery comes within seconds; a reminder with the same text comes days later. */
+export const DEFAULT_DEDUP_WINDOW_SECONDS = 600;
 
 /** 10 s, 1 min, 5 min, 30 min, 2 h, 6 h, 12 h: about 20.6 h of retries before an event is dead. */
 export const DEFAULT_RETRY_SCHEDULE = [10, 60, 300, 1800, 7200, 21600, 43200];
@@ -123,6 +128,7 @@ function parseSettings(env: NodeJS.ProcessEnv): Settings {
     authCacheSeconds: int(env.AUTH_CACHE_SECONDS, 60),
     sweepGraceSeconds: int(env.SWEEP_GRACE_SECONDS, 300),
     eventRetentionDays: int(env.EVENT_RETENTION_DAYS, 90),
+    dedupWindowSeconds: Math.max(1, int(env.DEDUP_WINDOW_SECONDS, DEFAULT_DEDUP_WINDOW_SECONDS)),
     fineractTimeoutMs: int(env.FINERACT_TIMEOUT_MS, 8000),
     forwardTimeoutMs: int(env.FORWARD_TIMEOUT_MS, 10_000),
     fineractTlsInsecure: bool(env.FINERACT_TLS_INSECURE, false),

@@ -35,6 +35,9 @@ const ALLOWED_FROM: Record<MessageStatus, MessageStatus[]> = {
   failed: ['sending', 'sent', 'failed'],
 };
 
+/** Base64 of an HMAC: SHA-1 (28 characters, what Twilio sends) or SHA-256 (44). */
+const SIGNATURE_SHAPE = /^(?:[A-Za-z0-9+/]{27}|[A-Za-z0-9+/]{43})=$/;
+
 export function statusCallbackUrl(publicBaseUrl: string, tenantId: string, messageId: string): string {
   return `${publicBaseUrl}/twilio/status/${encodeURIComponent(tenantId)}/${encodeURIComponent(messageId)}`;
 }
@@ -49,8 +52,14 @@ export async function handleTwilioStatus(request: HttpRequest, deps: StatusCallb
   const messageId = assertMessageId(request.params.messageId ?? '');
   const signature = header(request, 'x-twilio-signature');
   if (!signature) throw new ForbiddenError('Missing X-Twilio-Signature.', 'bad_signature');
+  if (!SIGNATURE_SHAPE.test(signature)) throw new ForbiddenError('Malformed X-Twilio-Signature.', 'bad_signature');
   if (!deps.settings.publicBaseUrl)
     throw new ForbiddenError('Status callbacks are not configured (PUBLIC_BASE_URL).', 'bad_signature');
+  // The cheap checks first: a GetItem costs a fraction of a GetSecretValue, and forged reports about messages we
+  // never sent (ids are 22 random-looking characters plus a template key) stop here. Saying "unknown" tells a
+  // forger no more than the guess it made.
+  const record = await deps.messages.get(tenantId, messageId);
+  if (!record) throw new NotFoundError('Unknown message.');
   const params = Object.fromEntries(new URLSearchParams(new TextDecoder().decode(request.body)));
   const secret = await deps.secrets.getTenantSecret(tenantId);
   const url = statusCallbackUrl(deps.settings.publicBaseUrl, tenantId, messageId);
@@ -58,8 +67,6 @@ export async function handleTwilioStatus(request: HttpRequest, deps: StatusCallb
     deps.logger.warn('status callback with a bad signature refused', { tenantId });
     throw new ForbiddenError('X-Twilio-Signature does not match.', 'bad_signature');
   }
-  const record = await deps.messages.get(tenantId, messageId);
-  if (!record) throw new NotFoundError('Unknown message.');
   const status = STATUS_MAP[String(params.MessageStatus ?? params.SmsStatus ?? '').toLowerCase()];
   if (!status) return jsonResponse(200, { status: 'ignored' });
   try {

@@ -7,10 +7,21 @@ import { dedupKey, eventIdFor } from './dedup';
 import { type HookEvent, normaliseHook, parseBodyText } from './hook-parser';
 import { nextDueAt } from './lifecycle';
 import type { StoredEvent } from './model';
+import { DEFAULT_DEDUP_WINDOW_SECONDS } from './settings';
 
-/** A new event as ingest stores it: `received`, no attempt yet, due for the sweeper after `sweepGraceSeconds`. */
-export function toStoredEvent(hook: HookEvent, options: { sweepGraceSeconds: number }): StoredEvent {
-  const key = dedupKey(hook);
+export interface StoreOptions {
+  sweepGraceSeconds: number;
+  /** Window of body-hash dedup; default DEFAULT_DEDUP_WINDOW_SECONDS. */
+  dedupWindowSeconds?: number;
+}
+
+/**
+ * A new event as ingest stores it: `received`, no attempt yet, due for the sweeper after `sweepGraceSeconds`.
+ * A body-hash key (no commandId) is made to expire: it names the window it was received in, so the same
+ * `sms/send` next week is a new event. The event in the previous window is the one `previousWindowEventId` names.
+ */
+export function toStoredEvent(hook: HookEvent, options: StoreOptions): StoredEvent {
+  const key = windowedKey(dedupKey(hook), hook, options, 0);
   return {
     tenantId: hook.tenantId,
     eventId: eventIdFor(key),
@@ -35,6 +46,30 @@ export function toStoredEvent(hook: HookEvent, options: { sweepGraceSeconds: num
     attempts: 0,
     dueAt: nextDueAt(new Date(hook.receivedAt), options.sweepGraceSeconds),
   };
+}
+
+/**
+ * The id the same body-hash event would have had in the window before: a delivery just after a window boundary
+ * is still a duplicate of one just before it. Undefined for commandId keys, which never expire.
+ */
+export function previousWindowEventId(hook: HookEvent, options: StoreOptions): string | undefined {
+  const key = dedupKey(hook);
+  return isBodyHashKey(key) ? eventIdFor(windowedKey(key, hook, options, -1)) : undefined;
+}
+
+/** The dedup window, in milliseconds. */
+export function dedupWindowMs(options: StoreOptions): number {
+  return (options.dedupWindowSeconds ?? DEFAULT_DEDUP_WINDOW_SECONDS) * 1000;
+}
+
+function isBodyHashKey(key: string): boolean {
+  return key.includes('|body:');
+}
+
+function windowedKey(key: string, hook: Pick<HookEvent, 'receivedAt'>, options: StoreOptions, shift: number): string {
+  if (!isBodyHashKey(key)) return key;
+  const bucket = Math.floor(Date.parse(hook.receivedAt) / dedupWindowMs(options)) + shift;
+  return `${key}|w:${bucket}`;
 }
 
 /** Rebuilds the normalised event from what ingest stored. */

@@ -58,7 +58,11 @@ export function parseWorkMessage(body: string): WorkMessage | undefined {
   try {
     const value = JSON.parse(body) as Partial<WorkMessage>;
     if (typeof value.tenantId === 'string' && typeof value.eventId === 'string') {
-      return { tenantId: value.tenantId, eventId: value.eventId };
+      const unstored = value.unstored;
+      if (unstored && (unstored.tenantId !== value.tenantId || unstored.eventId !== value.eventId)) return undefined;
+      return unstored
+        ? { tenantId: value.tenantId, eventId: value.eventId, unstored }
+        : { tenantId: value.tenantId, eventId: value.eventId };
     }
   } catch {
     // fall through: a poison message
@@ -67,12 +71,24 @@ export function parseWorkMessage(body: string): WorkMessage | undefined {
 }
 
 /**
+ * The event a message points to. A message carrying the event itself (ingest could not store it) stores it first,
+ * under the id ingest answered with; a put that fails throws, and SQS brings the message back.
+ */
+async function storedEvent(message: WorkMessage, deps: WorkerDeps): Promise<StoredEvent | undefined> {
+  const found = await deps.events.get(message.tenantId, message.eventId);
+  if (found || !message.unstored) return found;
+  await deps.events.putIfAbsent(message.unstored);
+  deps.logger.info('event stored from the queue', { tenantId: message.tenantId, eventId: message.eventId });
+  return deps.events.get(message.tenantId, message.eventId);
+}
+
+/**
  * One delivery of a work message. Every path ends in: a final event status (ack), a scheduled retry, or dead.
  * Status writes are conditional on the event still being in flight, so two workers racing on one event (SQS
  * redelivery, the sweeper) never overwrite a final status.
  */
 export async function processWorkMessage(message: WorkMessage, deps: WorkerDeps): Promise<WorkOutcome> {
-  const event = await deps.events.get(message.tenantId, message.eventId);
+  const event = await storedEvent(message, deps);
   if (!event) return { action: 'dead-letter', reason: 'event not found' };
   if (isFinal(event.status)) return { action: 'ack', status: event.status };
   const early = notDueYet(event, deps.clock.now());

@@ -9,7 +9,7 @@ import { EventBridgeForwarder } from '../adapters/eventbridge-forwarder';
 import { JsonlEventBus } from '../adapters/local/jsonl-event-bus';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store';
 import { SecretsManagerTargetSecretStore } from '../adapters/secrets-manager-target-secrets';
-import { SqsWorkQueue } from '../adapters/sqs-work-queue';
+import { redriveDeadLetters, SqsWorkQueue } from '../adapters/sqs-work-queue';
 import { systemClock } from '../core/clock';
 import type { Clock, EventBusPublisher, Queue, SecretStore, TargetSecretStore, WebhookSender } from '../core/ports';
 import { MissingSettingError, readSettings, type Settings } from '../core/settings';
@@ -78,15 +78,8 @@ async function openAws(stack: string | undefined, processEnv: NodeJS.ProcessEnv)
     webhooks: createHttpForwarder(settings),
     bus: new EventBridgeForwarder(),
     redriveDeadLetters: async () => {
-      const { GetQueueAttributesCommand, StartMessageMoveTaskCommand } = await import('@aws-sdk/client-sqs');
       if (!settings.deadLetterQueueUrl) throw new MissingSettingError('DLQ_URL', 'pass --stack <name> or set it');
-      const attrs = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: settings.deadLetterQueueUrl, AttributeNames: ['QueueArn'] }),
-      );
-      const sourceArn = attrs.Attributes?.QueueArn;
-      if (!sourceArn) throw new Error('The DLQ has no ARN attribute');
-      const task = await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: sourceArn }));
-      return task.TaskHandle ?? 'started';
+      return redriveDeadLetters(sqs, { deadLetterQueueUrl: settings.deadLetterQueueUrl, queueUrl: settings.queueUrl });
     },
     close: async () => {
       doc.destroy();

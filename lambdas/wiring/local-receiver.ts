@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DynamoDbEventStore } from '../adapters/dynamodb-event-store';
 import { LocalQueue } from '../adapters/local/local-queue';
 import { FileSecretStore } from '../adapters/local/file-secret-store';
 import { JsonlEventBus } from '../adapters/local/jsonl-event-bus';
@@ -40,7 +41,7 @@ import type {
 import type { RegisterDeps } from '../core/registration';
 import { readSettings, type Settings } from '../core/settings';
 import type { StatusCallbackDeps } from '../core/status-callback';
-import { type SweepResult, type SweeperDeps, sweep } from '../core/sweeper';
+import { redispatch, type SweepResult, type SweeperDeps, sweep } from '../core/sweeper';
 import { makeHandler as makeIngestHandler } from '../ingest/handler';
 import { makeHandler as makeRegisterHandler } from '../register/handler';
 import { makeHandler as makeStatusHandler } from '../twilio-status/handler';
@@ -377,7 +378,13 @@ async function startBackground(
   tracker.onIdle = () => runner.pump();
   const runSweep = () => sweep(current().sweeper);
   // After a restart the queue is empty: whatever is still in flight in the store was orphaned, send it on now.
-  const startup = await sweep(current().sweeper, 100_000, { all: true });
+  // Read from the table, not the due index: a kill -9 between the embedded engine's item and index writes can
+  // leave an in-flight event out of the index.
+  const { events } = current().sweeper;
+  const startup =
+    events instanceof DynamoDbEventStore
+      ? await redispatch(await events.scanInFlight(), current().sweeper)
+      : await sweep(current().sweeper, 100_000, { all: true });
   if (startup.found > 0) logger.info('resumed in-flight events from the store', { ...startup });
   const seconds = options.sweepIntervalSeconds ?? Number(env.SWEEP_INTERVAL_SECONDS ?? 15);
   const timer = setInterval(() => {

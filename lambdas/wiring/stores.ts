@@ -27,7 +27,7 @@ export function createStores(
   return {
     tenants: new DynamoDbTenantStore(doc, settings.tenantsTable),
     events: new DynamoDbEventStore(doc, settings.eventsTable, settings.eventRetentionDays),
-    messages: new DynamoDbMessageStore(doc, settings.eventsTable),
+    messages: new DynamoDbMessageStore(doc, settings.eventsTable, settings.eventRetentionDays),
   };
 }
 

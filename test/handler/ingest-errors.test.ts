@@ -291,8 +291,9 @@ const GENERIC_500 = {
   error: { code: 'internal_error', message: 'The receiver could not take this event now; nothing was stored.' },
 };
 
-test('the events store throwing → 500 whose body has no internals, nothing stored or enqueued', async () => {
+test('the events store and the queue both throwing → 500 whose body has no internals, nothing stored or enqueued', async () => {
   // Prepare
+  h.queue.failAlways(new Error('queue unavailable'));
   const table = h.stores.tables.eventsTable;
   const failing: EventStore = Object.assign(Object.create(h.stores.events) as EventStore, {
     putIfAbsent: async () => {
@@ -319,8 +320,9 @@ test('the events store throwing → 500 whose body has no internals, nothing sto
   expect(h.logger.text()).toContain('ProvisionedThroughputExceededException');
 });
 
-test('a real SDK fault (events table missing) → the same generic 500, no table name, nothing enqueued', async () => {
+test('a real SDK fault (events table missing) and the queue down → the same generic 500, no table name', async () => {
   // Prepare
+  h.queue.failAlways(new Error('queue unavailable'));
   const missingTable = `${h.stores.tables.eventsTable}-missing`;
   h.useEvents(new DynamoDbEventStore(dynamo.doc, missingTable));
   const event = toApiGatewayEvent(fineractEvent());
@@ -341,9 +343,11 @@ test('after an internal fault the same delivery is stored normally once the stor
   // Prepare
   await useOwnTenant();
   h.useEvents(new DynamoDbEventStore(dynamo.doc, `${h.stores.tables.eventsTable}-missing`));
+  h.queue.failAlways(new Error('queue unavailable'));
   const event = toApiGatewayEvent(fineractEvent());
   const failed = await h.invoke(event);
   h.useEvents(h.stores.events);
+  h.queue.failAlways(undefined);
 
   // Act
   const retried = await h.invoke(event);
@@ -353,4 +357,30 @@ test('after an internal fault the same delivery is stored normally once the stor
   expect(retried.statusCode).toBe(200);
   expect(retried.json).toMatchObject({ status: 'accepted' });
   expect(await storedEvents()).toHaveLength(1);
+});
+
+test('the events store throwing → 200 after the whole event went to the queue, nothing stored yet', async () => {
+  // Prepare
+  await useOwnTenant();
+  const throttled: EventStore = Object.assign(Object.create(h.stores.events) as EventStore, {
+    putIfAbsent: async () => {
+      const error = new Error('Rate of requests exceeds the allowed throughput.');
+      error.name = 'ProvisionedThroughputExceededException';
+      throw error;
+    },
+  });
+  h.useEvents(throttled);
+  const delivery = fineractEvent();
+
+  // Act
+  const result = await h.invoke(toApiGatewayEvent(delivery));
+
+  // Assess
+  expect(result.statusCode).toBe(200);
+  const { eventId } = result.json as { eventId: string };
+  expect(result.json).toEqual({ status: 'accepted', eventId });
+  expect(await storedEvents()).toHaveLength(0);
+  expect(h.queue.messages).toEqual([
+    { tenantId: tenant, eventId, unstored: expect.objectContaining({ eventId, rawBody: delivery.body }) },
+  ]);
 });

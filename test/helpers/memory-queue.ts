@@ -8,6 +8,8 @@ export interface Enqueued {
 
 /** The one in-memory Queue: records what was enqueued (copies) and fails on demand. */
 export class MemoryQueue implements Queue {
+  /** It stands in for SQS: ingest may fall back to it when the events table refuses a put. */
+  readonly durable = true;
   readonly enqueued: Enqueued[] = [];
   private failures: Error[] = [];
   private failure?: Error;

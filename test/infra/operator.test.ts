@@ -44,7 +44,8 @@ describe('operator policy', () => {
       ],
       [json(events)]: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
       [json({ 'Fn::Join': ['', [events, '/index/byTenantTime']] })]: ['dynamodb:Query'],
-      [json(getAtt(logicalId(stack.processing.queue)))]: ['sqs:SendMessage'],
+      // The redrive names the work queue as destination: it reads its ARN and the move task sends to it.
+      [json(getAtt(logicalId(stack.processing.queue)))]: ['sqs:GetQueueAttributes', 'sqs:SendMessage'],
       // `targets add|remove|rotate-secret|test`: forwarding targets' signing secrets, under the stack's prefix.
       [json({
         'Fn::Join': [

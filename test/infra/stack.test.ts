@@ -189,9 +189,14 @@ describe('IAM', () => {
     const expected: Record<string, Record<string, string[]>> = {
       ingest: {
         [tenants]: ['dynamodb:GetItem'],
-        // GetItem and UpdateItem: an SMS Bridge duplicate of a Web hook's event adds the SMS channel to it.
+        // GetItem: the same body in the previous dedup window; GetItem and UpdateItem: an SMS Bridge duplicate of a
+        // Web hook's event adds the SMS channel to it.
         [events]: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         [queue]: ['sqs:SendMessage'],
+        // Path spellings API Gateway sends to $default are handed to the function serving them.
+        [json(getAtt(logicalId(fns.register!.lambda)))]: ['lambda:InvokeFunction'],
+        [json(getAtt(logicalId(fns.admin!.lambda)))]: ['lambda:InvokeFunction'],
+        [json(getAtt(logicalId(fns.twilioStatus!.lambda)))]: ['lambda:InvokeFunction'],
       },
       register: {
         [tenants]: [

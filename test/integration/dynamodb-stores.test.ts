@@ -1,3 +1,5 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { duePk } from '../../lambdas/adapters/table-schema';
 import { randomBytes } from 'node:crypto';
 import { ConditionFailedError, InvalidCursorError, PayloadTooLargeError } from '../../lambdas/core/errors';
 import type { ApiKeyRecord, MessageRecord, StoredEvent, TenantConfig } from '../../lambdas/core/model';
@@ -69,6 +71,55 @@ describe('DynamoDbEventStore', () => {
     // Assess
     expect([a, b]).toEqual(['stored', 'duplicate']);
     expect(await s.events.get(tenant, 'evt-dup')).toEqual(first);
+  });
+
+  test('scanInFlight finds an in-flight event the due index lost (a torn index write), and no final one', async () => {
+    // Prepare
+    const torn = storedEvent({ eventId: 'evt-torn', status: 'processing', dueAt: '2024-10-24T09:00:00.000Z' });
+    const done = storedEvent({ eventId: 'evt-done', status: 'received', dueAt: '2024-10-24T09:00:00.000Z' });
+    await s.events.putIfAbsent(torn);
+    await s.events.putIfAbsent(done);
+    await s.events.update(tenant, 'evt-done', { status: 'sent', updatedAt: '2024-10-24T09:01:00.000Z' });
+    // As the embedded engine leaves it after a kill -9 between the item write and the index write.
+    await dynamo.doc.send(
+      new UpdateCommand({
+        TableName: s.tables.eventsTable,
+        Key: { pk: `T#${tenant}`, sk: 'E#evt-torn' },
+        UpdateExpression: 'REMOVE duePk, dueAt',
+      }),
+    );
+
+    // Act
+    const due = await s.events.listDue('9999', 1000);
+    const inFlight = await s.events.scanInFlight();
+
+    // Assess
+    expect(due.filter((e) => e.tenantId === tenant)).toEqual([]);
+    expect(inFlight.filter((e) => e.tenantId === tenant)).toEqual([{ tenantId: tenant, eventId: 'evt-torn' }]);
+  });
+
+  test('listDue merges the due shards and the pre-shard partition, oldest due first', async () => {
+    // Prepare
+    const ids = ['evt-s1', 'evt-s2', 'evt-s3', 'evt-s4', 'evt-s5'];
+    for (const [i, eventId] of ids.entries()) {
+      await s.events.putIfAbsent(storedEvent({ eventId, dueAt: `2024-10-24T08:0${9 - i}:00.000Z` }));
+    }
+    // An item written before the index was sharded.
+    await dynamo.doc.send(
+      new UpdateCommand({
+        TableName: s.tables.eventsTable,
+        Key: { pk: `T#${tenant}`, sk: 'E#evt-s5' },
+        UpdateExpression: 'SET duePk = :d',
+        ExpressionAttributeValues: { ':d': 'DUE' },
+      }),
+    );
+
+    // Act
+    const due = (await s.events.listDue('2024-10-24T09:00:00.000Z', 1000)).filter((e) => e.tenantId === tenant);
+
+    // Assess
+    expect(new Set(ids.map(duePk)).size).toBeGreaterThan(1);
+    expect(due.map((e) => e.eventId)).toEqual(['evt-s5', 'evt-s4', 'evt-s3', 'evt-s2', 'evt-s1']);
   });
 
   test('concurrent putIfAbsent of one event: exactly one is stored', async () => {
@@ -337,7 +388,8 @@ describe('DynamoDbEventStore', () => {
       sk: `E#${event.eventId}`,
       gsi1pk: `T#${tenant}`,
       gsi1sk: `${event.receivedAt}#${event.eventId}`,
-      duePk: 'DUE',
+      // The due index is sharded by event id (table-schema.ts).
+      duePk: duePk(event.eventId),
       dueAt: event.dueAt,
     });
     expect(Object.keys((await s.events.get(tenant, event.eventId))!).sort()).toEqual(Object.keys(event).sort());
@@ -375,6 +427,24 @@ describe('DynamoDbMessageStore', () => {
     expect(created).toEqual(first);
     expect(again).toEqual(first);
     expect(await s.messages.get(tenant, first.messageId)).toEqual(first);
+  });
+
+  test('a message record expires with the event retention, counted again from each transition', async () => {
+    // Prepare
+    const record = message({ messageId: 'evt-ttl.CLIENT.CREATE', eventId: 'evt-ttl' });
+    const before = Math.floor(Date.now() / 1000);
+
+    // Act
+    await s.messages.createIfAbsent(record);
+    const created = await s.rawItem(s.tables.eventsTable, `T#${tenant}`, `M#${record.messageId}`);
+    const moved = await s.messages.transition(tenant, record.messageId, ['pending'], { status: 'sending' });
+    const transitioned = await s.rawItem(s.tables.eventsTable, `T#${tenant}`, `M#${record.messageId}`);
+
+    // Assess
+    const ninetyDays = 90 * 86400;
+    expect(created?.ttl).toBeGreaterThanOrEqual(before + ninetyDays);
+    expect(transitioned?.ttl).toBeGreaterThanOrEqual(created?.ttl as number);
+    expect(moved).not.toHaveProperty('ttl');
   });
 
   test('transition moves pending → sending → sent, and refuses from a status not listed', async () => {

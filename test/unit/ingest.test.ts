@@ -150,10 +150,11 @@ describe('handleHookEvent', () => {
     expect(JSON.stringify(warnings[0]?.extra)).toContain('SQS is down');
   });
 
-  it('lets a store failure propagate; the HTTP layer answers a generic 500 without internals', async () => {
+  it('lets a store failure propagate when the queue refuses too; the HTTP layer answers a generic 500', async () => {
     // Prepare
     const { world, http } = setup();
     const key = await keyFor(world);
+    world.queue.failAlways(new Error('SQS is down'));
     const internal =
       'ProvisionedThroughputExceededException on table hook-events-prod in arn:aws:dynamodb:eu-west-1:123456789012';
     jest.spyOn(world.events, 'putIfAbsent').mockRejectedValueOnce(new Error(internal));
@@ -169,6 +170,22 @@ describe('handleHookEvent', () => {
     expect(response.body).not.toMatch(/Provisioned|hook-events|arn:|123456789012/);
     expect(world.queue.enqueued).toHaveLength(0);
     expect(world.logger.at('error')).toHaveLength(1);
+  });
+
+  it('answers 5xx when the store fails and the event is too big for a queue message (1 MiB)', async () => {
+    // Prepare
+    const { world, http } = setup();
+    const key = await keyFor(world);
+    jest.spyOn(world.events, 'putIfAbsent').mockRejectedValueOnce(new Error('throttled'));
+    const delivery = withKey(loadDelivery('mifosx-sms-send-ugd'), key);
+    const big = JSON.stringify({ mobileNo: '254712345678', message: 'x'.repeat(1024 * 1024 - 60) });
+
+    // Act
+    const response = await http(deliver({ ...delivery, body: big }));
+
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(world.queue.enqueued).toHaveLength(0);
   });
 
   it('answers 401 for a wrong key, a missing key and a key of another tenant, storing nothing', async () => {
@@ -254,5 +271,62 @@ describe('handleHookEvent', () => {
     // Assess
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(response.body).status).toBe('ok');
+  });
+});
+
+describe('handleHookEvent: the body-hash dedup window', () => {
+  async function sendTwice(firstAt: string, secondAt: string) {
+    const { world, http } = setup();
+    const key = await keyFor(world);
+    const delivery = withKey(loadDelivery('mifosx-sms-send-ugd'), key);
+    world.clock.set(firstAt);
+    const first = JSON.parse((await http(deliver(delivery))).body) as { status: string; eventId: string };
+    world.clock.set(secondAt);
+    const second = JSON.parse((await http(deliver(delivery))).body) as { status: string; eventId: string };
+    return { world, first, second };
+  }
+
+  it('sends an identical sms/send a day later as a new event', async () => {
+    // Prepare
+    const firstAt = '2026-03-02T09:00:00.000Z';
+
+    // Act
+    const { world, first, second } = await sendTwice(firstAt, '2026-03-03T09:00:00.000Z');
+
+    // Assess
+    expect(first.status).toBe('accepted');
+    expect(second.status).toBe('accepted');
+    expect(second.eventId).not.toBe(first.eventId);
+    expect(world.events.all()).toHaveLength(2);
+  });
+
+  it('answers a redelivery seconds later, across a window boundary, as the duplicate it is', async () => {
+    // Prepare: 10-minute windows start on the epoch's multiples of 600 s; 09:59:58 and 10:00:03 straddle one.
+    const firstAt = '2026-03-02T09:59:58.000Z';
+
+    // Act
+    const { world, first, second } = await sendTwice(firstAt, '2026-03-02T10:00:03.000Z');
+
+    // Assess
+    expect(second).toEqual({ status: 'duplicate', eventId: first.eventId });
+    expect(world.events.all()).toHaveLength(1);
+  });
+
+  it('keeps commandId keys as they were: the same command a day later is still a duplicate', async () => {
+    // Prepare
+    const { world, http } = setup();
+    const key = await keyFor(world);
+    const envelope = withKey(loadDelivery('fineract-sms-client-create-envelope'), key);
+    const body = JSON.stringify({ ...(JSON.parse(envelope.body) as object), commandId: 4711 });
+    const delivery = { ...envelope, body };
+    world.clock.set('2026-03-02T09:00:00.000Z');
+    const first = JSON.parse((await http(deliver(delivery))).body) as { eventId: string };
+    world.clock.set('2026-03-03T09:00:00.000Z');
+
+    // Act
+    const second = JSON.parse((await http(deliver(delivery))).body) as { status: string; eventId: string };
+
+    // Assess
+    expect(second).toEqual({ status: 'duplicate', eventId: first.eventId });
   });
 });

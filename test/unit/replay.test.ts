@@ -1,5 +1,5 @@
 import type { EventStatus, MessageRecord, StoredEvent } from '../../lambdas/core/model';
-import { type ReplayDeps, replayEvents } from '../../lambdas/core/replay';
+import { RESEND_BOUNDS, type ReplayDeps, replayEvents, replayEventsBounded } from '../../lambdas/core/replay';
 import { makeStoredEvent, type MemoryWorld, memoryWorld } from '../helpers/memory-ports';
 
 const GRACE = 300;
@@ -145,5 +145,33 @@ describe('replayEvents', () => {
     expect(replayed).toHaveLength(150);
     expect(world.queue.enqueued).toHaveLength(150);
     expect((await world.events.get('other', 'other-1'))?.status).toBe('dead');
+  });
+});
+
+describe('replayEventsBounded (the admin _resend)', () => {
+  it('re-drives at most maxReplays events per call and says more are left; the next call takes the rest', async () => {
+    // Prepare
+    const { world, deps } = setup();
+    for (let i = 0; i < 5; i++) await seedEvent(world, `e-dead-${i}`, 'dead');
+
+    // Act
+    const first = await replayEventsBounded('default', { maxReplays: 3 }, deps);
+    const second = await replayEventsBounded('default', { maxReplays: 3 }, deps);
+
+    // Assess
+    expect(first.replayed).toHaveLength(3);
+    expect(first.more).toBe(true);
+    expect(second.replayed).toHaveLength(2);
+    expect(second.more).toBe(false);
+    expect(world.queue.enqueued).toHaveLength(5);
+  });
+
+  it('bounds the admin call to what a 20 s function can do', () => {
+    // Prepare, Act
+    const { scanLimit, maxReplays } = RESEND_BOUNDS;
+
+    // Assess
+    expect(scanLimit).toBeLessThanOrEqual(1000);
+    expect(maxReplays).toBeLessThanOrEqual(200);
   });
 });

@@ -217,3 +217,51 @@ describe('handleTwilioStatus', () => {
     expect(JSON.parse(response.body).error.code).toBe(code);
   });
 });
+
+describe('handleTwilioStatus: cheap checks before the secret', () => {
+  const noSecrets: SecretStore = {
+    getTenantSecret: () => Promise.reject(new Error('no secret lookup expected')),
+    putTenantSecret: () => Promise.reject(new Error('no write expected')),
+    deleteTenantSecret: () => Promise.reject(new Error('no write expected')),
+  };
+
+  async function forged(path: string, signature: string) {
+    const world = memoryWorld();
+    const deps: StatusCallbackDeps = {
+      messages: world.messages,
+      secrets: noSecrets,
+      signatures: world.signatures,
+      clock: world.clock,
+      logger: world.logger,
+      metrics: world.metrics,
+      settings: { publicBaseUrl: PUBLIC_BASE_URL },
+    };
+    return dispatchHttp(
+      httpRequest({ path, headers: { 'X-Twilio-Signature': signature }, body: 'MessageStatus=delivered' }),
+      { twilioStatus: (r) => handleTwilioStatus(r, deps) },
+      world.logger,
+    );
+  }
+
+  it('refuses a signature that is no HMAC in base64 with a 403, reading nothing', async () => {
+    // Prepare
+    const path = `/twilio/status/default/${MESSAGE_ID}`;
+
+    // Act
+    const response = await forged(path, 'not-a-signature');
+
+    // Assess
+    expect(response.statusCode).toBe(403);
+  });
+
+  it('answers 404 for a well-formed report about a message that does not exist, before any secret lookup', async () => {
+    // Prepare
+    const path = `/twilio/status/default/${MESSAGE_ID}`;
+
+    // Act
+    const response = await forged(path, `${'A'.repeat(27)}=`);
+
+    // Assess
+    expect(response.statusCode).toBe(404);
+  });
+});

@@ -123,3 +123,23 @@ describe('sweep', () => {
     expect(world.logger.at('error')[0]?.extra).toMatchObject({ eventId: 'e-1' });
   });
 });
+
+describe('sweep: index entries without their event', () => {
+  it('skips a ghost entry (no item behind it) without a warning, on every sweep', async () => {
+    // Prepare
+    const { world, deps } = setup();
+    const ghost = makeStoredEvent({ eventId: 'e-ghost', status: 'received', dueAt: minutesFromNow(-10) });
+    const events = Object.assign(Object.create(world.events) as typeof world.events, {
+      listDue: async () => [ghost],
+    });
+
+    // Act
+    const first = await sweep({ ...deps, events });
+    const second = await sweep({ ...deps, events });
+
+    // Assess
+    expect([first.enqueued, second.enqueued]).toEqual([0, 0]);
+    expect(world.logger.at('warn')).toEqual([]);
+    expect(world.queue.enqueued).toHaveLength(0);
+  });
+});

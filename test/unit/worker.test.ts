@@ -1,3 +1,6 @@
+import type { SQSEvent } from 'aws-lambda';
+import { LocalQueue } from '../../lambdas/adapters/local/local-queue';
+import { createWorkBatchHandler } from '../../lambdas/adapters/sqs-batch-handler';
 import { Authenticator, issueApiKey } from '../../lambdas/core/api-keys';
 import { handleHookEvent, type IngestDeps } from '../../lambdas/core/ingest';
 import type { TenantConfig, TenantSecret, WorkMessage } from '../../lambdas/core/model';
@@ -714,5 +717,109 @@ describe('processWorkMessage: redeliveries and poison', () => {
 
     // Assess
     expect(parsed).toEqual({ tenantId: 'default', eventId: 'abc' });
+  });
+});
+
+describe('processWorkMessage: an event the events table refused at ingest', () => {
+  it('stores the event the message carries under its id, then sends its SMS once', async () => {
+    // Prepare
+    const { world, deps, key } = await setup();
+    const refusing = Object.assign(Object.create(world.events) as typeof world.events, {
+      putIfAbsent: async () => {
+        throw new Error('ProvisionedThroughputExceededException');
+      },
+    });
+    const delivery = withKey(loadDelivery('fineract-sms-client-create-envelope'), key);
+    const accepted = await handleHookEvent(
+      httpRequest({ method: delivery.method, path: delivery.path, headers: delivery.headers, body: delivery.body }),
+      {
+        auth: new Authenticator(world.tenants, world.clock, 0),
+        events: refusing,
+        queue: world.queue,
+        clock: world.clock,
+        logger: world.logger,
+        metrics: world.metrics,
+        settings: { maxBodyBytes: 1024 * 1024, sweepGraceSeconds: 300 },
+      },
+    );
+    const [carried] = world.queue.drain();
+    const body = JSON.stringify(carried);
+
+    // Act
+    const first = await processWorkMessage(parseWorkMessage(body)!, deps);
+    const again = await processWorkMessage(parseWorkMessage(body)!, deps);
+
+    // Assess
+    const { eventId } = JSON.parse(accepted.body) as { eventId: string };
+    expect(accepted.statusCode).toBe(200);
+    expect(carried?.unstored?.eventId).toBe(eventId);
+    expect(first).toEqual({ action: 'ack', status: 'sent' });
+    expect(again).toEqual({ action: 'ack', status: 'sent' });
+    expect(world.sms.messages).toHaveLength(1);
+    expect((await world.events.get('default', eventId))?.status).toBe('sent');
+  });
+
+  it('refuses a message whose carried event names another event', () => {
+    // Prepare
+    const body = JSON.stringify({ tenantId: 'default', eventId: 'a', unstored: { tenantId: 'default', eventId: 'b' } });
+
+    // Act
+    const parsed = parseWorkMessage(body);
+
+    // Assess
+    expect(parsed).toBeUndefined();
+  });
+});
+
+describe('the 12-hour step and SQS’s visibility limit (local queue twin)', () => {
+  it('hides a message for the last schedule step without an error, and sends once when it is due', async () => {
+    // Prepare
+    const { world, deps, ingest } = await setup({ schedule: [43_200] });
+    world.sms.failNext(1, twilioErrors.serverError());
+    const queue = new LocalQueue({ visibilityTimeoutSeconds: 360, maxReceiveCount: 6, now: world.clock.nowMs });
+    const handler = createWorkBatchHandler(() => ({ worker: deps, control: queue.control }));
+    queue.send(JSON.stringify(await ingest('fineract-sms-client-create-envelope')));
+    const runVisible = async () => {
+      const records = queue
+        .receive(10)
+        .map((d) => ({ messageId: d.messageId, receiptHandle: d.receiptHandle, body: d.body }));
+      // A batch that starts a little after its receive, as in Lambda.
+      world.clock.advanceSeconds(30);
+      const result = await handler({ Records: records } as unknown as SQSEvent);
+      const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
+      for (const r of records) if (!failed.has(r.messageId)) queue.delete(r.receiptHandle);
+      return records.length;
+    };
+
+    // Act
+    const first = await runVisible();
+    world.clock.advanceSeconds(43_200 - 900);
+    const early = await runVisible();
+    world.clock.advanceSeconds(43_200);
+    const due = await runVisible();
+    const after = await runVisible();
+
+    // Assess
+    expect([first, early, due, after]).toEqual([1, 1, 1, 0]);
+    expect(world.logger.at('error')).toEqual([]);
+    expect(queue.deadLetters).toEqual([]);
+    expect(world.sms.messages).toHaveLength(1);
+  });
+
+  it('the twin refuses a visibility that ends more than 12 hours after the receive, as SQS does', () => {
+    // Prepare
+    let now = 0;
+    const queue = new LocalQueue({ visibilityTimeoutSeconds: 360, maxReceiveCount: 6, now: () => now });
+    queue.send('{}');
+    const [delivery] = queue.receive(1);
+    now += 60_000;
+
+    // Act
+    const beyond = () => queue.changeVisibility(delivery!.receiptHandle, 43_200);
+    const within = () => queue.changeVisibility(delivery!.receiptHandle, 43_140);
+
+    // Assess
+    expect(beyond).toThrow(/beyond the limit \[43200 seconds\]/);
+    expect(within).not.toThrow();
   });
 });

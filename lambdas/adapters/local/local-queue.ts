@@ -18,7 +18,12 @@ interface Entry {
   visibleAt: number;
   receiveCount: number;
   receiptHandle?: string;
+  /** When the current receive happened: SQS counts its 12-hour visibility limit from there. */
+  receivedAt?: number;
 }
+
+/** SQS's limit on a message's visibility timeout, counted from the receive that hid it. */
+export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
 
 export interface LocalQueueOptions {
   visibilityTimeoutSeconds: number;
@@ -28,7 +33,8 @@ export interface LocalQueueOptions {
 
 /**
  * An in-process twin of SQS with the semantics the worker relies on: per-message delay, visibility timeout,
- * ChangeMessageVisibility, receive counts and a dead-letter list after `maxReceiveCount` receives.
+ * ChangeMessageVisibility (refused beyond 12 hours from the receive, as SQS refuses it), receive counts and a
+ * dead-letter list after `maxReceiveCount` receives.
  * It is not durable, and need not be: events are stored before they are enqueued and the sweeper re-drives
  * anything a restart dropped.
  */
@@ -83,6 +89,7 @@ export class LocalQueue implements Queue {
       if (entry.receiptHandle) this.byReceipt.delete(entry.receiptHandle);
       entry.receiveCount += 1;
       entry.receiptHandle = randomUUID();
+      entry.receivedAt = now;
       entry.visibleAt = now + this.options.visibilityTimeoutSeconds * 1000;
       this.byReceipt.set(entry.receiptHandle, entry.messageId);
       out.push({
@@ -108,7 +115,17 @@ export class LocalQueue implements Queue {
     const id = this.byReceipt.get(receiptHandle);
     const entry = id ? this.entries.get(id) : undefined;
     if (!entry) return;
-    entry.visibleAt = this.now() + seconds * 1000;
+    const now = this.now();
+    const total = (now - (entry.receivedAt ?? now)) / 1000 + seconds;
+    if (total > SQS_MAX_VISIBILITY_SECONDS) {
+      // As SQS answers it: the message keeps its current visibility, the caller gets the error.
+      const error = new Error(
+        `Value ${seconds} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [${SQS_MAX_VISIBILITY_SECONDS} seconds]`,
+      );
+      error.name = 'InvalidParameterValue';
+      throw error;
+    }
+    entry.visibleAt = now + seconds * 1000;
     this.wakeAt(entry.visibleAt);
   }
 

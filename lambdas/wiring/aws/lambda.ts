@@ -1,12 +1,15 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import { createLogger, createMetrics, flushMetrics, loggerPort, metricsPort } from '../../adapters/observability';
+import { createDocumentClient } from '../../adapters/dynamodb-client';
 import { SqsWorkQueue } from '../../adapters/sqs-work-queue';
 import { systemClock } from '../../core/clock';
 import type { Clock, Logger, Metrics } from '../../core/ports';
+import { clientConfigFor, type FunctionName } from './sdk-budgets';
 
 /** The Powertools pair a Lambda function logs and counts with; its middleware needs them, so do the deps. */
 export interface LambdaObservability {
@@ -67,6 +70,11 @@ export function basePorts<S>(
   };
 }
 
-export function createSqsQueue(queueUrl: string, deadLetterQueueUrl?: string): SqsWorkQueue {
-  return new SqsWorkQueue(new SQSClient({}), queueUrl, deadLetterQueueUrl);
+export function createSqsQueue(fn: FunctionName, queueUrl: string, deadLetterQueueUrl?: string): SqsWorkQueue {
+  return new SqsWorkQueue(new SQSClient(clientConfigFor(fn, 'sqs')), queueUrl, deadLetterQueueUrl);
+}
+
+/** The document client of one function, with that function's timeouts and attempts. */
+export function createFunctionDocumentClient(fn: FunctionName): DynamoDBDocumentClient {
+  return createDocumentClient(clientConfigFor(fn, 'dynamodb'));
 }

@@ -1,14 +1,13 @@
-import { createDocumentClient } from '../../adapters/dynamodb-client';
 import { readSettings } from '../../core/settings';
 import type { SweeperDeps } from '../../core/sweeper';
 import { createStores } from '../stores';
-import { basePorts, createSqsQueue, type LambdaObservability } from './lambda';
+import { basePorts, createFunctionDocumentClient, createSqsQueue, type LambdaObservability } from './lambda';
 
 export function sweeperDeps(observability: LambdaObservability, env = process.env): SweeperDeps {
   const settings = readSettings(env, { require: ['EVENTS_TABLE', 'QUEUE_URL'] });
   return {
     ...basePorts(observability, settings),
-    events: createStores(createDocumentClient(), settings).events,
-    queue: createSqsQueue(settings.queueUrl),
+    events: createStores(createFunctionDocumentClient('sweeper'), settings).events,
+    queue: createSqsQueue('sweeper', settings.queueUrl),
   };
 }

@@ -1,4 +1,4 @@
-import { createDocumentClient } from '../../adapters/dynamodb-client';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CachedTargetStore } from '../../adapters/cached-target-store';
 import { EventBridgeForwarder } from '../../adapters/eventbridge-forwarder';
 import { SecretsManagerSecretStore } from '../../adapters/secrets-manager-secret-store';
@@ -6,33 +6,35 @@ import { SecretsManagerTargetSecretStore } from '../../adapters/secrets-manager-
 import type { WorkBatchDeps } from '../../adapters/sqs-batch-handler';
 import { readSettings } from '../../core/settings';
 import { timedFineractClient } from '../../core/timed-fineract';
-import { createFineractClient, createHttpForwarder, createTwilioSender } from '../outbound';
+import { createFineractClient, createHttpForwarder, createSmsSender } from '../outbound';
 import { createForwardStores, createStores } from '../stores';
-import { basePorts, createSqsQueue, type LambdaObservability } from './lambda';
+import { basePorts, createFunctionDocumentClient, createSqsQueue, type LambdaObservability } from './lambda';
+import { clientConfigFor } from './sdk-budgets';
+import { createSecretsClient } from './secrets-client';
 
 export function workerDeps(observability: LambdaObservability, env = process.env): WorkBatchDeps {
   const settings = readSettings(env, {
     require: ['TENANTS_TABLE', 'EVENTS_TABLE', 'QUEUE_URL', 'DLQ_URL', 'SECRET_PREFIX', 'PUBLIC_BASE_URL'],
   });
-  const doc = createDocumentClient();
-  const stores = createStores(doc, settings);
-  const forwardStores = createForwardStores(doc, settings);
   const base = basePorts(observability, settings);
+  const doc = createFunctionDocumentClient('worker');
+  const forwardStores = createForwardStores(doc, settings);
+  const secretsClient = createSecretsClient('worker');
   return {
-    control: createSqsQueue(settings.queueUrl, settings.deadLetterQueueUrl),
+    control: createSqsQueue('worker', settings.queueUrl, settings.deadLetterQueueUrl),
     worker: {
       ...base,
-      ...stores,
-      secrets: new SecretsManagerSecretStore({ prefix: settings.secretPrefix }),
-      sms: createTwilioSender(settings),
+      ...createStores(doc, settings),
+      secrets: new SecretsManagerSecretStore({ client: secretsClient, prefix: settings.secretPrefix }),
+      sms: createSmsSender(settings, base.logger),
       fineract: timedFineractClient(createFineractClient(settings), base),
       // Forwarding runs in the worker: one pipeline, one delivery state machine, one retry and dead state.
       forward: {
         targets: new CachedTargetStore(forwardStores.targets),
-        targetSecrets: new SecretsManagerTargetSecretStore({ prefix: settings.secretPrefix }),
+        targetSecrets: new SecretsManagerTargetSecretStore({ client: secretsClient, prefix: settings.secretPrefix }),
         deliveries: forwardStores.deliveries,
         webhooks: createHttpForwarder(settings),
-        bus: new EventBridgeForwarder(),
+        bus: new EventBridgeForwarder(new EventBridgeClient(clientConfigFor('worker', 'eventBridge'))),
       },
     },
   };

@@ -91,13 +91,19 @@ async function openAws(stack: string | undefined, processEnv: NodeJS.ProcessEnv)
 async function openLocal(dataDir: string, env: NodeJS.ProcessEnv): Promise<CliRuntime> {
   const dir = path.resolve(dataDir);
   // Stores are swept by the running server: "enqueue" just makes the event due now.
-  const settings = readSettings({ ...env, SWEEP_GRACE_SECONDS: '0' });
   const serverFile = path.join(dir, 'server.json');
   let endpoint: string;
   let close = async () => {};
   const running = existsSync(serverFile)
-    ? (JSON.parse(readFileSync(serverFile, 'utf8')) as { pid: number; dynamodbEndpoint: string })
+    ? (JSON.parse(readFileSync(serverFile, 'utf8')) as { pid: number; url?: string; dynamodbEndpoint: string })
     : undefined;
+  // The running server's URL makes printed Payload URLs (`tenants create`) ready to paste.
+  const serverUrl = running && isAlive(running.pid) ? running.url : undefined;
+  const settings = readSettings({
+    ...(serverUrl ? { PUBLIC_BASE_URL: serverUrl } : {}),
+    ...env,
+    SWEEP_GRACE_SECONDS: '0',
+  });
   if (running && isAlive(running.pid)) {
     endpoint = running.dynamodbEndpoint;
   } else {

@@ -172,7 +172,7 @@ describe('cli tenants', () => {
     // Assess
     expect([created.code, enrolled.code, rotated.code, unenrolled.code]).toEqual([0, 0, 0, 0]);
     const key = created.json<{ apiKey: string; webPayloadUrl: string; ingestKey: { key: string } }>();
-    expect(key.webPayloadUrl).toBe(`<receiver>/hooks/${key.ingestKey.key}/`);
+    expect(key.webPayloadUrl).toBe(`${receiver.url.replace('localhost', '127.0.0.1')}/hooks/${key.ingestKey.key}/`);
     expect(enrolled.json()).toEqual({ tenantId: tenant, enrolled: true, endpointPrefix: 'https://b2.example/' });
     const rotation = rotated.json<{ apiKey: string; previousKeysValidUntil: string }>();
     expect(rotation.apiKey).not.toBe(key.apiKey);
@@ -204,7 +204,7 @@ describe('cli tenants', () => {
     expect(keys.adminKey.scope).toBe('admin');
     // apiKey is the tenant API's (admin) key; the Web hook's Payload URL carries the ingest-only key.
     expect(keys.apiKey).toBe(keys.adminKey.key);
-    expect(keys.webPayloadUrl).toBe(`<receiver>/hooks/${keys.ingestKey.key}/`);
+    expect(keys.webPayloadUrl).toBe(`${receiver.url.replace('localhost', '127.0.0.1')}/hooks/${keys.ingestKey.key}/`);
     expect(keys.webhookPayloadUrl).toBe(keys.webPayloadUrl);
     expect(await asAdmin(keys.ingestKey.key)).toBe(403);
     expect(await asAdmin(keys.adminKey.key)).toBe(200);

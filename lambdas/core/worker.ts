@@ -9,38 +9,18 @@ import { describeError } from './http';
 import { IN_FLIGHT_STATUSES, isFinal, nextDueAt } from './lifecycle';
 import { type ForwardDeps, type ForwardSummary, forwardEvent } from './forward';
 import type { EventStatus, StoredEvent, WorkMessage } from './model';
-import type {
-  Clock,
-  EventStore,
-  FineractClient,
-  Logger,
-  MessageStore,
-  Metrics,
-  SecretStore,
-  SmsSender,
-  TenantStore,
-} from './ports';
+import type { EventStore } from './ports';
 import { isRetryable, nextDelaySeconds } from './retry-policy';
 import { isEarlyNotFound } from './sms-data';
-import { deliverSms, type EventResult, smsFailureStatus } from './sms-delivery';
+import { deliverSms, type EventResult, type SmsDeliveryDeps, smsFailureStatus } from './sms-delivery';
 
-export interface WorkerDeps {
-  tenants: TenantStore;
+/** What the SMS delivery needs, and the event store, the retry schedule and the forwarding ports besides. */
+export interface WorkerDeps extends SmsDeliveryDeps {
   events: EventStore;
-  messages: MessageStore;
-  secrets: SecretStore;
-  sms: SmsSender;
-  fineract: FineractClient;
-  clock: Clock;
-  logger: Logger;
-  metrics: Metrics;
-  settings: {
+  settings: SmsDeliveryDeps['settings'] & {
     retryScheduleSeconds: number[];
     sweepGraceSeconds: number;
     fineractNotFoundRetrySeconds: number;
-    publicBaseUrl?: string;
-    /** Overrides the default send lease (SEND_LEASE_SECONDS env; short in tests of interrupted sends). */
-    sendLeaseSeconds?: number;
   };
   random?: () => number;
   /** The forwarding ports; without them (older tests, a deployment without forwarding) nothing is forwarded. */

@@ -4,6 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import { createLogger, createMetrics, flushMetrics, loggerPort, metricsPort } from '../../adapters/observability';
+import { countRequests } from '../../adapters/request-counter';
 import { SqsWorkQueue } from '../../adapters/sqs-work-queue';
 import { systemClock } from '../../core/clock';
 import type { Clock, Logger, Metrics } from '../../core/ports';
@@ -47,5 +48,5 @@ export function basePorts<S>(
 }
 
 export function createSqsQueue(queueUrl: string, deadLetterQueueUrl?: string): SqsWorkQueue {
-  return new SqsWorkQueue(new SQSClient({}), queueUrl, deadLetterQueueUrl);
+  return new SqsWorkQueue(countRequests(new SQSClient({}), 'SQS'), queueUrl, deadLetterQueueUrl);
 }

@@ -298,7 +298,7 @@ export function buildFigures(m: Measurements): Figure[] {
     add({ section, figure: `not measured: ${error.split('\n')[0]}`, value: null, unit: '', shown: '-', result: 'n/a' });
   }
   if (m.e2e && Object.keys(m.e2e.counts).length > 0) {
-    const s = '5 cost per event';
+    const s = '6 cost per event';
     const row = smsEventCost(m.e2e.counts, m.e2e.delivered, m.e2e.ackP50Ms);
     add({
       section: s,

@@ -52,7 +52,9 @@ describe('RequestCounter', () => {
     );
 
     // Act
-    await client.send(new SendMessageCommand({ QueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/q', MessageBody: 'x' }));
+    await client.send(
+      new SendMessageCommand({ QueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/q', MessageBody: 'x' }),
+    );
 
     // Assess
     expect(counter.snapshot()['SQS.SendMessage']).toMatchObject({ requests: 1, unreported: 1 });

@@ -150,7 +150,7 @@ async function bundle(
     outfile: file,
     bundle: true,
     platform: 'node',
-    target: 'node22',
+    target: 'node24',
     format: 'cjs',
     minify: true,
     external: ['@aws-sdk/*'],

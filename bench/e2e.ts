@@ -4,8 +4,9 @@
  * the latency is "fake Twilio accepted the message" minus "the POST was sent" (both wall-clock ms, one machine).
  */
 import { Agent, request } from 'node:http';
+import { diffCounts, type RequestCounts } from '../lambdas/adapters/request-counter';
 import { eventSource, type HookRequest, HOOK_PATH, tagOfSms } from './events';
-import { type Fakes, nextRange, register, startReceiver } from './harness';
+import { type Fakes, nextRange, register, type ServerUnderTest, startReceiver } from './harness';
 import { percentile, round } from './stats';
 
 export interface E2eOptions {
@@ -26,11 +27,13 @@ export interface E2eResult {
   delivered: number;
   missing: number;
   ackP50Ms: number;
+  /** AWS SDK requests of the measured events (ingest + worker + the sweeper meanwhile), not of the warm-up. */
+  counts: RequestCounts;
 }
 
 export async function measureE2e(fakes: Fakes, options: E2eOptions): Promise<E2eResult> {
   await fakes.reset();
-  const server = await startReceiver(fakes);
+  const server = await startReceiver(fakes, { COUNT_AWS_REQUESTS: '1' });
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   try {
     const apiKey = await register(server, fakes);
@@ -42,9 +45,14 @@ export async function measureE2e(fakes: Fakes, options: E2eOptions): Promise<E2e
     const warm = await sendPaced(url, agent, source, options.warmupEvents, options.ratePerSecond);
     await waitForSms(fakes, new Set(warm.sent.keys()), 0, options.timeoutMs);
     const skip = (await fakes.stats()).twilioMessages;
+    await drained(server, options.timeoutMs);
+    const countsBefore = await server.counts();
 
     const run = await sendPaced(url, agent, source, options.events, options.ratePerSecond);
     const arrived = await waitForSms(fakes, new Set(run.sent.keys()), skip, options.timeoutMs);
+    // The worker records the send after Twilio accepted it: wait for the queue to empty before counting.
+    await drained(server, options.timeoutMs);
+    const counts = diffCounts(await server.counts(), countsBefore);
     const all: number[] = [];
     const byShape: Record<HookRequest['shape'], number[]> = { envelope: [], flat: [] };
     for (const [tag, sent] of run.sent) {
@@ -63,6 +71,7 @@ export async function measureE2e(fakes: Fakes, options: E2eOptions): Promise<E2e
       delivered: all.length,
       missing: run.sent.size - all.length,
       ackP50Ms: round(percentile(run.ackMs, 50), 2),
+      counts,
     };
   } finally {
     agent.destroy();
@@ -140,4 +149,15 @@ async function waitForSms(
     if (found.size < tags.size) await new Promise((r) => setTimeout(r, 100));
   }
   return found;
+}
+
+/** Until the local queue has nothing visible or in flight (then a little more for the last writes). */
+async function drained(server: ServerUnderTest, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const q = await server.stats<{ visible: number; inFlightOrDelayed: number }>();
+    if (q.visible === 0 && q.inFlightOrDelayed === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 300));
 }

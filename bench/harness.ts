@@ -1,3 +1,4 @@
+import type { RequestCounts } from '../lambdas/adapters/request-counter';
 /** Starting the processes of a measurement and getting a registered tenant's key. */
 import type { FakesInfo, FakesStats } from './fakes-child';
 import { ChildProcessHandle } from './ipc';
@@ -59,6 +60,11 @@ export class ServerUnderTest {
   verify(eventIds: string[]): Promise<VerifyResult> {
     return this.handle.call('verify', { eventIds });
   }
+  /** AWS SDK requests counted in the server (lambdas/adapters/request-counter.ts). */
+  counts(): Promise<RequestCounts> {
+    return this.handle.call('counts');
+  }
+
   stats<T>(): Promise<T> {
     return this.handle.call('stats');
   }

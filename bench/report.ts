@@ -3,6 +3,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AckResult } from './ack';
 import type { ColdStartBundle, ColdStartResult } from './cold-start';
+import { smsEventCost } from './cost';
 import type { E2eResult } from './e2e';
 import type { MachineInfo } from './stats';
 import { round } from './stats';
@@ -296,6 +297,45 @@ export function buildFigures(m: Measurements): Figure[] {
   for (const [section, error] of Object.entries(m.errors)) {
     add({ section, figure: `not measured: ${error.split('\n')[0]}`, value: null, unit: '', shown: '-', result: 'n/a' });
   }
+  if (m.e2e && Object.keys(m.e2e.counts).length > 0) {
+    const s = '6 cost per event';
+    const row = smsEventCost(m.e2e.counts, m.e2e.delivered, m.e2e.ackP50Ms);
+    add({
+      section: s,
+      figure: `${row.kind}: DynamoDB reads | writes`,
+      value: null,
+      unit: 'requests',
+      shown: `${fmt(row.dynamoReads, 2)} | ${fmt(row.dynamoWrites, 2)} requests, ${fmt(row.dynamoRru, 2)} RRU | ${fmt(row.dynamoWru, 2)} WRU${row.capacityReported ? '' : ' (some estimated)'}`,
+      result: 'info',
+    });
+    add({
+      section: s,
+      figure: `${row.kind}: SQS | Secrets Manager | log lines, bytes`,
+      value: null,
+      unit: 'requests',
+      shown: `${fmt(row.sqsRequests, 2)} | ${fmt(row.secretsCalls, 3)} | ${fmt(row.logLines, 1)}, ${fmt(row.logBytes, 0)} B`,
+      result: 'info',
+    });
+    const p = row.perMillion;
+    add({
+      section: s,
+      figure: `${row.kind}: $ per million, us-east-1 arm64`,
+      value: round(p.total, 2),
+      unit: '$',
+      shown: `$${fmt(p.total, 2)} (API ${fmt(p.httpApi, 2)}, Lambda ${fmt(p.lambdaRequests + p.lambdaCompute, 2)}, DynamoDB ${fmt(p.dynamoWrites + p.dynamoReads, 2)}, SQS ${fmt(p.sqs, 2)}, logs ${fmt(p.logs, 2)}, secrets ${fmt(p.secrets, 2)})`,
+      target: '<= $10',
+      result: check(p.total <= 10),
+    });
+    add({
+      section: s,
+      figure: 'memory choice (lib/memory.ts) vs 512 MB everywhere',
+      value: null,
+      unit: '$',
+      shown: `Lambda GB-s $${fmt(p.lambdaCompute, 2)} vs $${fmt(row.perMillionAt512.lambdaCompute, 2)} per million`,
+      result: 'info',
+    });
+  }
+
   return figures.sort((a, b) => a.section.localeCompare(b.section));
 }
 

@@ -6,6 +6,7 @@
  * BENCH_E2E_RATE, BENCH_COLD_RUNS, BENCH_DIAG=1 (extra diagnostic rows; may not fit the 5-minute budget),
  * BENCH_PROFILE_DIR (CPU profiles of the child processes).
  */
+import { COST_ASSUMPTIONS, perEventOperations, smsEventCost } from './cost';
 import path from 'node:path';
 import { measureAck } from './ack';
 import { type BundleName, FUNCTIONS, measureColdStart } from './cold-start';
@@ -172,7 +173,7 @@ function buildNotes(): string[] {
   }
   if (coldStart) {
     notes.push(
-      `cold start: esbuild as lib/hook-function.ts (platform node, target node22, cjs, minify, bundle, external @aws-sdk/*); init = median of ${coldStart.runs} fresh node processes per timed bundle, require() timed inside the child (wall: hrtime; CPU: cpuUsage), rounds in rotating order (Node ${machine.node}; Lambda runs node22); ${coldStart.resolution}.`,
+      `cold start: esbuild as lib/hook-function.ts (platform node, target node24, cjs, minify, bundle, external @aws-sdk/*); init = median of ${coldStart.runs} fresh node processes per timed bundle, require() timed inside the child (wall: hrtime; CPU: cpuUsage), rounds in rotating order (Node ${machine.node}; Lambda runs nodejs24.x); ${coldStart.resolution}.`,
     );
     for (const name of ['ingest', 'worker'] as const) {
       const b = coldStart.bundles.find((x) => x.name === name);
@@ -181,6 +182,12 @@ function buildNotes(): string[] {
           `${name} bundle, largest packages: ${b.topPackages.map((p) => `${p.path} ${p.kib} KiB`).join(', ')}`,
         );
     }
+  }
+  if (e2e && Object.keys(e2e.counts).length > 0) {
+    const row = smsEventCost(e2e.counts, e2e.delivered, e2e.ackP50Ms);
+    notes.push(
+      `cost: AWS SDK requests per SMS event measured in the local server during the end-to-end run (ingest + worker + the sweeper meanwhile; half the events need a Fineract callback): ${JSON.stringify(perEventOperations(e2e.counts, e2e.delivered))}. Assumed (bench/cost.ts COST_ASSUMPTIONS): ${JSON.stringify(COST_ASSUMPTIONS)}. Ingest duration = measured ack p50 (${e2e.ackP50Ms} ms). Prices: us-east-1 list, arm64, on-demand, no free tier (bench/pricing.ts). Breakdown $/million: ${JSON.stringify(row.perMillion)}.`,
+    );
   }
   if (e2e) {
     notes.push(

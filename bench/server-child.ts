@@ -68,6 +68,11 @@ serveRpc({
   stats() {
     return running?.stats();
   },
+  /** The AWS SDK requests counted so far (COUNT_AWS_REQUESTS=1 in the receiver's env), else {}. */
+  async counts() {
+    const { requestCounterFromEnv } = await import('../lambdas/adapters/request-counter');
+    return requestCounterFromEnv()?.snapshot() ?? {};
+  },
   async stop() {
     await running?.close();
     rmSync(dataDir, { recursive: true, force: true });

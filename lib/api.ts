@@ -17,6 +17,7 @@ import { DELEGATE_ENV, type DelegateKey, type FunctionKey, ROUTES, type RouteDef
 import type { ReceiverConfig } from './config';
 import { FUNCTION_USES } from './access';
 import { HookFunction, type PortTargets } from './hook-function';
+import { FUNCTION_MEMORY_MB } from './memory';
 import { acknowledgeRule } from './nag';
 import type { Storage } from './storage';
 
@@ -87,6 +88,7 @@ export class Api extends Construct {
 
     this.ingest = new HookFunction(this, 'Ingest', {
       ...functionDefaults,
+      memorySize: FUNCTION_MEMORY_MB.ingest,
       entryDir: 'ingest',
       description: 'Receives MifosX/Fineract hook events: authenticate, store, enqueue',
       // The sender gives up after ~10 s and never retries; answering later than that is useless.
@@ -99,6 +101,7 @@ export class Api extends Construct {
     // Not in a VPC on purpose: registration calls Twilio and the tenant's Fineract over the internet.
     this.register = new HookFunction(this, 'Register', {
       ...functionDefaults,
+      memorySize: FUNCTION_MEMORY_MB.register,
       entryDir: 'register',
       description: 'Registers a tenant (SMS Bridge configuration) and stores its credentials',
       timeout: Duration.seconds(20),
@@ -108,6 +111,7 @@ export class Api extends Construct {
 
     this.admin = new HookFunction(this, 'Admin', {
       ...functionDefaults,
+      memorySize: FUNCTION_MEMORY_MB.admin,
       entryDir: 'admin',
       description: 'Tenant configuration, event listing and resend',
       timeout: Duration.seconds(20),
@@ -123,6 +127,7 @@ export class Api extends Construct {
 
     this.twilioStatus = new HookFunction(this, 'TwilioStatus', {
       ...functionDefaults,
+      memorySize: FUNCTION_MEMORY_MB.twilioStatus,
       entryDir: 'twilio-status',
       description: 'Receives Twilio delivery status callbacks (signature checked)',
       timeout: Duration.seconds(10),

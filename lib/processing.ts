@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import type { ReceiverConfig } from './config';
 import { FUNCTION_USES, QUEUE_CONTROL } from './access';
 import { HookFunction, type PortTargets } from './hook-function';
+import { FUNCTION_MEMORY_MB } from './memory';
 import type { Storage } from './storage';
 
 // A batch runs its messages in parallel, each at most a Fineract callback (8 s) and a Twilio send (10 s), with its
@@ -62,6 +63,7 @@ export class Processing extends Construct {
 
     this.worker = new HookFunction(this, 'Worker', {
       ...functionDefaults,
+      memorySize: FUNCTION_MEMORY_MB.worker,
       entryDir: 'worker',
       description: 'Sends SMS and forwards hook events taken from the work queue',
       timeout: WORKER_TIMEOUT,
@@ -96,6 +98,7 @@ export class Processing extends Construct {
 
     this.sweeper = new HookFunction(this, 'Sweeper', {
       ...functionDefaults,
+      memorySize: FUNCTION_MEMORY_MB.sweeper,
       entryDir: 'sweeper',
       description: 'Re-enqueues hook events that were stored but never dispatched',
       timeout: Duration.seconds(60),

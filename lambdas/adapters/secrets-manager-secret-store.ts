@@ -3,6 +3,7 @@
  * TenantSecret. Reads are cached in memory for a short TTL (one container serves many events of a tenant).
  * Values never reach a log or an error message.
  */
+import { countRequests } from './request-counter';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -51,7 +52,7 @@ export class SecretsManagerSecretStore implements SecretStore {
   private readonly inflight = new Map<string, Promise<TenantSecret | undefined>>();
 
   constructor(options: SecretsManagerSecretStoreOptions) {
-    this.client = options.client ?? new SecretsManagerClient({});
+    this.client = options.client ?? countRequests(new SecretsManagerClient({}), 'SecretsManager');
     this.prefix = options.prefix;
     this.ttlMs = options.cacheTtlMs ?? 60_000;
     this.kmsKeyId = options.kmsKeyId;

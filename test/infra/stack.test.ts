@@ -406,7 +406,7 @@ describe('processing', () => {
 });
 
 describe('functions', () => {
-  test('all six: nodejs24.x on arm64, 512 MB, own log group with 3-month retention', () => {
+  test('all six: nodejs24.x on arm64, own log group with 3-month retention', () => {
     // Act
     const functions = template.findResources('AWS::Lambda::Function');
     const logGroups = template.toJSON().Resources;
@@ -417,7 +417,6 @@ describe('functions', () => {
       expect(props).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
-        MemorySize: 512,
         Handler: 'index.handler',
       });
       expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: logicalId(fn.logGroup) } });
@@ -426,6 +425,16 @@ describe('functions', () => {
         Properties: { RetentionInDays: 90 },
       });
     }
+  });
+
+  test('memory from the measurements: 256 MB for the request-bound functions, 512 MB where the Twilio SDK loads', () => {
+    // Act
+    const functions = template.findResources('AWS::Lambda::Function');
+    const memory = Object.fromEntries(
+      Object.entries(fns).map(([name, fn]) => [name, functions[logicalId(fn.lambda)]!.Properties.MemorySize]),
+    );
+    // Assess
+    expect(memory).toEqual({ ingest: 256, register: 512, admin: 256, twilioStatus: 256, worker: 512, sweeper: 256 });
   });
 
   test('house environment on every function, and never NODE_OPTIONS', () => {

@@ -6,6 +6,7 @@ import type { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metric
 import middy from '@middy/core';
 import { createLogger, createMetrics, flushMetrics, loggerPort, metricsPort } from '../../adapters/observability';
 import { createDocumentClient } from '../../adapters/dynamodb-client';
+import { countRequests } from '../../adapters/request-counter';
 import { SqsWorkQueue } from '../../adapters/sqs-work-queue';
 import { systemClock } from '../../core/clock';
 import type { Clock, Logger, Metrics } from '../../core/ports';
@@ -71,7 +72,11 @@ export function basePorts<S>(
 }
 
 export function createSqsQueue(fn: FunctionName, queueUrl: string, deadLetterQueueUrl?: string): SqsWorkQueue {
-  return new SqsWorkQueue(new SQSClient(clientConfigFor(fn, 'sqs')), queueUrl, deadLetterQueueUrl);
+  return new SqsWorkQueue(
+    countRequests(new SQSClient(clientConfigFor(fn, 'sqs')), 'SQS'),
+    queueUrl,
+    deadLetterQueueUrl,
+  );
 }
 
 /** The document client of one function, with that function's timeouts and attempts. */

@@ -1,0 +1,114 @@
+/**
+ * 5. Cost per event: the AWS requests one SMS event costs, counted by the request counter
+ * (lambdas/adapters/request-counter.ts, COUNT_AWS_REQUESTS=1) in the local server during the end-to-end run,
+ * plus what cannot be measured locally (stated as assumptions), priced per million at us-east-1 list prices.
+ * One row per kind of event; a forwarded event adds a row the same way once forwarding exists.
+ */
+import type { OperationCount, RequestCounts } from '../lambdas/adapters/request-counter';
+import { FUNCTION_MEMORY_MB } from '../lib/memory';
+import { type EventUsage, type Price, pricePerMillion } from './pricing';
+
+/** Everything the local server cannot measure, per the AWS deployment (bench/README.md, "Cost per event"). */
+export const COST_ASSUMPTIONS = {
+  deliveryReportsPerSms: 2,
+  /** A status callback, from lambdas/core/status-callback.ts: one GetItem of the message, one conditional update. */
+  perDeliveryReport: { dynamoReads: 1, dynamoRru: 1, dynamoWrites: 1, dynamoWru: 1, durationMs: 20 },
+  /** SendMessage by ingest, then the Lambda poller's ReceiveMessage and DeleteMessageBatch shared by a batch of 10. */
+  sqsRequestsPerEvent: 1 + 2 / 10,
+  workerBatch: 10,
+  /** A worker batch waits on Twilio's API (~150-300 ms a call, the calls of a batch in parallel). */
+  workerBatchDurationMs: 300,
+  /** Used when the measured ack p50 is missing: ingest handler time in AWS. */
+  ingestDurationMs: 25,
+  /** Logs: JSON platform lines (start, report) per invocation, and application lines per function. */
+  platformLogBytesPerInvocation: 600,
+  appLogLinesPerEvent: { ingest: 1, worker: 1, twilioStatus: 1 },
+  appLogBytesPerLine: 350,
+  /** Secrets (API key hash, Twilio credentials) are cached per container: one call per ~1000 events. */
+  secretsCallsPerEvent: 0.001,
+} as const;
+
+export interface CostRow {
+  kind: string;
+  dynamoReads: number;
+  dynamoWrites: number;
+  dynamoRru: number;
+  dynamoWru: number;
+  /** True when the engine reported every request's capacity; else unreported ones are estimated (1 WRU, 0.5 RRU). */
+  capacityReported: boolean;
+  sqsRequests: number;
+  secretsCalls: number;
+  logLines: number;
+  logBytes: number;
+  usage: EventUsage;
+  perMillion: Price;
+  /** The same with every function at 512 MB (the previous default), to show the memory choice's effect. */
+  perMillionAt512: Price;
+}
+
+const READS = /\.(GetItem|Query|Scan|BatchGetItem|TransactGetItems)$/;
+
+/** Per SMS event (ingest + worker, measured) with its delivery reports (assumed), priced. */
+export function smsEventCost(counts: RequestCounts, events: number, ingestDurationMs?: number): CostRow {
+  const a = COST_ASSUMPTIONS;
+  const dynamo = Object.entries(counts).filter(([op]) => op.startsWith('DynamoDB.'));
+  const sum = (rows: [string, OperationCount][], f: (c: OperationCount) => number) =>
+    rows.reduce((s, [, c]) => s + f(c), 0) / Math.max(1, events);
+  const reads = dynamo.filter(([op]) => READS.test(op));
+  const writes = dynamo.filter(([op]) => !READS.test(op));
+  const reported = dynamo.every(([, c]) => c.unreported === 0);
+  const r = a.deliveryReportsPerSms;
+  const dynamoRru = sum(reads, (c) => c.readCapacityUnits + c.unreported * 0.5) + r * a.perDeliveryReport.dynamoRru;
+  const dynamoWru = sum(writes, (c) => c.writeCapacityUnits + c.unreported) + r * a.perDeliveryReport.dynamoWru;
+  const lines = a.appLogLinesPerEvent;
+  const invocations = 1 + 1 / a.workerBatch + r;
+  const logLines = lines.ingest + lines.worker + r * lines.twilioStatus + 2 * invocations;
+  const logBytes =
+    (lines.ingest + lines.worker + r * lines.twilioStatus) * a.appLogBytesPerLine +
+    invocations * a.platformLogBytesPerInvocation;
+  const lambda = (memory: (fn: 'ingest' | 'worker' | 'twilioStatus') => number) => [
+    { fn: 'ingest', invocations: 1, durationMs: ingestDurationMs ?? a.ingestDurationMs, memoryMb: memory('ingest') },
+    { fn: 'worker', invocations: 1 / a.workerBatch, durationMs: a.workerBatchDurationMs, memoryMb: memory('worker') },
+    {
+      fn: 'twilioStatus',
+      invocations: r,
+      durationMs: a.perDeliveryReport.durationMs,
+      memoryMb: memory('twilioStatus'),
+    },
+  ];
+  const measuredSqs = sum(
+    Object.entries(counts).filter(([op]) => op.startsWith('SQS.')),
+    (c) => c.requests,
+  );
+  const usage: EventUsage = {
+    httpApiRequests: 1 + r,
+    lambda: lambda((fn) => FUNCTION_MEMORY_MB[fn]),
+    dynamoWru,
+    dynamoRru,
+    sqsRequests: Math.max(measuredSqs, a.sqsRequestsPerEvent),
+    secretsCalls: a.secretsCallsPerEvent,
+    logBytes,
+  };
+  return {
+    kind: `SMS event + ${r} delivery reports`,
+    dynamoReads: sum(reads, (c) => c.requests) + r * a.perDeliveryReport.dynamoReads,
+    dynamoWrites: sum(writes, (c) => c.requests) + r * a.perDeliveryReport.dynamoWrites,
+    dynamoRru,
+    dynamoWru,
+    capacityReported: reported,
+    sqsRequests: usage.sqsRequests,
+    secretsCalls: usage.secretsCalls,
+    logLines,
+    logBytes,
+    usage,
+    perMillion: pricePerMillion(usage),
+    perMillionAt512: pricePerMillion({ ...usage, lambda: lambda(() => 512) }),
+  };
+}
+
+/** The measured part alone (ingest + worker of one SMS event), per operation, for the notes. */
+export function perEventOperations(counts: RequestCounts, events: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(counts).map(([op, c]) => [op, Math.round((c.requests / Math.max(1, events)) * 100) / 100]),
+  );
+}

@@ -42,6 +42,7 @@ import type {
   SmsSender,
   TenantStore,
 } from '../../lambdas/core/ports';
+import type { WorkerDeps } from '../../lambdas/core/worker';
 import { CapturingLogger } from './capturing-logger';
 import { FakeClock } from './fake-clock';
 import { MemoryQueue } from './memory-queue';
@@ -622,6 +623,31 @@ export function memoryWorld(start?: string) {
   };
 }
 export type MemoryWorld = ReturnType<typeof memoryWorld>;
+
+/**
+ * The worker's deps over a memory world: the default test schedule (10 s, 1 min, 5 min), no jitter (delays are
+ * exactly the schedule's), no forwarding unless the test adds it.
+ */
+export function workerDepsOf(world: MemoryWorld, settings: Partial<WorkerDeps['settings']> = {}): WorkerDeps {
+  return {
+    tenants: world.tenants,
+    events: world.events,
+    messages: world.messages,
+    secrets: world.secrets,
+    sms: world.sms,
+    fineract: world.fineract,
+    clock: world.clock,
+    logger: world.logger,
+    metrics: world.metrics,
+    settings: {
+      retryScheduleSeconds: [10, 60, 300],
+      sweepGraceSeconds: 300,
+      fineractNotFoundRetrySeconds: 60,
+      ...settings,
+    },
+    random: () => 0.5,
+  };
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Forwarding

@@ -18,6 +18,7 @@ import {
   MemoryForwardDeliveryStore,
   MemoryTargetStore,
   memoryWorld,
+  workerDepsOf,
 } from '../helpers/memory-ports';
 
 interface Received {
@@ -86,21 +87,7 @@ async function setup(options: { schedule?: number[]; registered?: boolean } = {}
   const deliveries = new MemoryForwardDeliveryStore();
   const bus = new MemoryEventBus();
   const deps: WorkerDeps = {
-    tenants: world.tenants,
-    events: world.events,
-    messages: world.messages,
-    secrets: world.secrets,
-    sms: world.sms,
-    fineract: world.fineract,
-    clock: world.clock,
-    logger: world.logger,
-    metrics: world.metrics,
-    settings: {
-      retryScheduleSeconds: options.schedule ?? [10, 60, 300],
-      sweepGraceSeconds: 300,
-      fineractNotFoundRetrySeconds: 60,
-    },
-    random: () => 0.5,
+    ...workerDepsOf(world, { retryScheduleSeconds: options.schedule ?? [10, 60, 300] }),
     forward: {
       targets,
       targetSecrets: targets,

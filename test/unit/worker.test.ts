@@ -6,9 +6,16 @@ import { handleHookEvent, type IngestDeps } from '../../lambdas/core/ingest';
 import type { TenantConfig, TenantSecret, WorkMessage } from '../../lambdas/core/model';
 import { handleTwilioStatus } from '../../lambdas/core/status-callback';
 import { DEFAULT_SEND_LEASE_SECONDS } from '../../lambdas/core/lifecycle';
-import { parseWorkMessage, processWorkMessage, type WorkerDeps } from '../../lambdas/core/worker';
+import { parseWorkMessage, processWorkMessage } from '../../lambdas/core/worker';
 import { loadDelivery, withKey } from '../helpers/fixtures';
-import { FakeSignatureVerifier, fineractError, httpRequest, memoryWorld, twilioErrors } from '../helpers/memory-ports';
+import {
+  FakeSignatureVerifier,
+  fineractError,
+  httpRequest,
+  memoryWorld,
+  twilioErrors,
+  workerDepsOf,
+} from '../helpers/memory-ports';
 
 const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
 const API_BASE = 'https://mifos.example.org:8443/mifosng-provider/api/v1/';
@@ -33,25 +40,11 @@ function tenantConfig(registrationId: string, at: string, overrides: Partial<Ten
 
 async function setup(options: { schedule?: number[]; publicBaseUrl?: string; registered?: boolean } = {}) {
   const world = memoryWorld();
-  const deps: WorkerDeps = {
-    tenants: world.tenants,
-    events: world.events,
-    messages: world.messages,
-    secrets: world.secrets,
-    sms: world.sms,
-    fineract: world.fineract,
-    clock: world.clock,
-    logger: world.logger,
-    metrics: world.metrics,
-    settings: {
-      retryScheduleSeconds: options.schedule ?? [10, 60, 300],
-      sweepGraceSeconds: 300,
-      fineractNotFoundRetrySeconds: 60,
-      publicBaseUrl: options.publicBaseUrl,
-    },
-    // No jitter: delays are exactly the schedule's.
-    random: () => 0.5,
-  };
+  // No jitter: delays are exactly the schedule's.
+  const deps = workerDepsOf(world, {
+    retryScheduleSeconds: options.schedule ?? [10, 60, 300],
+    publicBaseUrl: options.publicBaseUrl,
+  });
   const ingestDeps: IngestDeps = {
     auth: new Authenticator(world.tenants, world.clock, 0),
     events: world.events,

@@ -1,7 +1,8 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { describeError } from '../core/http';
 import type { QueueControl } from '../core/ports';
-import { parseWorkMessage, processWorkMessage, type WorkerDeps } from '../core/worker';
+import { processWorkMessage, type WorkerDeps } from '../core/worker';
+import { parseWorkMessage } from '../core/work-message';
 
 /**
  * SQS refuses a visibility timeout ending more than 12 hours after the receive, and this invocation started some

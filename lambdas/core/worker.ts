@@ -34,22 +34,6 @@ export type WorkOutcome =
 
 type LogContext = Record<string, unknown>;
 
-export function parseWorkMessage(body: string): WorkMessage | undefined {
-  try {
-    const value = JSON.parse(body) as Partial<WorkMessage>;
-    if (typeof value.tenantId === 'string' && typeof value.eventId === 'string') {
-      const unstored = value.unstored;
-      if (unstored && (unstored.tenantId !== value.tenantId || unstored.eventId !== value.eventId)) return undefined;
-      return unstored
-        ? { tenantId: value.tenantId, eventId: value.eventId, unstored }
-        : { tenantId: value.tenantId, eventId: value.eventId };
-    }
-  } catch {
-    // fall through: a poison message
-  }
-  return undefined;
-}
-
 /**
  * The event a message points to. A message carrying the event itself (ingest could not store it) stores it first,
  * under the id ingest answered with; a put that fails throws, and SQS brings the message back.

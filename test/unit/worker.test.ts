@@ -6,7 +6,8 @@ import { handleHookEvent, type IngestDeps } from '../../lambdas/core/ingest';
 import type { TenantConfig, TenantSecret, WorkMessage } from '../../lambdas/core/model';
 import { handleTwilioStatus } from '../../lambdas/core/status-callback';
 import { DEFAULT_SEND_LEASE_SECONDS } from '../../lambdas/core/lifecycle';
-import { parseWorkMessage, processWorkMessage } from '../../lambdas/core/worker';
+import { parseWorkMessage } from '../../lambdas/core/work-message';
+import { processWorkMessage } from '../../lambdas/core/worker';
 import { loadDelivery, withKey } from '../helpers/fixtures';
 import {
   FakeSignatureVerifier,

@@ -1,6 +1,6 @@
 import type { Authenticator } from './api-keys';
 import { describeError, type HttpRequest, type HttpResponse, jsonResponse } from './http';
-import { type HookEvent, normaliseHook, parseHookBody, readHookHeaders } from './hook-parser';
+import { normaliseHook, parseHookBody, readHookHeaders } from './hook-parser';
 import { isFinal, nextDueAt } from './lifecycle';
 import type { StoredEvent } from './model';
 import type { Clock, EventStore, Logger, Metrics, Queue, TenantStore } from './ports';
@@ -54,7 +54,7 @@ export async function handleHookEvent(request: HttpRequest, deps: IngestDeps): P
   const { eventId } = stored;
   const log = { tenantId: event.tenantId, eventId, entity: event.entity, action: event.action };
 
-  const earlier = await earlierInWindow(event, deps);
+  const earlier = await earlierInWindow(stored, deps);
   if (earlier) {
     if (stored.template === 'sms-bridge') await addSmsChannel({ ...stored, eventId: earlier }, deps, log);
     deps.metrics.count('EventDuplicate', 1);
@@ -123,8 +123,8 @@ async function storeDurably(
  * A body-hash event received within the window but in the previous bucket: one read, only for events without a
  * commandId; the hot path keeps its one conditional write. A failed read is no reason to refuse the event.
  */
-async function earlierInWindow(event: HookEvent, deps: IngestDeps): Promise<string | undefined> {
-  const previousId = previousWindowEventId(event, deps.settings);
+async function earlierInWindow(event: StoredEvent, deps: IngestDeps): Promise<string | undefined> {
+  const previousId = previousWindowEventId(event);
   if (!previousId) return undefined;
   try {
     const previous = await deps.events.get(event.tenantId, previousId);

@@ -52,9 +52,10 @@ export function toStoredEvent(hook: HookEvent, options: StoreOptions): StoredEve
  * The id the same body-hash event would have had in the window before: a delivery just after a window boundary
  * is still a duplicate of one just before it. Undefined for commandId keys, which never expire.
  */
-export function previousWindowEventId(hook: HookEvent, options: StoreOptions): string | undefined {
-  const key = dedupKey(hook);
-  return isBodyHashKey(key) ? eventIdFor(windowedKey(key, hook, options, -1)) : undefined;
+export function previousWindowEventId(stored: Pick<StoredEvent, 'dedupKey'>): string | undefined {
+  // From the stored key, so ingest hashes the body once: `…|body:<hash>|w:<bucket>`.
+  const match = /^(.*\|body:[^|]*)\|w:(-?\d+)$/.exec(stored.dedupKey);
+  return match ? eventIdFor(`${match[1]}|w:${Number(match[2]) - 1}`) : undefined;
 }
 
 /** The dedup window, in milliseconds. */

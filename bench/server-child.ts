@@ -99,6 +99,7 @@ async function startStorage(eventShaped: boolean): Promise<Running> {
   const { createDocumentClient } = await import('../lambdas/adapters/dynamodb-client');
   const { readSettings } = await import('../lambdas/core/settings');
   const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+  const keys = await import('../lambdas/adapters/table-schema');
   const settings = readSettings({});
   const db = await startEmbeddedDynamoDb({ path: path.join(dataDir, 'dynamodb') });
   await createTables(db.client, settings);
@@ -112,8 +113,12 @@ async function startStorage(eventShaped: boolean): Promise<Running> {
     void (async () => {
       const body = await readBody(req);
       const eventId = createHash('sha256').update(body).digest('base64url').slice(0, 22);
-      const item: Record<string, unknown> = { pk: 'T#bench', sk: `E#${eventId}`, rawBody: body.toString('utf8') };
-      if (eventShaped) Object.assign(item, eventShape(eventId, item.rawBody as string));
+      const item: Record<string, unknown> = {
+        pk: keys.eventPk('bench', eventId),
+        sk: keys.EVENT_SK,
+        rawBody: body.toString('utf8'),
+      };
+      if (eventShaped) Object.assign(item, eventShape(eventId, item.rawBody as string, keys));
       let status = 'accepted';
       try {
         await doc.send(
@@ -144,11 +149,16 @@ async function startStorage(eventShaped: boolean): Promise<Running> {
 }
 
 /** The attributes DynamoDbEventStore.putIfAbsent writes for a client-create event (values typical, not parsed). */
-function eventShape(eventId: string, rawBody: string): Record<string, unknown> {
+function eventShape(
+  eventId: string,
+  rawBody: string,
+  keys: typeof import('../lambdas/adapters/table-schema'),
+): Record<string, unknown> {
   const now = new Date().toISOString();
   return {
-    gsi1pk: 'T#bench',
-    gsi1sk: `${now}#${eventId}`,
+    gsi1pk: keys.tenantTimePk('bench', eventId),
+    gsi1sk: keys.tenantTimeSk(now, eventId),
+    clientId: '42',
     tenantId: 'bench',
     eventId,
     dedupKey: `bench|CLIENT|CREATE|body:${createHash('sha256').update(rawBody).digest('hex')}`,
@@ -168,7 +178,7 @@ function eventShape(eventId: string, rawBody: string): Record<string, unknown> {
     status: 'received',
     attempts: 0,
     dueAt: now,
-    duePk: 'DUE',
+    duePk: keys.duePk(eventId),
   };
 }
 
@@ -194,11 +204,18 @@ async function scanEventIds(
   let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
   do {
     const out = await client.send(
-      new ScanCommand({ TableName: table, ProjectionExpression: 'sk', ExclusiveStartKey: start, ConsistentRead: true }),
+      new ScanCommand({
+        TableName: table,
+        ProjectionExpression: 'pk, sk, eventId',
+        ExclusiveStartKey: start,
+        ConsistentRead: true,
+      }),
     );
     for (const item of out.Items ?? []) {
-      const sk = item.sk?.S ?? '';
-      if (sk.startsWith('E#')) ids.add(sk.slice(2));
+      if (item.sk?.S !== 'EVENT') continue;
+      // The storage-bound server's bare items have no eventId: it is the end of `T#{tenant}#E#{eventId}`.
+      const pk = item.pk?.S ?? '';
+      ids.add(item.eventId?.S ?? pk.slice(pk.indexOf('#E#') + 3));
     }
     start = out.LastEvaluatedKey;
   } while (start);

@@ -22,7 +22,7 @@ import { BY_DUE, BY_TENANT_TIME } from '../lambdas/adapters/table-schema';
  * change to what a function calls comes with a change here.
  */
 
-export type DynamoAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'Scan';
+export type DynamoAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'Scan';
 
 /** What one port method does to its table: actions on the table itself, or a Query on one of its indexes. */
 export interface TableUse {
@@ -62,10 +62,14 @@ export const TENANT_STORE: Record<keyof TenantStore, TableUse> = {
   deleteTemplate: remove,
 };
 
-export const EVENT_STORE: Record<keyof EventStore, TableUse> = {
+/** What one port method sends: one use, or several when it reads an index and then the table. */
+export type MethodUse = TableUse | readonly TableUse[];
+
+export const EVENT_STORE: Record<keyof EventStore, MethodUse> = {
   putIfAbsent: put,
   get,
-  listByTenant: { actions: ['Query'], index: EVENTS_BY_TENANT_INDEX },
+  // The index holds only what never changes; the page's items (status and the rest) come from the table.
+  listByTenant: [{ actions: ['Query'], index: EVENTS_BY_TENANT_INDEX }, { actions: ['BatchGetItem'] }],
   update,
   addSmsChannel: update,
   listDue: { actions: ['Query'], index: EVENTS_DUE_INDEX },
@@ -199,7 +203,7 @@ export function tableUses(use: PortUse): { tenants: TableUse[]; events: TableUse
       ...(use.targets ?? []).map((method) => TARGET_STORE[method]),
     ],
     events: [
-      ...(use.events ?? []).map((method) => EVENT_STORE[method]),
+      ...(use.events ?? []).flatMap((method) => EVENT_STORE[method]),
       ...(use.messages ?? []).map((method) => MESSAGE_STORE[method]),
       ...(use.deliveries ?? []).map((method) => FORWARD_DELIVERY_STORE[method]),
     ],

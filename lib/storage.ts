@@ -45,7 +45,9 @@ export interface StorageProps {
 
 /**
  * A retained table used by name. The stack does not own it: its settings (PITR, TTL, deletion protection, indexes)
- * are the ones it kept, and deleting this stack leaves it alone again.
+ * are the ones it kept, and deleting this stack leaves it alone again. An events table must have this build's
+ * layout (v2, table-schema.ts: per-event partition keys, indexes byTenantTimeV2 and byDueV2); one left by an
+ * earlier build has the v1 layout and cannot be re-attached.
  */
 function attachTable(scope: Construct, id: string, tableName: string, schema: TableSchema): ReceiverTable {
   const indexNames = schema.indexes.map((index) => index.indexName);
@@ -55,7 +57,9 @@ function attachTable(scope: Construct, id: string, tableName: string, schema: Ta
 
 /**
  * Both tables: on-demand, PITR, TTL on `ttl`, AWS-managed encryption; retained and deletion-protected by default
- * (they are the record), or re-attached by name after a stack delete.
+ * (they are the record), or re-attached by name after a stack delete. Keys and indexes come from table-schema.ts.
+ * CloudFormation cannot change an existing index's keys or projection, and adds or removes one index per update:
+ * that is why a changed index gets a new name, and why the events table of layout v1 is replaced, not updated.
  */
 export class Storage extends Construct {
   readonly tenants: ReceiverTable;
@@ -97,7 +101,8 @@ function indexedTable(scope: Construct, id: string, schema: TableSchema, removal
       indexName: index.indexName,
       partitionKey: attribute(index.partitionKey),
       sortKey: attribute(index.sortKey),
-      projectionType: ProjectionType[index.projection],
+      projectionType: ProjectionType[index.projection.type],
+      nonKeyAttributes: index.projection.type === 'INCLUDE' ? [...index.projection.attributes] : undefined,
     });
   }
   return table;

@@ -1,5 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
+  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -9,12 +10,29 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailedError, InvalidCursorError, PayloadTooLargeError } from '../core/errors';
 import { IN_FLIGHT_STATUSES, isFinal } from '../core/lifecycle';
-import type { EventPage, EventStore } from '../core/ports';
+import type { DueEvent, EventPage, EventStore } from '../core/ports';
 import type { StoredEvent } from '../core/model';
 import { isConditionFailed } from './dynamodb-client';
-import { BY_DUE, BY_TENANT_TIME, duePartitions, duePk, eventSk, PK, SK, TTL, tenantPk } from './table-schema';
+import {
+  BY_DUE,
+  BY_TENANT_TIME,
+  duePartitions,
+  duePk,
+  EVENT_BUSINESS_IDS,
+  EVENT_SK,
+  eventPk,
+  PK,
+  SK,
+  TTL,
+  tenantTimePartitions,
+  tenantTimePk,
+  tenantTimeSk,
+} from './table-schema';
 
-/** The event items of the events table (layout in table-schema.ts); its message records are DynamoDbMessageStore's. */
+/**
+ * The event items of the events table (layout v2 in table-schema.ts); its message records are
+ * DynamoDbMessageStore's.
+ */
 const GSI1_PK = BY_TENANT_TIME.partitionKey.name;
 const GSI1_SK = BY_TENANT_TIME.sortKey.name;
 const DUE_PK_ATTR = BY_DUE.partitionKey.name;
@@ -22,6 +40,10 @@ const DUE_AT_ATTR = BY_DUE.sortKey.name;
 /** Bodies above this are stored gzipped: hook envelopes compress ~10x and items are capped at 400 KB. */
 const COMPRESS_ABOVE = 32 * 1024;
 const MAX_STORED_BODY = 350 * 1024;
+/** BatchGetItem takes at most 100 keys. */
+const BATCH_GET_MAX = 100;
+/** Rounds for keys BatchGetItem leaves unprocessed (throttling); the delay doubles from 25 ms. */
+const BATCH_GET_ROUNDS = 6;
 
 export class DynamoDbEventStore implements EventStore {
   constructor(
@@ -50,29 +72,81 @@ export class DynamoDbEventStore implements EventStore {
     const out = await this.doc.send(
       new GetCommand({
         TableName: this.table,
-        Key: { [PK]: tenantPk(tenantId), [SK]: eventSk(eventId) },
+        Key: eventKey(tenantId, eventId),
         ConsistentRead: true,
       }),
     );
     return out.Item ? fromItem(out.Item) : undefined;
   }
 
+  /**
+   * Newest first across the tenant's byTenantTimeV2 shards: each shard is read newest first from the cursor on, the
+   * merge keeps the `limit` newest, and their items (status and the rest are not in the index) come from the table in
+   * one BatchGetItem. The cursor is the last index sort key handed out, so the next page starts strictly after it.
+   */
   async listByTenant(tenantId: string, options: { limit: number; cursor?: string }): Promise<EventPage> {
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.table,
-        IndexName: BY_TENANT_TIME.indexName,
-        KeyConditionExpression: `${GSI1_PK} = :pk`,
-        ExpressionAttributeValues: { ':pk': tenantPk(tenantId) },
-        ScanIndexForward: false,
-        Limit: options.limit,
-        ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor, tenantPk(tenantId)) : undefined,
-      }),
+    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, tenantId);
+    const perShard = await Promise.all(
+      tenantTimePartitions(tenantId).map((partition) => this.newestIn(partition, options.limit + 1, after)),
     );
+    const merged = perShard.flat().sort((a, b) => (a.sortKey < b.sortKey ? 1 : a.sortKey > b.sortKey ? -1 : 0));
+    const page = merged.slice(0, options.limit);
+    const items = await this.batchGet(page.map((entry) => entry.key));
+    const last = page.at(-1);
     return {
-      items: (out.Items ?? []).map(fromItem),
-      nextCursor: out.LastEvaluatedKey ? encodeCursor(out.LastEvaluatedKey) : undefined,
+      // An index entry whose item is gone (expired, not yet dropped from the index) is skipped.
+      items: page.flatMap((entry) => {
+        const item = items.get(String(entry.key[PK]));
+        return item ? [fromItem(item)] : [];
+      }),
+      nextCursor: merged.length > options.limit && last ? encodeCursor(tenantId, last.sortKey) : undefined,
     };
+  }
+
+  /** Up to `want` index entries of one shard, newest first, strictly older than `after`. */
+  private async newestIn(
+    partition: string,
+    want: number,
+    after: string | undefined,
+  ): Promise<{ sortKey: string; key: Record<string, unknown> }[]> {
+    const entries: { sortKey: string; key: Record<string, unknown> }[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: BY_TENANT_TIME.indexName,
+          KeyConditionExpression: after === undefined ? '#p = :p' : '#p = :p AND #s < :after',
+          ExpressionAttributeNames: { '#p': GSI1_PK, ...(after === undefined ? {} : { '#s': GSI1_SK }) },
+          ExpressionAttributeValues: { ':p': partition, ...(after === undefined ? {} : { ':after': after }) },
+          ProjectionExpression: `${PK}, ${SK}, ${GSI1_SK}`,
+          ScanIndexForward: false,
+          Limit: want - entries.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        entries.push({ sortKey: String(item[GSI1_SK]), key: { [PK]: item[PK], [SK]: item[SK] } });
+      }
+      start = out.LastEvaluatedKey;
+    } while (start && entries.length < want);
+    return entries;
+  }
+
+  /** The items of these keys, by partition key; keys left unprocessed (throttled) are asked again with backoff. */
+  private async batchGet(keys: Record<string, unknown>[]): Promise<Map<string, Record<string, unknown>>> {
+    const found = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
+      let pending: Record<string, unknown>[] = keys.slice(i, i + BATCH_GET_MAX);
+      for (let round = 0; pending.length > 0; round++) {
+        if (round === BATCH_GET_ROUNDS) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** (round - 1)));
+        const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending } } }));
+        for (const item of out.Responses?.[this.table] ?? []) found.set(String(item[PK]), item);
+        pending = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return found;
   }
 
   async addSmsChannel(
@@ -102,7 +176,7 @@ export class DynamoDbEventStore implements EventStore {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { [PK]: tenantPk(tenantId), [SK]: eventSk(eventId) },
+          Key: eventKey(tenantId, eventId),
           UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
           ConditionExpression: `attribute_exists(${PK}) AND attribute_not_exists(#sms) AND #status = :seen`,
           ExpressionAttributeNames: names,
@@ -191,7 +265,7 @@ export class DynamoDbEventStore implements EventStore {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { [PK]: tenantPk(tenantId), [SK]: eventSk(eventId) },
+          Key: eventKey(tenantId, eventId),
           UpdateExpression: expression,
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
@@ -220,10 +294,10 @@ export class DynamoDbEventStore implements EventStore {
       const page = await this.doc.send(
         new ScanCommand({
           TableName: this.table,
-          FilterExpression: `begins_with(${SK}, :e) AND #status IN (${Object.keys(statuses).join(', ')})`,
+          FilterExpression: `${SK} = :e AND #status IN (${Object.keys(statuses).join(', ')})`,
           ProjectionExpression: 'tenantId, eventId',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':e': 'E#', ...statuses },
+          ExpressionAttributeValues: { ':e': EVENT_SK, ...statuses },
           ExclusiveStartKey: start,
         }),
       );
@@ -233,8 +307,8 @@ export class DynamoDbEventStore implements EventStore {
     return out;
   }
 
-  /** The due entries of every byDue partition, merged oldest due first. */
-  async listDue(before: string, limit: number): Promise<StoredEvent[]> {
+  /** The due entries of every byDueV2 shard, merged oldest due first: ids and due time only (the index projects no more). */
+  async listDue(before: string, limit: number): Promise<DueEvent[]> {
     const perShard = await Promise.all(duePartitions().map((partition) => this.listDueIn(partition, before, limit)));
     return perShard
       .flat()
@@ -242,8 +316,8 @@ export class DynamoDbEventStore implements EventStore {
       .slice(0, limit);
   }
 
-  private async listDueIn(partition: string, before: string, limit: number): Promise<StoredEvent[]> {
-    const items: StoredEvent[] = [];
+  private async listDueIn(partition: string, before: string, limit: number): Promise<DueEvent[]> {
+    const items: DueEvent[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const out = await this.doc.send(
@@ -256,20 +330,31 @@ export class DynamoDbEventStore implements EventStore {
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of out.Items ?? []) items.push(fromItem(item));
+      for (const item of out.Items ?? []) {
+        items.push({
+          tenantId: String(item.tenantId),
+          eventId: String(item.eventId),
+          dueAt: String(item[DUE_AT_ATTR]),
+        });
+      }
       start = out.LastEvaluatedKey;
     } while (start && items.length < limit);
     return items;
   }
 }
 
+const eventKey = (tenantId: string, eventId: string): Record<string, string> => ({
+  [PK]: eventPk(tenantId, eventId),
+  [SK]: EVENT_SK,
+});
+
 function toItem(event: StoredEvent): Record<string, unknown> {
   const { rawBody, ...rest } = event;
   const item: Record<string, unknown> = {
-    [PK]: tenantPk(event.tenantId),
-    [SK]: eventSk(event.eventId),
-    [GSI1_PK]: tenantPk(event.tenantId),
-    [GSI1_SK]: `${event.receivedAt}#${event.eventId}`,
+    ...eventKey(event.tenantId, event.eventId),
+    [GSI1_PK]: tenantTimePk(event.tenantId, event.eventId),
+    [GSI1_SK]: tenantTimeSk(event.receivedAt, event.eventId),
+    ...businessIds(event),
     ...rest,
   };
   if (event.dueAt) item[DUE_PK_ATTR] = duePk(event.eventId);
@@ -283,18 +368,24 @@ function toItem(event: StoredEvent): Record<string, unknown> {
   return item;
 }
 
+/**
+ * The business ids as top-level strings, fixed at creation and projected into byTenantTimeV2 for listings that
+ * filter on them; `ids` keeps the values as received.
+ */
+function businessIds(event: StoredEvent): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of EVENT_BUSINESS_IDS) {
+    const value = event.ids[name];
+    if (value !== undefined && value !== null && value !== '') out[name] = String(value);
+  }
+  return out;
+}
+
+const LAYOUT_ATTRIBUTES = new Set<string>([PK, SK, GSI1_PK, GSI1_SK, DUE_PK_ATTR, TTL, ...EVENT_BUSINESS_IDS]);
+
 function fromItem(item: Record<string, unknown>): StoredEvent {
-  const {
-    [PK]: _pk,
-    [SK]: _sk,
-    [GSI1_PK]: _g1,
-    [GSI1_SK]: _g2,
-    [DUE_PK_ATTR]: _d,
-    [TTL]: _t,
-    rawBodyGz,
-    rawBody,
-    ...rest
-  } = item;
+  const { rawBodyGz, rawBody, ...all } = item;
+  const rest = Object.fromEntries(Object.entries(all).filter(([name]) => !LAYOUT_ATTRIBUTES.has(name)));
   const body =
     rawBodyGz instanceof Uint8Array
       ? gunzipSync(rawBodyGz).toString('utf8')
@@ -304,28 +395,32 @@ function fromItem(item: Record<string, unknown>): StoredEvent {
   return { ...(rest as Omit<StoredEvent, 'rawBody'>), rawBody: body };
 }
 
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
+/** The tenant it belongs to and the last index sort key handed out; opaque to callers. */
+function encodeCursor(tenantId: string, sortKey: string): string {
+  return Buffer.from(JSON.stringify({ t: tenantId, after: sortKey })).toString('base64url');
 }
 
-/** Only a cursor this query could have produced: anything else would be a DynamoDB ValidationException (a 500). */
-function decodeCursor(cursor: string, pk: string): Record<string, unknown> {
-  let key: unknown;
+/**
+ * Only a cursor this listing could have produced, for this tenant: anything else is refused (as a 400), never
+ * passed on to DynamoDB. Returns the sort key to continue after.
+ */
+function decodeCursor(cursor: string, tenantId: string): string {
+  let decoded: unknown;
   try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw new InvalidCursorError();
   }
-  const k = key as Record<string, unknown> | null;
-  const names = [PK, SK, GSI1_PK, GSI1_SK];
+  const k = decoded as Record<string, unknown> | null;
   const valid =
     k !== null &&
     typeof k === 'object' &&
     !Array.isArray(k) &&
-    Object.keys(k).length === names.length &&
-    names.every((n) => typeof k[n] === 'string') &&
-    k[PK] === pk &&
-    k[GSI1_PK] === pk;
+    Object.keys(k).length === 2 &&
+    k.t === tenantId &&
+    typeof k.after === 'string' &&
+    k.after.length > 0 &&
+    k.after.length <= 512;
   if (!valid) throw new InvalidCursorError();
-  return k;
+  return k.after as string;
 }

@@ -9,21 +9,37 @@ import { ConditionFailedError } from '../core/errors';
 import type { ForwardDeliveryStore, MessageStore } from '../core/ports';
 import type { DeliveryState, ForwardDelivery, MessageRecord } from '../core/model';
 import { isConditionFailed } from './dynamodb-client';
-import { forwardSk, messageSk, PK, SK, TTL, tenantPk } from './table-schema';
+import {
+  eventIdOfRecord,
+  eventPk,
+  FORWARD_SK_PREFIX,
+  forwardSk,
+  MESSAGE_SK_PREFIX,
+  messageSk,
+  PK,
+  SK,
+  TTL,
+} from './table-schema';
 
 /**
- * SMS message records live in the events table beside their event (same partition, `M#` sort keys), so one query
- * lists an event's messages. Every transition is a conditional update on the current status: that condition is
- * what makes a send at most once.
+ * SMS message records live in the events table in their event's item collection (its partition key, `M#` sort
+ * keys), so one Query lists an event's messages. Every transition is a conditional update on the current status:
+ * that condition is what makes a send at most once.
  */
 class DeliveryRecordTable<R extends DeliveryState> {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly sortKey: (id: string) => string,
+    private readonly sortKeyPrefix: string,
     /** As the events': a record holds an E.164 number or a payload, so it must not outlive its event for long. */
     private readonly retentionDays = 90,
   ) {}
+
+  /** A record found by its id alone (a status callback carries no more): the event id is the id's first part. */
+  private key(tenantId: string, messageId: string): Record<string, string> {
+    return { [PK]: eventPk(tenantId, eventIdOfRecord(messageId)), [SK]: this.sortKey(messageId) };
+  }
 
   /** Each write pushes the expiry to `retentionDays` after it (a late status callback keeps the record). */
   private expiry(): number {
@@ -31,12 +47,16 @@ class DeliveryRecordTable<R extends DeliveryState> {
   }
 
   async createIfAbsent(record: R): Promise<R> {
+    // get() and transition() find the record from its id alone: the id must name the event it is stored under.
+    if (eventIdOfRecord(record.messageId) !== record.eventId) {
+      throw new Error(`record id ${record.messageId} does not start with its event id ${record.eventId}`);
+    }
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.table,
           Item: {
-            [PK]: tenantPk(record.tenantId),
+            [PK]: eventPk(record.tenantId, record.eventId),
             [SK]: this.sortKey(record.messageId),
             ...record,
             [TTL]: this.expiry(),
@@ -57,7 +77,7 @@ class DeliveryRecordTable<R extends DeliveryState> {
     const out = await this.doc.send(
       new GetCommand({
         TableName: this.table,
-        Key: { [PK]: tenantPk(tenantId), [SK]: this.sortKey(messageId) },
+        Key: this.key(tenantId, messageId),
         ConsistentRead: true,
       }),
     );
@@ -94,7 +114,7 @@ class DeliveryRecordTable<R extends DeliveryState> {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { [PK]: tenantPk(tenantId), [SK]: this.sortKey(messageId) },
+          Key: this.key(tenantId, messageId),
           UpdateExpression: `SET ${sets.join(', ')}`,
           ConditionExpression: [`attribute_exists(${PK}) AND #status IN (${froms.join(', ')})`, ...conditions].join(
             ' AND ',
@@ -116,7 +136,7 @@ class DeliveryRecordTable<R extends DeliveryState> {
       new QueryCommand({
         TableName: this.table,
         KeyConditionExpression: `${PK} = :pk AND begins_with(${SK}, :p)`,
-        ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':p': this.sortKey(`${eventId}.`) },
+        ExpressionAttributeValues: { ':pk': eventPk(tenantId, eventId), ':p': this.sortKeyPrefix },
         ConsistentRead: true,
       }),
     );
@@ -126,14 +146,14 @@ class DeliveryRecordTable<R extends DeliveryState> {
 
 export class DynamoDbMessageStore extends DeliveryRecordTable<MessageRecord> implements MessageStore {
   constructor(doc: DynamoDBDocumentClient, table: string, retentionDays?: number) {
-    super(doc, table, messageSk, retentionDays);
+    super(doc, table, messageSk, MESSAGE_SK_PREFIX, retentionDays);
   }
 }
 
-/** Forward delivery records: `F#` sort keys beside the event, the same conditional transitions. */
+/** Forward delivery records: `F#` sort keys in the event's item collection, the same conditional transitions. */
 export class DynamoDbForwardDeliveryStore extends DeliveryRecordTable<ForwardDelivery> implements ForwardDeliveryStore {
   constructor(doc: DynamoDBDocumentClient, table: string, retentionDays?: number) {
-    super(doc, table, forwardSk, retentionDays);
+    super(doc, table, forwardSk, FORWARD_SK_PREFIX, retentionDays);
   }
 }
 

@@ -12,11 +12,20 @@
  *   T#{tenant}   TARGET#{id}   forwarding target (no secrets: those are in the secret store)
  *   LOCK#{name}  LOCK          registration lease (ttl)
  *
- * Events table (pk, sk):
- *   T#{tenant}   E#{eventId}     the event; byTenantTime lists a tenant's events newest first; byDue (sparse, only
- *                                while not final) is the sweeper's work list; ttl once final
- *   T#{tenant}   M#{messageId}   an SMS message record, messageId = {eventId}.{ENTITY.ACTION}
- *   T#{tenant}   F#{deliveryId}  a forward delivery record, deliveryId = {eventId}.F.{targetId}
+ * Events table, layout v2 (pk, sk): one item collection per event, so one event's writes (about six on the happy
+ * path) land on its own partition key and a tenant's traffic spreads over as many keys as it has events. A single
+ * tenant (one MFI, the common case) is then no hotter than many.
+ *   T#{tenant}#E#{eventId}   EVENT           the event; ttl once final
+ *   T#{tenant}#E#{eventId}   M#{messageId}   an SMS message record, messageId = {eventId}.{ENTITY.ACTION}
+ *   T#{tenant}#E#{eventId}   F#{deliveryId}  a forward delivery record, deliveryId = {eventId}.F.{targetId}
+ * Indexes (events only; message and delivery records carry no index key):
+ *   byTenantTimeV2  T#{tenant}#{0..3} / {receivedAt}#{eventId}: a tenant's events newest first. Written once, when
+ *                   the event is stored: it projects only attributes that never change, so status updates do not
+ *                   touch it; listings read the rest from the table (BatchGetItem).
+ *   byDueV2         DUE#{0..15} / dueAt: sparse, only while not final; the sweeper's work list (ids only).
+ * Layout v1 (before this build) keyed every item of a tenant by `T#{tenant}` and projected whole items into
+ * `byTenantTime` and `byDue`: one tenant's events shared one partition (about 166 events/s). A v1 table cannot be
+ * read by this build; it must be replaced (README, Deploy).
  */
 
 export type KeyAttributeType = 'S' | 'N' | 'B';
@@ -26,12 +35,20 @@ export interface KeyAttribute {
   readonly type: KeyAttributeType;
 }
 
+/**
+ * What an index copies from the item besides the keys. An index is rewritten whenever one of its key or projected
+ * attributes changes, so projecting only what never changes (or nothing) keeps it out of the item's later writes.
+ */
+export type IndexProjection =
+  | { readonly type: 'ALL' }
+  | { readonly type: 'KEYS_ONLY' }
+  | { readonly type: 'INCLUDE'; readonly attributes: readonly string[] };
+
 export interface IndexSchema {
   readonly indexName: string;
   readonly partitionKey: KeyAttribute;
   readonly sortKey: KeyAttribute;
-  /** ALL everywhere: the readers of both indexes use the whole item and a second read would cost a round trip. */
-  readonly projection: 'ALL';
+  readonly projection: IndexProjection;
 }
 
 export interface TableSchema {
@@ -47,20 +64,35 @@ export const PK = 'pk';
 export const SK = 'sk';
 export const TTL = 'ttl';
 
-/** A tenant's events, newest first (admin listing, resend). */
+/**
+ * The business ids an event item carries as top-level string attributes (copied from `ids` when it is stored), so
+ * a listing can filter on them in the tenant index without reading the items.
+ */
+export const EVENT_BUSINESS_IDS = ['commandId', 'clientId', 'loanId', 'savingsId'] as const;
+
+/**
+ * A tenant's events, newest first (admin listing, resend, find). Only attributes fixed at creation are projected:
+ * the index item is written once per event, never by a status change.
+ */
 export const BY_TENANT_TIME = {
-  indexName: 'byTenantTime',
+  indexName: 'byTenantTimeV2',
   partitionKey: { name: 'gsi1pk', type: 'S' },
   sortKey: { name: 'gsi1sk', type: 'S' },
-  projection: 'ALL',
+  projection: {
+    type: 'INCLUDE',
+    attributes: ['tenantId', 'eventId', 'entity', 'action', 'receivedAt', ...EVENT_BUSINESS_IDS],
+  },
 } as const satisfies IndexSchema;
 
-/** Sparse list of events not yet final, sharded (`duePk`): the sweeper re-enqueues straight from the index item. */
+/**
+ * Sparse list of events not yet final, sharded (`duePk`). The sweeper needs only which event is due: the ids are
+ * projected (never the raw body), and it reads the item itself through its conditional update.
+ */
 export const BY_DUE = {
-  indexName: 'byDue',
+  indexName: 'byDueV2',
   partitionKey: { name: 'duePk', type: 'S' },
   sortKey: { name: 'dueAt', type: 'S' },
-  projection: 'ALL',
+  projection: { type: 'INCLUDE', attributes: ['tenantId', 'eventId'] },
 } as const satisfies IndexSchema;
 
 const primaryKey = {
@@ -78,34 +110,83 @@ export function keyAttributes(table: TableSchema): KeyAttribute[] {
   return all.filter((a, i) => all.findIndex((b) => b.name === a.name) === i);
 }
 
+/**
+ * The attributes an index item holds: its keys, the table's keys and the projected ones; undefined for ALL (the
+ * whole item).
+ */
+export function indexAttributes(table: TableSchema, index: IndexSchema): string[] | undefined {
+  if (index.projection.type === 'ALL') return undefined;
+  const keys = [index.partitionKey.name, index.sortKey.name, table.partitionKey.name, table.sortKey.name];
+  return [...new Set([...keys, ...(index.projection.type === 'INCLUDE' ? index.projection.attributes : [])])];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tenants table keys
+
 export const tenantPk = (tenantId: string): string => `T#${tenantId}`;
-export const eventSk = (eventId: string): string => `E#${eventId}`;
-export const messageSk = (messageId: string): string => `M#${messageId}`;
-export const forwardSk = (deliveryId: string): string => `F#${deliveryId}`;
 export const targetSk = (targetId: string): string => `TARGET#${targetId}`;
-/**
- * byDue's partition before it was sharded: items written then still carry it, so the sweeper reads it too (and it
- * empties as those events finish).
- */
-export const DUE_PK = 'DUE';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Events table keys (layout v2)
+
+/** The partition of one event's item collection: the event, its SMS message records, its forward deliveries. */
+export const eventPk = (tenantId: string, eventId: string): string => `T#${tenantId}#E#${eventId}`;
+export const EVENT_SK = 'EVENT';
+export const MESSAGE_SK_PREFIX = 'M#';
+export const FORWARD_SK_PREFIX = 'F#';
+export const messageSk = (messageId: string): string => `${MESSAGE_SK_PREFIX}${messageId}`;
+export const forwardSk = (deliveryId: string): string => `${FORWARD_SK_PREFIX}${deliveryId}`;
 
 /**
- * byDue is spread over `DUE#0`…`DUE#15`, the shard chosen from the event id: one partition value took every
- * in-flight event's index writes, about 1 000 WCU/s at most, whatever the table's capacity.
+ * The event a message or delivery id belongs to (`{eventId}.…`; event ids never hold a dot). Only for callers that
+ * have the id alone (a status callback, `get`): a record's own `eventId` field is the one to use when present.
  */
-export const DUE_SHARDS = 16;
+export function eventIdOfRecord(recordId: string): string {
+  const dot = recordId.indexOf('.');
+  return dot < 0 ? recordId : recordId.slice(0, dot);
+}
 
-/** The due-index partition of one event (FNV-1a of its id: no import, the CDK app loads this file). */
-export function duePk(eventId: string): string {
+/** FNV-1a of an event id: a stable, even spread over shards (no import: the CDK app loads this file). */
+function shardOf(eventId: string, shards: number): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < eventId.length; i++) {
     hash ^= eventId.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
-  return `DUE#${hash % DUE_SHARDS}`;
+  return hash % shards;
 }
 
-/** Every byDue partition the sweeper reads: the shards, and the pre-shard one. */
+/**
+ * byTenantTimeV2 spreads each tenant over `T#{tenant}#0`…`#3`, the shard chosen from the event id: one write per
+ * event on a single value would cap one tenant at 1 000 events/s (DynamoDB's 1 000 WCU/s per partition), with no
+ * margin. Four shards carry 4 000; a listing merges four newest-first queries.
+ */
+export const TENANT_TIME_SHARDS = 4;
+
+export function tenantTimePk(tenantId: string, eventId: string): string {
+  return `T#${tenantId}#${shardOf(eventId, TENANT_TIME_SHARDS)}`;
+}
+
+/** Every byTenantTimeV2 partition of one tenant. */
+export function tenantTimePartitions(tenantId: string): string[] {
+  return Array.from({ length: TENANT_TIME_SHARDS }, (_, i) => `T#${tenantId}#${i}`);
+}
+
+/** Newest first by arrival; the event id makes the key unique (and a listing cursor exact). */
+export const tenantTimeSk = (receivedAt: string, eventId: string): string => `${receivedAt}#${eventId}`;
+
+/**
+ * byDueV2 is spread over `DUE#0`…`DUE#15`, the shard chosen from the event id: one event writes the due index
+ * about four times (stored, claimed, final), so a single value would cap the deployment near 250 events/s.
+ */
+export const DUE_SHARDS = 16;
+
+/** The due-index partition of one event. */
+export function duePk(eventId: string): string {
+  return `DUE#${shardOf(eventId, DUE_SHARDS)}`;
+}
+
+/** Every byDueV2 partition the sweeper reads. */
 export function duePartitions(): string[] {
-  return [DUE_PK, ...Array.from({ length: DUE_SHARDS }, (_, i) => `DUE#${i}`)];
+  return Array.from({ length: DUE_SHARDS }, (_, i) => `DUE#${i}`);
 }

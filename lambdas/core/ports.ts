@@ -78,6 +78,9 @@ export interface EventPage {
   nextCursor?: string;
 }
 
+/** What the sweeper's work list holds of a due event: which one, and since when. */
+export type DueEvent = Pick<StoredEvent, 'tenantId' | 'eventId' | 'dueAt'>;
+
 export interface EventStore {
   /** Conditional put on the dedup key: 'duplicate' when an event with the same key exists. */
   putIfAbsent(event: StoredEvent): Promise<'stored' | 'duplicate'>;
@@ -103,8 +106,11 @@ export interface EventStore {
     at: string,
     reopen?: { dueAt: string },
   ): Promise<boolean>;
-  /** Non-final events whose `dueAt` is at or before `before` (the sweeper's work list). */
-  listDue(before: string, limit: number): Promise<StoredEvent[]>;
+  /**
+   * Non-final events whose `dueAt` is at or before `before` (the sweeper's work list), oldest due first: ids only,
+   * a reader that needs more reads the event.
+   */
+  listDue(before: string, limit: number): Promise<DueEvent[]>;
 }
 
 export interface MessageStore {

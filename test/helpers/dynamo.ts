@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../lambdas/adapters/dynamodb-client';
 import { DynamoDbEventStore } from '../../lambdas/adapters/dynamodb-event-store';
 import { DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-message-store';
@@ -26,6 +26,12 @@ export interface TestStores {
   rawItem(table: string, pk: string, sk: string): Promise<Record<string, unknown> | undefined>;
   /** Every item of a table (small test tables only). */
   scan(table: string): Promise<Record<string, unknown>[]>;
+  /** The items of one partition of an index, as the index holds them (its projection only). */
+  indexItems(
+    table: string,
+    index: { indexName: string; partitionKey: { name: string } },
+    partition: string,
+  ): Promise<Record<string, unknown>[]>;
 }
 
 export interface TestDynamo {
@@ -82,6 +88,18 @@ export async function startTestDynamo(): Promise<TestDynamo> {
             start = out.LastEvaluatedKey;
           } while (start);
           return items;
+        },
+        async indexItems(table, index, partition) {
+          const out = await doc.send(
+            new QueryCommand({
+              TableName: table,
+              IndexName: index.indexName,
+              KeyConditionExpression: '#p = :p',
+              ExpressionAttributeNames: { '#p': index.partitionKey.name },
+              ExpressionAttributeValues: { ':p': partition },
+            }),
+          );
+          return out.Items ?? [];
         },
       };
     },

@@ -37,7 +37,7 @@ describe('re-attaching tables retained by a deleted stack', () => {
     expect(template.toJSON().Outputs.TenantsTableName.Value).toBe('Old-Tenants');
     expect(template.toJSON().Outputs.EventsTableName.Value).toBe('Old-Events');
     expect(ingestResources.sort()).toEqual([json(arnOf('Old-Events')), json(arnOf('Old-Tenants'))].sort());
-    expect(sweeperResources).toContain(json(arnOf('Old-Events/index/byDue')));
+    expect(sweeperResources).toContain(json(arnOf('Old-Events/index/byDueV2')));
   });
 
   test('one table can be re-attached while the other is created', () => {

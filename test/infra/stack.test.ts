@@ -211,8 +211,8 @@ describe('IAM', () => {
       admin: {
         // PutItem and the secret writes: forwarding targets and their signing secrets (the tenant API).
         [tenants]: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-        [events]: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-        [index('byTenantTime')]: ['dynamodb:Query'],
+        [events]: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        [index('byTenantTimeV2')]: ['dynamodb:Query'],
         [secrets]: [
           'secretsmanager:CreateSecret',
           'secretsmanager:DeleteSecret',
@@ -241,7 +241,7 @@ describe('IAM', () => {
       },
       sweeper: {
         [events]: ['dynamodb:UpdateItem'],
-        [index('byDue')]: ['dynamodb:Query'],
+        [index('byDueV2')]: ['dynamodb:Query'],
         [queue]: ['sqs:SendMessage'],
       },
     };
@@ -314,29 +314,44 @@ describe('storage', () => {
     }
   });
 
-  test('events table indexes: byTenantTime and byDue, projecting all attributes', () => {
+  test('events table indexes (layout v2): byTenantTimeV2 and byDueV2, projecting ids and immutable fields only', () => {
     // Assess
     template.hasResourceProperties('AWS::DynamoDB::Table', {
-      GlobalSecondaryIndexes: Match.arrayWith([
+      GlobalSecondaryIndexes: [
         {
-          IndexName: 'byTenantTime',
+          IndexName: 'byTenantTimeV2',
           KeySchema: [
             { AttributeName: 'gsi1pk', KeyType: 'HASH' },
             { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          // Attributes fixed when the event is stored: a status update never rewrites this index.
+          Projection: {
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: [
+              'tenantId',
+              'eventId',
+              'entity',
+              'action',
+              'receivedAt',
+              'commandId',
+              'clientId',
+              'loanId',
+              'savingsId',
+            ],
+          },
         },
         {
-          IndexName: 'byDue',
+          IndexName: 'byDueV2',
           KeySchema: [
             { AttributeName: 'duePk', KeyType: 'HASH' },
             { AttributeName: 'dueAt', KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          // The sweeper's work list: which event, never its body.
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['tenantId', 'eventId'] },
         },
-      ]),
+      ],
     });
-    expect(stack.storage.events.indexNames).toEqual(['byTenantTime', 'byDue']);
+    expect(stack.storage.events.indexNames).toEqual(['byTenantTimeV2', 'byDueV2']);
     expect(stack.storage.tenants.indexNames).toEqual([]);
   });
 });

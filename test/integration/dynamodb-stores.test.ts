@@ -1,8 +1,18 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { duePk } from '../../lambdas/adapters/table-schema';
+import {
+  BY_DUE,
+  BY_TENANT_TIME,
+  duePk,
+  EVENT_SK,
+  eventPk,
+  messageSk,
+  tenantTimePartitions,
+  tenantTimePk,
+} from '../../lambdas/adapters/table-schema';
 import { randomBytes } from 'node:crypto';
 import { ConditionFailedError, InvalidCursorError, PayloadTooLargeError } from '../../lambdas/core/errors';
 import type { ApiKeyRecord, MessageRecord, StoredEvent, TenantConfig } from '../../lambdas/core/model';
+import { DynamoDbForwardDeliveryStore, DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-message-store';
 import { startTestDynamo, type TestDynamo, type TestStores } from '../helpers/dynamo';
 import { rejectionOf } from '../helpers/errors';
 
@@ -52,7 +62,7 @@ function storedEvent(overrides: Partial<StoredEvent> = {}): StoredEvent {
 }
 
 /** The error a promise rejects with (awaited at once, so later steps run strictly after it). */
-const eventKey = (e: Pick<StoredEvent, 'tenantId' | 'eventId'>) => [`T#${e.tenantId}`, `E#${e.eventId}`] as const;
+const eventKey = (e: Pick<StoredEvent, 'tenantId' | 'eventId'>) => [eventPk(e.tenantId, e.eventId), EVENT_SK] as const;
 
 async function dueIdsOf(before: string): Promise<string[]> {
   return (await s.events.listDue(before, 10_000)).filter((e) => e.tenantId === tenant).map((e) => e.eventId);
@@ -84,7 +94,7 @@ describe('DynamoDbEventStore', () => {
     await dynamo.doc.send(
       new UpdateCommand({
         TableName: s.tables.eventsTable,
-        Key: { pk: `T#${tenant}`, sk: 'E#evt-torn' },
+        Key: { pk: eventPk(tenant, 'evt-torn'), sk: EVENT_SK },
         UpdateExpression: 'REMOVE duePk, dueAt',
       }),
     );
@@ -98,21 +108,12 @@ describe('DynamoDbEventStore', () => {
     expect(inFlight.filter((e) => e.tenantId === tenant)).toEqual([{ tenantId: tenant, eventId: 'evt-torn' }]);
   });
 
-  test('listDue merges the due shards and the pre-shard partition, oldest due first', async () => {
+  test('listDue merges the due shards, oldest due first', async () => {
     // Prepare
     const ids = ['evt-s1', 'evt-s2', 'evt-s3', 'evt-s4', 'evt-s5'];
     for (const [i, eventId] of ids.entries()) {
       await s.events.putIfAbsent(storedEvent({ eventId, dueAt: `2024-10-24T08:0${9 - i}:00.000Z` }));
     }
-    // An item written before the index was sharded.
-    await dynamo.doc.send(
-      new UpdateCommand({
-        TableName: s.tables.eventsTable,
-        Key: { pk: `T#${tenant}`, sk: 'E#evt-s5' },
-        UpdateExpression: 'SET duePk = :d',
-        ExpressionAttributeValues: { ':d': 'DUE' },
-      }),
-    );
 
     // Act
     const due = (await s.events.listDue('2024-10-24T09:00:00.000Z', 1000)).filter((e) => e.tenantId === tenant);
@@ -187,7 +188,7 @@ describe('DynamoDbEventStore', () => {
 
     // Assess
     await expect(update).rejects.toBeInstanceOf(ConditionFailedError);
-    expect(await s.rawItem(s.tables.eventsTable, `T#${tenant}`, `E#${eventId}`)).toBeUndefined();
+    expect(await s.rawItem(s.tables.eventsTable, eventPk(tenant, eventId), EVENT_SK)).toBeUndefined();
   });
 
   test('incrementAttempts counts up; resetAttempts sets back to zero; undefined fields are removed', async () => {
@@ -287,7 +288,7 @@ describe('DynamoDbEventStore', () => {
     expect(due.map((e) => e.eventId)).toEqual(ids.slice(0, 3));
   });
 
-  test('byTenantTime lists a tenant newest first, paginates with a cursor, and never shows other tenants', async () => {
+  test('byTenantTimeV2 lists a tenant newest first, paginates with a cursor, and never shows other tenants', async () => {
     // Prepare
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) {
@@ -319,12 +320,19 @@ describe('DynamoDbEventStore', () => {
       'base64url',
     );
 
+    await s.events.putIfAbsent(storedEvent({ tenantId: `${tenant}x` }));
+    await s.events.putIfAbsent(storedEvent({ tenantId: `${tenant}x` }));
+    const othersCursor = (await s.events.listByTenant(`${tenant}x`, { limit: 1 })).nextCursor;
+
     // Act
     const garbage = s.events.listByTenant(tenant, { limit: 2, cursor: 'garbage!' });
-    const otherTenant = s.events.listByTenant(tenant, { limit: 2, cursor: foreign });
+    const v1Key = s.events.listByTenant(tenant, { limit: 2, cursor: foreign });
+    const otherTenant = s.events.listByTenant(tenant, { limit: 2, cursor: othersCursor });
 
     // Assess
+    expect(othersCursor).toEqual(expect.any(String));
     await expect(garbage).rejects.toBeInstanceOf(InvalidCursorError);
+    await expect(v1Key).rejects.toBeInstanceOf(InvalidCursorError);
     await expect(otherTenant).rejects.toBeInstanceOf(InvalidCursorError);
   });
 
@@ -384,15 +392,198 @@ describe('DynamoDbEventStore', () => {
 
     // Assess
     expect(item).toMatchObject({
-      pk: `T#${tenant}`,
-      sk: `E#${event.eventId}`,
-      gsi1pk: `T#${tenant}`,
+      pk: `T#${tenant}#E#${event.eventId}`,
+      sk: 'EVENT',
+      gsi1pk: tenantTimePk(tenant, event.eventId),
       gsi1sk: `${event.receivedAt}#${event.eventId}`,
+      // The business ids as top-level strings, for listings that filter on them in the tenant index.
+      clientId: '42',
+      loanId: '7',
       // The due index is sharded by event id (table-schema.ts).
       duePk: duePk(event.eventId),
       dueAt: event.dueAt,
     });
     expect(Object.keys((await s.events.get(tenant, event.eventId))!).sort()).toEqual(Object.keys(event).sort());
+  });
+});
+
+describe('events table layout v2: per-event partitions, a sharded tenant index written once, a lean due index', () => {
+  test('listing merges the tenant shards newest first; cursors page through every event exactly once', async () => {
+    // Prepare: 24 events, two of them at the same instant (the event id orders those).
+    const events = Array.from({ length: 24 }, (_, i) =>
+      storedEvent({ receivedAt: `2024-10-24T09:${String(Math.min(i, 22)).padStart(2, '0')}:00.000Z` }),
+    );
+    for (const e of events) await s.events.putIfAbsent(e);
+    const newestFirst = [...events]
+      .sort((a, b) => `${a.receivedAt}#${a.eventId}`.localeCompare(`${b.receivedAt}#${b.eventId}`))
+      .reverse()
+      .map((e) => e.eventId);
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+
+    // Act
+    do {
+      const page = await s.events.listByTenant(tenant, { limit: 5, cursor });
+      pages.push(page.items.map((e) => e.eventId));
+      cursor = page.nextCursor;
+    } while (cursor);
+    const whole = await s.events.listByTenant(tenant, { limit: 100 });
+
+    // Assess
+    expect(new Set(events.map((e) => tenantTimePk(tenant, e.eventId)))).toEqual(new Set(tenantTimePartitions(tenant)));
+    expect(pages.map((p) => p.length)).toEqual([5, 5, 5, 5, 4]);
+    expect(pages.flat()).toEqual(newestFirst);
+    expect(whole.items.map((e) => e.eventId)).toEqual(newestFirst);
+    expect(whole.nextCursor).toBeUndefined();
+    expect(whole.items[0]).toEqual(events.find((e) => e.eventId === newestFirst[0]));
+  });
+
+  test('a listing shows the current status, read from the table (the index does not hold it)', async () => {
+    // Prepare
+    const event = storedEvent();
+    await s.events.putIfAbsent(event);
+
+    // Act
+    await s.events.update(tenant, event.eventId, { status: 'sent', updatedAt: '2024-10-24T09:01:00.000Z' });
+    const page = await s.events.listByTenant(tenant, { limit: 10 });
+
+    // Assess
+    expect(page.items).toEqual([
+      expect.objectContaining({ eventId: event.eventId, status: 'sent', rawBody: event.rawBody }),
+    ]);
+  });
+
+  test('status updates never rewrite the tenant index item; it holds only what never changes', async () => {
+    // Prepare
+    const event = storedEvent({ ids: { commandId: 9, clientId: 42, loanId: 7, officeId: 1 } });
+    await s.events.putIfAbsent(event);
+    const shard = tenantTimePk(tenant, event.eventId);
+    const before = await s.indexItems(s.tables.eventsTable, BY_TENANT_TIME, shard);
+
+    // Act
+    await s.events.update(
+      tenant,
+      event.eventId,
+      { status: 'processing', updatedAt: '2024-10-24T09:00:01.000Z', dueAt: '2024-10-24T09:10:00.000Z' },
+      { incrementAttempts: true },
+    );
+    await s.events.update(tenant, event.eventId, { status: 'sent', updatedAt: '2024-10-24T09:00:02.000Z' });
+    const after = await s.indexItems(s.tables.eventsTable, BY_TENANT_TIME, shard);
+
+    // Assess
+    expect(after).toEqual(before);
+    expect(before).toEqual([
+      {
+        pk: eventPk(tenant, event.eventId),
+        sk: EVENT_SK,
+        gsi1pk: shard,
+        gsi1sk: `${event.receivedAt}#${event.eventId}`,
+        tenantId: tenant,
+        eventId: event.eventId,
+        entity: 'LOAN',
+        action: 'REPAYMENT',
+        receivedAt: event.receivedAt,
+        commandId: '9',
+        clientId: '42',
+        loanId: '7',
+      },
+    ]);
+  });
+
+  test('the due index item holds the ids and the due time only, never the raw body', async () => {
+    // Prepare
+    const event = storedEvent({ rawBody: '{"clientId":42,"secretish":"x"}' });
+
+    // Act
+    await s.events.putIfAbsent(event);
+    const items = await s.indexItems(s.tables.eventsTable, BY_DUE, duePk(event.eventId));
+    const due = (await s.events.listDue('2030-01-01T00:00:00.000Z', 1000)).filter((e) => e.tenantId === tenant);
+
+    // Assess
+    expect(items.filter((i) => i.tenantId === tenant)).toEqual([
+      {
+        pk: eventPk(tenant, event.eventId),
+        sk: EVENT_SK,
+        duePk: duePk(event.eventId),
+        dueAt: event.dueAt,
+        tenantId: tenant,
+        eventId: event.eventId,
+      },
+    ]);
+    expect(due).toEqual([{ tenantId: tenant, eventId: event.eventId, dueAt: event.dueAt }]);
+  });
+
+  test("an event's messages and deliveries share its partition; each listByEvent is one Query", async () => {
+    // Prepare
+    const sent: string[] = [];
+    const counting = {
+      send: (command: { constructor: { name: string } }) => {
+        sent.push(command.constructor.name);
+        return dynamo.doc.send(command as never);
+      },
+    } as unknown as typeof dynamo.doc;
+    const messages = new DynamoDbMessageStore(counting, s.tables.eventsTable);
+    const deliveries = new DynamoDbForwardDeliveryStore(counting, s.tables.eventsTable);
+    const event = storedEvent();
+    await s.events.putIfAbsent(event);
+    const base = {
+      tenantId: tenant,
+      eventId: event.eventId,
+      createdAt: '2024-10-24T09:00:00.000Z',
+      updatedAt: '2024-10-24T09:00:00.000Z',
+    };
+    await messages.createIfAbsent({
+      ...base,
+      messageId: `${event.eventId}.LOAN.REPAYMENT`,
+      templateKey: 'LOAN.REPAYMENT',
+      status: 'pending',
+      to: '+254712345678',
+      body: 'Payment received',
+      encoding: 'GSM-7',
+      segments: 1,
+    });
+    await deliveries.createIfAbsent({
+      ...base,
+      messageId: `${event.eventId}.F.tgt1`,
+      targetId: 'tgt1',
+      status: 'pending',
+      webhookId: 'msg_1',
+      attempts: 0,
+    });
+    sent.length = 0;
+
+    // Act
+    const listedMessages = await messages.listByEvent(tenant, event.eventId);
+    const listedDeliveries = await deliveries.listByEvent(tenant, event.eventId);
+    const collection = (await s.scan(s.tables.eventsTable)).filter((i) => i.pk === eventPk(tenant, event.eventId));
+
+    // Assess
+    expect(sent).toEqual(['QueryCommand', 'QueryCommand']);
+    expect(listedMessages.map((m) => m.messageId)).toEqual([`${event.eventId}.LOAN.REPAYMENT`]);
+    expect(listedDeliveries.map((d) => d.messageId)).toEqual([`${event.eventId}.F.tgt1`]);
+    expect(collection.map((i) => i.sk).sort()).toEqual(
+      ['EVENT', `F#${event.eventId}.F.tgt1`, `M#${event.eventId}.LOAN.REPAYMENT`].sort(),
+    );
+  });
+
+  test('a record whose id does not start with its event id is refused (it could not be found again)', async () => {
+    // Act
+    const created = s.messages.createIfAbsent({
+      tenantId: tenant,
+      messageId: 'other.CLIENT.CREATE',
+      eventId: 'evt1',
+      templateKey: 'CLIENT.CREATE',
+      status: 'pending',
+      to: '+254712345678',
+      body: 'x',
+      encoding: 'GSM-7',
+      segments: 1,
+      createdAt: '2024-10-24T09:00:00.000Z',
+      updatedAt: '2024-10-24T09:00:00.000Z',
+    });
+
+    // Assess
+    await expect(created).rejects.toThrow(/does not start with its event id/);
   });
 });
 
@@ -436,9 +627,9 @@ describe('DynamoDbMessageStore', () => {
 
     // Act
     await s.messages.createIfAbsent(record);
-    const created = await s.rawItem(s.tables.eventsTable, `T#${tenant}`, `M#${record.messageId}`);
+    const created = await s.rawItem(s.tables.eventsTable, eventPk(tenant, 'evt-ttl'), messageSk(record.messageId));
     const moved = await s.messages.transition(tenant, record.messageId, ['pending'], { status: 'sending' });
-    const transitioned = await s.rawItem(s.tables.eventsTable, `T#${tenant}`, `M#${record.messageId}`);
+    const transitioned = await s.rawItem(s.tables.eventsTable, eventPk(tenant, 'evt-ttl'), messageSk(record.messageId));
 
     // Assess
     const ninetyDays = 90 * 86400;

@@ -19,7 +19,12 @@ function expectedShape(table: TableSchema) {
       .map((a) => `${a.name}:${a.type}`)
       .sort(),
     key: [table.partitionKey.name, table.sortKey.name],
-    indexes: table.indexes.map((i) => `${i.indexName}(${i.partitionKey.name},${i.sortKey.name})${i.projection}`).sort(),
+    indexes: table.indexes
+      .map((i) => {
+        const included = i.projection.type === 'INCLUDE' ? `[${[...i.projection.attributes].sort().join(',')}]` : '';
+        return `${i.indexName}(${i.partitionKey.name},${i.sortKey.name})${i.projection.type}${included}`;
+      })
+      .sort(),
   };
 }
 
@@ -31,7 +36,9 @@ async function describedShape(tableName: string) {
     indexes: (Table?.GlobalSecondaryIndexes ?? [])
       .map((i) => {
         const keys = (i.KeySchema ?? []).map((k) => k.AttributeName).join(',');
-        return `${i.IndexName}(${keys})${i.Projection?.ProjectionType}`;
+        const nonKey = i.Projection?.NonKeyAttributes;
+        const included = nonKey ? `[${[...nonKey].sort().join(',')}]` : '';
+        return `${i.IndexName}(${keys})${i.Projection?.ProjectionType}${included}`;
       })
       .sort(),
   };
@@ -49,6 +56,9 @@ describe('the embedded engine creates the tables table-schema.ts describes', () 
     // Assess
     expect(tenants).toEqual(expectedShape(TENANTS_TABLE));
     expect(events).toEqual(expectedShape(EVENTS_TABLE));
-    expect(events.indexes).toEqual(['byDue(duePk,dueAt)ALL', 'byTenantTime(gsi1pk,gsi1sk)ALL']);
+    expect(events.indexes).toEqual([
+      'byDueV2(duePk,dueAt)INCLUDE[eventId,tenantId]',
+      'byTenantTimeV2(gsi1pk,gsi1sk)INCLUDE[action,clientId,commandId,entity,eventId,loanId,receivedAt,savingsId,tenantId]',
+    ]);
   });
 });

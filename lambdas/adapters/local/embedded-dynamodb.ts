@@ -65,7 +65,10 @@ function createTableCommand(tableName: string, table: TableSchema): CreateTableC
   const indexes: GlobalSecondaryIndex[] = table.indexes.map((index) => ({
     IndexName: index.indexName,
     KeySchema: keySchema(index.partitionKey, index.sortKey),
-    Projection: { ProjectionType: index.projection },
+    Projection: {
+      ProjectionType: index.projection.type,
+      NonKeyAttributes: index.projection.type === 'INCLUDE' ? [...index.projection.attributes] : undefined,
+    },
   }));
   return new CreateTableCommand({
     TableName: tableName,

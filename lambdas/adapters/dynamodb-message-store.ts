@@ -31,6 +31,11 @@ class DeliveryRecordTable<R extends DeliveryState> {
   }
 
   async createIfAbsent(record: R): Promise<R> {
+    return (await this.createClaimed(record)).record;
+  }
+
+  /** One conditional put; only a lost race reads the record that won. */
+  async createClaimed(record: R): Promise<{ created: boolean; record: R }> {
     try {
       await this.doc.send(
         new PutCommand({
@@ -44,12 +49,12 @@ class DeliveryRecordTable<R extends DeliveryState> {
           ConditionExpression: `attribute_not_exists(${PK})`,
         }),
       );
-      return record;
+      return { created: true, record };
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
       const existing = await this.get(record.tenantId, record.messageId);
       if (!existing) throw error;
-      return existing;
+      return { created: false, record: existing };
     }
   }
 

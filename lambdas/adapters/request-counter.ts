@@ -34,8 +34,12 @@ const DYNAMODB_READS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem', 'Tra
 export class RequestCounter {
   private readonly counts: RequestCounts = {};
 
-  /** Adds the counting middleware to a client (SDK v3: DynamoDB, SQS, Secrets Manager, EventBridge…). */
-  attach<C extends CountableClient>(client: C, service: string): C {
+  /**
+   * Adds the counting middleware to a client (SDK v3: DynamoDB, SQS, Secrets Manager, EventBridge…). With a
+   * `scope` (a function's name) each request is also counted under `{scope}:{service}.{operation}`, so one process
+   * running several functions (the local server) still tells what each one sends.
+   */
+  attach<C extends CountableClient>(client: C, service: string, scope?: string): C {
     client.middlewareStack.add(
       ((
         next: (args: { input: Record<string, unknown> }) => Promise<{ output?: Record<string, unknown> }>,
@@ -46,11 +50,15 @@ export class RequestCounter {
           if (service === 'DynamoDB' && args.input && args.input.ReturnConsumedCapacity === undefined) {
             args.input.ReturnConsumedCapacity = 'TOTAL';
           }
-          const entry = this.entry(operation);
-          entry.requests += 1;
-          entry.requestBytes += jsonBytes(args.input);
+          const operations = scope ? [operation, `${scope}:${operation}`] : [operation];
+          const bytes = jsonBytes(args.input);
+          for (const op of operations) {
+            const entry = this.entry(op);
+            entry.requests += 1;
+            entry.requestBytes += bytes;
+          }
           const result = await next(args);
-          this.recordCapacity(operation, result.output?.ConsumedCapacity);
+          for (const op of operations) this.recordCapacity(op, result.output?.ConsumedCapacity);
           return result;
         }) as never,
       { step: 'initialize', name: 'requestCounter', override: true } as never,
@@ -66,7 +74,7 @@ export class RequestCounter {
       entry.unreported += 1;
       return;
     }
-    const isRead = DYNAMODB_READS.has(operation.slice(operation.indexOf('.') + 1));
+    const isRead = DYNAMODB_READS.has(operation.slice(operation.lastIndexOf('.') + 1));
     for (const c of list) {
       const read = c.ReadCapacityUnits ?? (isRead ? (c.CapacityUnits ?? 0) : 0);
       const write = c.WriteCapacityUnits ?? (isRead ? 0 : (c.CapacityUnits ?? 0));
@@ -130,6 +138,6 @@ export function requestCounterFromEnv(env: NodeJS.ProcessEnv = process.env): Req
 }
 
 /** Attaches the process's counter to a client when counting is on; returns the client either way. */
-export function countRequests<C extends CountableClient>(client: C, service: string): C {
-  return requestCounterFromEnv()?.attach(client, service) ?? client;
+export function countRequests<C extends CountableClient>(client: C, service: string, scope?: string): C {
+  return requestCounterFromEnv()?.attach(client, service, scope) ?? client;
 }

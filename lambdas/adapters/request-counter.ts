@@ -19,6 +19,11 @@ export interface OperationCount {
   unreported: number;
   /** Bytes of the request input as JSON (DynamoDB items written are inside it). */
   requestBytes: number;
+  /**
+   * Items the requests acted on: one per request, except DynamoDB transactions and batches, which count their
+   * items (a TransactWriteItems of two items is priced and counted as two writes, not one request).
+   */
+  items: number;
 }
 
 export type RequestCounts = Record<string, OperationCount>;
@@ -52,10 +57,12 @@ export class RequestCounter {
           }
           const operations = scope ? [operation, `${scope}:${operation}`] : [operation];
           const bytes = jsonBytes(args.input);
+          const items = itemCount(args.input);
           for (const op of operations) {
             const entry = this.entry(op);
             entry.requests += 1;
             entry.requestBytes += bytes;
+            entry.items += items;
           }
           const result = await next(args);
           for (const op of operations) this.recordCapacity(op, result.output?.ConsumedCapacity);
@@ -98,6 +105,7 @@ export class RequestCounter {
       writeCapacityUnits: 0,
       unreported: 0,
       requestBytes: 0,
+      items: 0,
     };
     return this.counts[operation];
   }
@@ -114,10 +122,25 @@ export function diffCounts(after: RequestCounts, before: RequestCounts): Request
       writeCapacityUnits: a.writeCapacityUnits - (b?.writeCapacityUnits ?? 0),
       unreported: a.unreported - (b?.unreported ?? 0),
       requestBytes: a.requestBytes - (b?.requestBytes ?? 0),
+      items: a.items - (b?.items ?? 0),
     };
     if (d.requests > 0) out[op] = d;
   }
   return out;
+}
+
+/** TransactItems, or the items of every table in a batch's RequestItems; 1 for any other request. */
+function itemCount(input: Record<string, unknown> | undefined): number {
+  if (Array.isArray(input?.TransactItems)) return input.TransactItems.length;
+  const batch = input?.RequestItems;
+  if (batch && typeof batch === 'object') {
+    return Object.values(batch as Record<string, unknown>).reduce<number>((n, table) => {
+      if (Array.isArray(table)) return n + table.length;
+      const keys = (table as { Keys?: unknown[] } | null)?.Keys;
+      return n + (Array.isArray(keys) ? keys.length : 0);
+    }, 0);
+  }
+  return 1;
 }
 
 function jsonBytes(value: unknown): number {

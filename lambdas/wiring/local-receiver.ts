@@ -254,7 +254,7 @@ function buildLocalPorts(db: EmbeddedDynamoDb, settings: Settings, context: Boot
   const workerStores = { ...createStores(workerDoc, settings), ...createForwardStores(workerDoc, settings) };
   const tenantCache = new CachedTenantStore(workerStores.tenants, settings.tenantCacheSeconds * 1000);
   // One target cache for the worker and the tenant API, so a target added over HTTP is seen by the next event.
-  const targets = new CachedTargetStore(workerStores.targets);
+  const targets = new CachedTargetStore(workerStores.targets, settings.tenantCacheSeconds * 1000);
   const secrets = new FileSecretStore({ dataDir: dataDir ?? path.join(tmpdir(), `fhr-${process.pid}-${Date.now()}`) });
   const queue = new LocalQueue({
     visibilityTimeoutSeconds: Number(env.LOCAL_QUEUE_VISIBILITY_SECONDS ?? 30),

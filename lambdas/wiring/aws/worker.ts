@@ -39,7 +39,7 @@ export function workerDeps(observability: LambdaObservability, env = process.env
       fineract: timedFineractClient(createFineractClient(settings), base),
       // Forwarding runs in the worker: one pipeline, one delivery state machine, one retry and dead state.
       forward: {
-        targets: new CachedTargetStore(forwardStores.targets),
+        targets: new CachedTargetStore(forwardStores.targets, settings.tenantCacheSeconds * 1000),
         targetSecrets: new SecretsManagerTargetSecretStore({ client: secretsClient, prefix: settings.secretPrefix }),
         deliveries: forwardStores.deliveries,
         webhooks: createHttpForwarder(settings),

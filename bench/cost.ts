@@ -26,6 +26,11 @@ export const COST_ASSUMPTIONS = {
   appLogBytesPerLine: 350,
   /** Secrets (API key hash, Twilio credentials) are cached per container: one call per ~1000 events. */
   secretsCallsPerEvent: 0.001,
+  /**
+   * Not in the measured run (its caches stay warm): each worker container re-reads a tenant's config, templates and
+   * forwarding targets every TENANT_CACHE_SECONDS (60 s): 3 reads a minute per busy tenant per container.
+   */
+  workerCacheRefillReadsPerMinute: 3,
 } as const;
 
 export interface CostRow {
@@ -34,7 +39,10 @@ export interface CostRow {
   dynamoWrites: number;
   dynamoRru: number;
   dynamoWru: number;
-  /** True when the engine reported every request's capacity; else unreported ones are estimated (1 WRU, 0.5 RRU). */
+  /**
+   * True when the engine reported every request's capacity; else unreported ones are estimated per item (1 WRU,
+   * 0.5 RRU; twice that in a transaction).
+   */
   capacityReported: boolean;
   sqsRequests: number;
   secretsCalls: number;
@@ -47,10 +55,47 @@ export interface CostRow {
 }
 
 const READS = /\.(GetItem|Query|Scan|BatchGetItem|TransactGetItems)$/;
+/** Transactions cost twice the units of their items (DynamoDB pricing), and count as their items here. */
+const TRANSACTIONS = /\.Transact(Write|Get)Items$/;
+
+/** Units estimated for the requests the engine reported none for: per item, doubled for transactions. */
+function estimatedUnits(op: string, c: OperationCount, perItem: number): number {
+  if (c.requests === 0 || c.unreported === 0) return 0;
+  return (c.unreported / c.requests) * c.items * perItem * (TRANSACTIONS.test(op) ? 2 : 1);
+}
+
+/** The worker's own DynamoDB requests per SMS event: counted on its client (`worker:` in the counts). */
+export const WORKER_SCOPE = 'worker:';
+export const WORKER_DYNAMO_TARGET = 4;
+
+export interface WorkerRequests {
+  /** Items acted on per event: a transaction or batch counts as its items. */
+  total: number;
+  reads: number;
+  writes: number;
+  byOperation: Record<string, number>;
+}
+
+export function workerDynamoRequests(counts: RequestCounts, events: number): WorkerRequests {
+  const prefix = `${WORKER_SCOPE}DynamoDB.`;
+  const rows = Object.entries(counts).filter(([op]) => op.startsWith(prefix));
+  const per = (n: number) => n / Math.max(1, events);
+  const reads = per(rows.filter(([op]) => READS.test(op)).reduce((n, [, c]) => n + c.items, 0));
+  const writes = per(rows.filter(([op]) => !READS.test(op)).reduce((n, [, c]) => n + c.items, 0));
+  return {
+    total: reads + writes,
+    reads,
+    writes,
+    byOperation: Object.fromEntries(
+      rows.map(([op, c]) => [op.slice(prefix.length), Math.round(per(c.items) * 100) / 100]),
+    ),
+  };
+}
 
 /** Per SMS event (ingest + worker, measured) with its delivery reports (assumed), priced. */
 export function smsEventCost(counts: RequestCounts, events: number, ingestDurationMs?: number): CostRow {
   const a = COST_ASSUMPTIONS;
+  // Every client's requests (ingest, worker, sweeper) under `DynamoDB.`; the `worker:` copies are not added again.
   const dynamo = Object.entries(counts).filter(([op]) => op.startsWith('DynamoDB.'));
   const sum = (rows: [string, OperationCount][], f: (c: OperationCount) => number) =>
     rows.reduce((s, [, c]) => s + f(c), 0) / Math.max(1, events);
@@ -58,8 +103,10 @@ export function smsEventCost(counts: RequestCounts, events: number, ingestDurati
   const writes = dynamo.filter(([op]) => !READS.test(op));
   const reported = dynamo.every(([, c]) => c.unreported === 0);
   const r = a.deliveryReportsPerSms;
-  const dynamoRru = sum(reads, (c) => c.readCapacityUnits + c.unreported * 0.5) + r * a.perDeliveryReport.dynamoRru;
-  const dynamoWru = sum(writes, (c) => c.writeCapacityUnits + c.unreported) + r * a.perDeliveryReport.dynamoWru;
+  const estimated = (rows: [string, OperationCount][], perItem: number) =>
+    rows.reduce((s, [op, c]) => s + estimatedUnits(op, c, perItem), 0) / Math.max(1, events);
+  const dynamoRru = sum(reads, (c) => c.readCapacityUnits) + estimated(reads, 0.5) + r * a.perDeliveryReport.dynamoRru;
+  const dynamoWru = sum(writes, (c) => c.writeCapacityUnits) + estimated(writes, 1) + r * a.perDeliveryReport.dynamoWru;
   const lines = a.appLogLinesPerEvent;
   const invocations = 1 + 1 / a.workerBatch + r;
   const logLines = lines.ingest + lines.worker + r * lines.twilioStatus + 2 * invocations;
@@ -91,8 +138,8 @@ export function smsEventCost(counts: RequestCounts, events: number, ingestDurati
   };
   return {
     kind: `SMS event + ${r} delivery reports`,
-    dynamoReads: sum(reads, (c) => c.requests) + r * a.perDeliveryReport.dynamoReads,
-    dynamoWrites: sum(writes, (c) => c.requests) + r * a.perDeliveryReport.dynamoWrites,
+    dynamoReads: sum(reads, (c) => c.items) + r * a.perDeliveryReport.dynamoReads,
+    dynamoWrites: sum(writes, (c) => c.items) + r * a.perDeliveryReport.dynamoWrites,
     dynamoRru,
     dynamoWru,
     capacityReported: reported,
@@ -109,6 +156,8 @@ export function smsEventCost(counts: RequestCounts, events: number, ingestDurati
 /** The measured part alone (ingest + worker of one SMS event), per operation, for the notes. */
 export function perEventOperations(counts: RequestCounts, events: number): Record<string, number> {
   return Object.fromEntries(
-    Object.entries(counts).map(([op, c]) => [op, Math.round((c.requests / Math.max(1, events)) * 100) / 100]),
+    Object.entries(counts)
+      .filter(([op]) => !op.includes(':'))
+      .map(([op, c]) => [op, Math.round((c.requests / Math.max(1, events)) * 100) / 100]),
   );
 }

@@ -3,7 +3,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AckResult } from './ack';
 import type { ColdStartBundle, ColdStartResult } from './cold-start';
-import { smsEventCost } from './cost';
+import { smsEventCost, WORKER_DYNAMO_TARGET, workerDynamoRequests } from './cost';
 import type { E2eResult } from './e2e';
 import type { MachineInfo } from './stats';
 import { round } from './stats';
@@ -300,6 +300,18 @@ export function buildFigures(m: Measurements): Figure[] {
   if (m.e2e && Object.keys(m.e2e.counts).length > 0) {
     const s = '6 cost per event';
     const row = smsEventCost(m.e2e.counts, m.e2e.delivered, m.e2e.ackP50Ms);
+    const worker = workerDynamoRequests(m.e2e.counts, m.e2e.delivered);
+    add({
+      section: s,
+      figure: 'worker DynamoDB requests per SMS event (warm caches; a transaction counts its items)',
+      value: round(worker.total, 2),
+      unit: 'requests',
+      shown: `${fmt(worker.total, 2)} (${Object.entries(worker.byOperation)
+        .map(([op, n]) => `${op} ${fmt(n, 2)}`)
+        .join(', ')})`,
+      target: `<= ${WORKER_DYNAMO_TARGET}`,
+      result: check(worker.total <= WORKER_DYNAMO_TARGET),
+    });
     add({
       section: s,
       figure: `${row.kind}: DynamoDB reads | writes`,

@@ -71,6 +71,8 @@ export const EVENT_STORE: Record<keyof EventStore, MethodUse> = {
   // The index holds only what never changes; the page's items (status and the rest) come from the table.
   listByTenant: [{ actions: ['Query'], index: EVENTS_BY_TENANT_INDEX }, { actions: ['BatchGetItem'] }],
   update,
+  // A refused claim reads the event as it is.
+  claim: { actions: ['UpdateItem', 'GetItem'] },
   addSmsChannel: update,
   listDue: { actions: ['Query'], index: EVENTS_DUE_INDEX },
 };
@@ -79,6 +81,7 @@ export const EVENT_STORE: Record<keyof EventStore, MethodUse> = {
 export const MESSAGE_STORE: Record<keyof MessageStore, TableUse> = {
   // A lost conditional put reads the record that won.
   createIfAbsent: { actions: ['PutItem', 'GetItem'] },
+  createClaimed: { actions: ['PutItem', 'GetItem'] },
   get,
   transition: update,
   listByEvent: query,
@@ -183,9 +186,10 @@ export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
   twilioStatus: { messages: ['get', 'transition'], secrets: ['getTenantSecret'] },
   worker: {
     tenants: ['getTenant', 'getTemplates', 'markCredentialsInvalid'],
-    // putIfAbsent: an event that ingest could only queue is stored by the worker.
-    events: ['get', 'putIfAbsent', 'update'],
-    messages: ['createIfAbsent', 'get', 'transition'],
+    // putIfAbsent: an event that ingest could only queue is stored by the worker. claim reads and claims at once.
+    events: ['claim', 'get', 'putIfAbsent', 'update'],
+    // createClaimed: the message record is created already `sending` (delivery.ts).
+    messages: ['createClaimed', 'createIfAbsent', 'get', 'transition'],
     secrets: ['getTenantSecret'],
     // Forwarding (lambdas/core/forward.ts): targets, their delivery records and signing secrets.
     targets: ['listTargets', 'disableTarget'],

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailedError, InvalidCursorError, PayloadTooLargeError } from '../core/errors';
 import { IN_FLIGHT_STATUSES, isFinal } from '../core/lifecycle';
-import type { DueEvent, EventPage, EventStore } from '../core/ports';
+import type { DueEvent, EventClaim, EventPage, EventStore } from '../core/ports';
 import type { StoredEvent } from '../core/model';
 import { isConditionFailed } from './dynamodb-client';
 import {
@@ -147,6 +147,57 @@ export class DynamoDbEventStore implements EventStore {
       }
     }
     return found;
+  }
+
+  /**
+   * The worker's claim as one UpdateItem returning the new item (no read before it). Only a refused claim (a
+   * redelivered final event, an early copy, a missing event) costs a read, to tell the worker which.
+   */
+  async claim(
+    tenantId: string,
+    eventId: string,
+    at: { updatedAt: string; dueAt: string; dueBy: string },
+  ): Promise<EventClaim> {
+    const statuses = Object.fromEntries(IN_FLIGHT_STATUSES.map((status, i) => [`:st${i}`, status]));
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: eventKey(tenantId, eventId),
+          UpdateExpression:
+            'SET #status = :processing, #updatedAt = :at, #dueAt = :due, #duePk = :duePk, ' +
+            '#attempts = if_not_exists(#attempts, :zero) + :one REMOVE #ttl',
+          ConditionExpression:
+            `attribute_exists(${PK}) AND #status IN (${Object.keys(statuses).join(', ')}) AND ` +
+            '(#status <> :retrying OR attribute_not_exists(#next) OR #next <= :dueBy)',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#updatedAt': 'updatedAt',
+            '#dueAt': DUE_AT_ATTR,
+            '#duePk': DUE_PK_ATTR,
+            '#attempts': 'attempts',
+            '#ttl': TTL,
+            '#next': 'nextAttemptAt',
+          },
+          ExpressionAttributeValues: {
+            ...statuses,
+            ':processing': 'processing',
+            ':retrying': 'retrying',
+            ':at': at.updatedAt,
+            ':due': at.dueAt,
+            ':duePk': duePk(eventId),
+            ':dueBy': at.dueBy,
+            ':zero': 0,
+            ':one': 1,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { claimed: true, event: fromItem(out.Attributes!) };
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      return { claimed: false, event: await this.get(tenantId, eventId) };
+    }
   }
 
   async addSmsChannel(

@@ -47,6 +47,11 @@ class DeliveryRecordTable<R extends DeliveryState> {
   }
 
   async createIfAbsent(record: R): Promise<R> {
+    return (await this.createClaimed(record)).record;
+  }
+
+  /** One conditional put; only a lost race reads the record that won. */
+  async createClaimed(record: R): Promise<{ created: boolean; record: R }> {
     // get() and transition() find the record from its id alone: the id must name the event it is stored under.
     if (eventIdOfRecord(record.messageId) !== record.eventId) {
       throw new Error(`record id ${record.messageId} does not start with its event id ${record.eventId}`);
@@ -64,12 +69,12 @@ class DeliveryRecordTable<R extends DeliveryState> {
           ConditionExpression: `attribute_not_exists(${PK})`,
         }),
       );
-      return record;
+      return { created: true, record };
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
       const existing = await this.get(record.tenantId, record.messageId);
       if (!existing) throw error;
-      return existing;
+      return { created: false, record: existing };
     }
   }
 

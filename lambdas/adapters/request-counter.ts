@@ -19,6 +19,11 @@ export interface OperationCount {
   unreported: number;
   /** Bytes of the request input as JSON (DynamoDB items written are inside it). */
   requestBytes: number;
+  /**
+   * Items the requests acted on: one per request, except DynamoDB transactions and batches, which count their
+   * items (a TransactWriteItems of two items is priced and counted as two writes, not one request).
+   */
+  items: number;
 }
 
 export type RequestCounts = Record<string, OperationCount>;
@@ -34,8 +39,12 @@ const DYNAMODB_READS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem', 'Tra
 export class RequestCounter {
   private readonly counts: RequestCounts = {};
 
-  /** Adds the counting middleware to a client (SDK v3: DynamoDB, SQS, Secrets Manager, EventBridge…). */
-  attach<C extends CountableClient>(client: C, service: string): C {
+  /**
+   * Adds the counting middleware to a client (SDK v3: DynamoDB, SQS, Secrets Manager, EventBridge…). With a
+   * `scope` (a function's name) each request is also counted under `{scope}:{service}.{operation}`, so one process
+   * running several functions (the local server) still tells what each one sends.
+   */
+  attach<C extends CountableClient>(client: C, service: string, scope?: string): C {
     client.middlewareStack.add(
       ((
         next: (args: { input: Record<string, unknown> }) => Promise<{ output?: Record<string, unknown> }>,
@@ -46,11 +55,17 @@ export class RequestCounter {
           if (service === 'DynamoDB' && args.input && args.input.ReturnConsumedCapacity === undefined) {
             args.input.ReturnConsumedCapacity = 'TOTAL';
           }
-          const entry = this.entry(operation);
-          entry.requests += 1;
-          entry.requestBytes += jsonBytes(args.input);
+          const operations = scope ? [operation, `${scope}:${operation}`] : [operation];
+          const bytes = jsonBytes(args.input);
+          const items = itemCount(args.input);
+          for (const op of operations) {
+            const entry = this.entry(op);
+            entry.requests += 1;
+            entry.requestBytes += bytes;
+            entry.items += items;
+          }
           const result = await next(args);
-          this.recordCapacity(operation, result.output?.ConsumedCapacity);
+          for (const op of operations) this.recordCapacity(op, result.output?.ConsumedCapacity);
           return result;
         }) as never,
       { step: 'initialize', name: 'requestCounter', override: true } as never,
@@ -66,7 +81,7 @@ export class RequestCounter {
       entry.unreported += 1;
       return;
     }
-    const isRead = DYNAMODB_READS.has(operation.slice(operation.indexOf('.') + 1));
+    const isRead = DYNAMODB_READS.has(operation.slice(operation.lastIndexOf('.') + 1));
     for (const c of list) {
       const read = c.ReadCapacityUnits ?? (isRead ? (c.CapacityUnits ?? 0) : 0);
       const write = c.WriteCapacityUnits ?? (isRead ? 0 : (c.CapacityUnits ?? 0));
@@ -90,6 +105,7 @@ export class RequestCounter {
       writeCapacityUnits: 0,
       unreported: 0,
       requestBytes: 0,
+      items: 0,
     };
     return this.counts[operation];
   }
@@ -106,10 +122,25 @@ export function diffCounts(after: RequestCounts, before: RequestCounts): Request
       writeCapacityUnits: a.writeCapacityUnits - (b?.writeCapacityUnits ?? 0),
       unreported: a.unreported - (b?.unreported ?? 0),
       requestBytes: a.requestBytes - (b?.requestBytes ?? 0),
+      items: a.items - (b?.items ?? 0),
     };
     if (d.requests > 0) out[op] = d;
   }
   return out;
+}
+
+/** TransactItems, or the items of every table in a batch's RequestItems; 1 for any other request. */
+function itemCount(input: Record<string, unknown> | undefined): number {
+  if (Array.isArray(input?.TransactItems)) return input.TransactItems.length;
+  const batch = input?.RequestItems;
+  if (batch && typeof batch === 'object') {
+    return Object.values(batch as Record<string, unknown>).reduce<number>((n, table) => {
+      if (Array.isArray(table)) return n + table.length;
+      const keys = (table as { Keys?: unknown[] } | null)?.Keys;
+      return n + (Array.isArray(keys) ? keys.length : 0);
+    }, 0);
+  }
+  return 1;
 }
 
 function jsonBytes(value: unknown): number {
@@ -130,6 +161,6 @@ export function requestCounterFromEnv(env: NodeJS.ProcessEnv = process.env): Req
 }
 
 /** Attaches the process's counter to a client when counting is on; returns the client either way. */
-export function countRequests<C extends CountableClient>(client: C, service: string): C {
-  return requestCounterFromEnv()?.attach(client, service) ?? client;
+export function countRequests<C extends CountableClient>(client: C, service: string, scope?: string): C {
+  return requestCounterFromEnv()?.attach(client, service, scope) ?? client;
 }

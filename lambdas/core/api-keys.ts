@@ -55,6 +55,8 @@ export interface IssueOptions {
   /** Default admin: what the registration returns and MifosX uses for the old bridge's admin API. */
   scope?: KeyScope;
   accountSid?: string;
+  /** The registration issuing it: events its key brings carry it (StoredEvent.registrationId). */
+  registrationId?: string;
   /** Older keys that stop working now instead of after the grace period. */
   revoke?: (key: ApiKeyRecord) => boolean;
 }
@@ -99,6 +101,7 @@ export async function issueApiKey(
     label: options.label,
     scope,
     ...(options.accountSid ? { accountSid: options.accountSid } : {}),
+    ...(options.registrationId ? { registrationId: options.registrationId } : {}),
   });
   live.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   for (const old of live.splice(MAX_LIVE_KEYS - 1)) {

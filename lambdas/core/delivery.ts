@@ -1,6 +1,7 @@
 /**
  * One delivery of one event to one channel, at most once. The record goes pending → sending (under a lease)
- * before the channel is called and sending → sent after. What happens on failure depends on what the failure
+ * before the channel is called and sending → sent after; a store that can creates it already `sending` (one
+ * conditional put is then both the record and the lease). What happens on failure depends on what the failure
  * proves:
  * - a permanent error (DownstreamError, not retryable) → `failed`; later attempts fail without calling again;
  * - an answered error, or a connection never made (the channel's `wasNotAccepted`) → back to `pending`, the next
@@ -22,6 +23,11 @@ export type DeliveryPatch<R extends DeliveryState> = Partial<Omit<R, 'tenantId' 
 export interface DeliveryStore<R extends DeliveryState> {
   /** Creates the record unless one exists; returns whichever is stored. */
   createIfAbsent(record: R): Promise<R>;
+  /**
+   * Creates the record already `sending` under its lease unless one exists (one conditional put instead of a put
+   * and a claim); `created: false` carries the record that was there. Stores without it take the two steps.
+   */
+  createClaimed?(record: R): Promise<{ created: boolean; record: R }>;
   get(tenantId: string, messageId: string): Promise<R | undefined>;
   /** Throws ConditionFailedError unless the status is one of `from` and the `expect`ed fields hold. */
   transition(
@@ -73,7 +79,20 @@ const LOOKUP_MARGIN_MS = 60_000;
 export async function deliverOnce<R extends DeliveryState>(job: DeliveryJob<R>): Promise<R> {
   const { draft, store, channel } = job;
   const now = job.clock.now();
-  const record = await store.createIfAbsent(draft);
+  const leaseUntil = new Date(now.getTime() + job.leaseSeconds * 1000).toISOString();
+  let record: R;
+  if (store.createClaimed) {
+    // The first attempt creates the record already claimed: whoever's conditional put wins is the only sender.
+    const at = now.toISOString();
+    const claimed = await store.createClaimed({
+      ...draft,
+      ...statePatch<R>({ status: 'sending', leaseUntil, attemptStartedAt: at, updatedAt: at }),
+    });
+    if (claimed.created) return attempt(job, claimed.record);
+    record = claimed.record;
+  } else {
+    record = await store.createIfAbsent(draft);
+  }
   if (record.status === 'failed') {
     throw new DownstreamError(channel.service, record.errorMessage ?? 'the message failed earlier', {
       retryable: false,
@@ -83,7 +102,6 @@ export async function deliverOnce<R extends DeliveryState>(job: DeliveryJob<R>):
   // `sent`, or a later status a delivery report brought (delivered, undelivered): done.
   if (record.status !== 'pending' && record.status !== 'sending') return record;
 
-  const leaseUntil = new Date(now.getTime() + job.leaseSeconds * 1000).toISOString();
   if (record.status === 'pending') return attempt(job, await claim(job, record, leaseUntil));
 
   if (record.leaseUntil && Date.parse(record.leaseUntil) > now.getTime()) {

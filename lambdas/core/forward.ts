@@ -64,7 +64,10 @@ export function isFinalDelivery(record: Pick<ForwardDelivery, 'status'>): boolea
 export async function forwardEvent(event: StoredEvent, deps: ForwardDeps): Promise<ForwardSummary> {
   const now = deps.clock.now();
   const targets = await deps.targets.listTargets(event.tenantId);
-  const existing = await deps.deliveries.listByEvent(event.tenantId, event.eventId);
+  // No targets and no earlier pass that could have made deliveries (a target deleted since): nothing to look up.
+  const firstPass = event.attempts <= 1 && event.outcome?.forward === undefined;
+  const existing =
+    targets.length === 0 && firstPass ? [] : await deps.deliveries.listByEvent(event.tenantId, event.eventId);
   const known = new Set(existing.map((d) => d.targetId));
   const records = [...existing];
   // A target receives the events that arrived after it was created (not a backlog), decided once per event.

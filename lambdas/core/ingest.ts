@@ -41,16 +41,19 @@ export async function handleHookEvent(request: HttpRequest, deps: IngestDeps): P
   const headers = readHookHeaders(request);
   // Web hooks have no key header: their key is the last segment of the Payload URL (/hooks/{apiKey}/).
   const key = headers.apiKey ?? request.params.apiKey;
+  let registrationId: string | undefined;
   if (key === undefined && deps.enrollments && canonicalPath(request.path) === '/') {
     // Fineract 1.5–1.6 Web hooks: no key at all, accepted only from the tenant's allow-listed addresses.
     const enrollment = await deps.enrollments.getEnrollment(headers.tenantId);
     assertRootWebHookAllowed(request.sourceIp, enrollment?.rootWebHooksFrom);
   } else {
-    await deps.auth.authenticate(headers.tenantId, key);
+    ({ registrationId } = await deps.auth.authenticate(headers.tenantId, key));
   }
   const parsed = parseHookBody(request, deps.settings.maxBodyBytes);
   const event = normaliseHook(headers, parsed, deps.clock.now().toISOString());
   const stored = toStoredEvent(event, deps.settings);
+  // Which registration's key brought it: the worker then knows whether its cached tenant config is as new.
+  if (registrationId) stored.registrationId = registrationId;
   const { eventId } = stored;
   const log = { tenantId: event.tenantId, eventId, entity: event.entity, action: event.action };
 

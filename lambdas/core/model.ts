@@ -50,6 +50,8 @@ export interface ApiKeyRecord {
   scope?: KeyScope;
   /** The provider account (Twilio Account SID) of the registration that issued it; absent for operator keys. */
   accountSid?: string;
+  /** The registration that issued it (TenantConfig.registrationId); absent for operator keys and older keys. */
+  registrationId?: string;
 }
 
 export interface TenantConfig {
@@ -145,6 +147,11 @@ export interface StoredEvent {
   contentType: string;
   /** X-Mifos-Endpoint / X-Fineract-Endpoint of Web hooks. */
   senderEndpoint?: string;
+  /**
+   * The registration whose key authenticated the hook (ApiKeyRecord.registrationId): the worker's cached tenant
+   * config is used for its SMS only when it names the same one (sms-delivery.ts).
+   */
+  registrationId?: string;
   receivedAt: string;
   updatedAt: string;
   status: EventStatus;

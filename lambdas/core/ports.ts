@@ -51,7 +51,8 @@ export interface TenantStore {
   expireApiKey(tenantId: string, keyHash: string, expiresAt: string): Promise<void>;
   deleteApiKey(tenantId: string, keyHash: string): Promise<void>;
 
-  getTenant(tenantId: string): Promise<TenantConfig | undefined>;
+  /** `fresh` skips any cache (a caching decorator's); the stores themselves always read afresh. */
+  getTenant(tenantId: string, options?: { fresh?: boolean }): Promise<TenantConfig | undefined>;
   putTenant(config: TenantConfig): Promise<void>;
   deleteTenant(tenantId: string): Promise<void>;
   markCredentialsInvalid(tenantId: string, at: string, registrationId: string): Promise<void>;
@@ -65,7 +66,7 @@ export interface TenantStore {
   acquireLock(name: string, owner: string, leaseUntil: string, now: string): Promise<boolean>;
   releaseLock(name: string, owner: string): Promise<void>;
 
-  getTemplates(tenantId: string): Promise<Record<string, string>>;
+  getTemplates(tenantId: string, options?: { fresh?: boolean }): Promise<Record<string, string>>;
   putTemplate(tenantId: string, key: string, template: string): Promise<void>;
   deleteTemplate(tenantId: string, key: string): Promise<void>;
 }
@@ -81,6 +82,12 @@ export interface EventPage {
 /** What the sweeper's work list holds of a due event: which one, and since when. */
 export type DueEvent = Pick<StoredEvent, 'tenantId' | 'eventId' | 'dueAt'>;
 
+/**
+ * The worker's claim of an event: claimed (now `processing`, one attempt more), or not claimable and then the event
+ * as it is now (undefined when there is none).
+ */
+export type EventClaim = { claimed: true; event: StoredEvent } | { claimed: false; event?: StoredEvent };
+
 export interface EventStore {
   /** Conditional put on the dedup key: 'duplicate' when an event with the same key exists. */
   putIfAbsent(event: StoredEvent): Promise<'stored' | 'duplicate'>;
@@ -93,6 +100,16 @@ export interface EventStore {
     patch: Partial<Pick<StoredEvent, 'status' | 'lastError' | 'nextAttemptAt' | 'dueAt' | 'outcome' | 'updatedAt'>>,
     options?: { incrementAttempts?: boolean; resetAttempts?: boolean; removeDue?: boolean; ifStatusIn?: EventStatus[] },
   ): Promise<StoredEvent>;
+  /**
+   * One conditional write that reads the event too: an event in flight and due (not `retrying` with a
+   * `nextAttemptAt` after `dueBy`) becomes `processing`, one attempt more, due for the sweeper at `dueAt`. Anything
+   * else (final, not due yet, absent) is left as it is and read afresh for the caller to tell which.
+   */
+  claim(
+    tenantId: string,
+    eventId: string,
+    at: { updatedAt: string; dueAt: string; dueBy: string },
+  ): Promise<EventClaim>;
   /**
    * Marks the event as asking for SMS too (an SMS Bridge arrival of an event a Web hook stored first). Conditional
    * on `sms` not set yet and on the status still being `seen`; when `reopen` is given (the event was final), the
@@ -116,6 +133,11 @@ export interface EventStore {
 export interface MessageStore {
   /** Creates the record unless one exists; returns whichever is stored. */
   createIfAbsent(record: MessageRecord): Promise<MessageRecord>;
+  /**
+   * Creates the record (already `sending`, under its lease) unless one exists: one conditional put that is the
+   * at-most-once claim. `created: false` carries the record that was there.
+   */
+  createClaimed(record: MessageRecord): Promise<{ created: boolean; record: MessageRecord }>;
   get(tenantId: string, messageId: string): Promise<MessageRecord | undefined>;
   /**
    * Conditional transition: throws ConditionFailedError unless the current status is one of `from` and every

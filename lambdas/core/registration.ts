@@ -211,6 +211,7 @@ async function storeRegistration(
       label: 'registration',
       scope: 'admin',
       accountSid,
+      registrationId,
       revoke: (key) => outcome === 'replaced' || (key.accountSid !== undefined && key.accountSid !== accountSid),
     });
     deps.auth?.forget(tenantId);

@@ -20,6 +20,8 @@ export interface Settings {
   keyGraceSeconds: number;
   maxBodyBytes: number;
   authCacheSeconds: number;
+  /** How long the worker reuses a tenant's config and templates (TENANT_CACHE_SECONDS; sms-delivery.ts says when it reads afresh). */
+  tenantCacheSeconds: number;
   /** How long an event may sit un-dispatched before the sweeper re-enqueues it. */
   sweepGraceSeconds: number;
   eventRetentionDays: number;
@@ -126,6 +128,7 @@ function parseSettings(env: NodeJS.ProcessEnv): Settings {
     keyGraceSeconds: int(env.KEY_GRACE_SECONDS, 24 * 3600),
     maxBodyBytes: int(env.MAX_BODY_BYTES, 1024 * 1024),
     authCacheSeconds: int(env.AUTH_CACHE_SECONDS, 60),
+    tenantCacheSeconds: int(env.TENANT_CACHE_SECONDS, 60),
     sweepGraceSeconds: int(env.SWEEP_GRACE_SECONDS, 300),
     eventRetentionDays: int(env.EVENT_RETENTION_DAYS, 90),
     dedupWindowSeconds: Math.max(1, int(env.DEDUP_WINDOW_SECONDS, DEFAULT_DEDUP_WINDOW_SECONDS)),

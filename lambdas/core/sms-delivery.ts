@@ -47,13 +47,15 @@ export async function deliverSms(event: StoredEvent, deps: SmsDeliveryDeps): Pro
   // A Web hook event gains the SMS channel when the SMS Bridge hook delivers it too (`sms`, set by ingest).
   if (!(event.sms ?? event.template === 'sms-bridge'))
     return { status: 'ignored', note: 'Web hook event: SMS is sent only for events an SMS Bridge hook delivers' };
-  const tenant = await deps.tenants.getTenant(event.tenantId);
-  if (!tenant) return { status: 'ignored', note: 'tenant has no SMS Bridge registration' };
+  const cached = await deps.tenants.getTenant(event.tenantId);
+  if (!cached) return { status: 'ignored', note: 'tenant has no SMS Bridge registration' };
 
   const hook = hookFromStored(event);
   const choice = await chooseSmsTemplate(hook, deps.tenants);
   if (choice.kind === 'none') return { status: choice.status, note: choice.note };
-  const secret = await loadTwilioSecret(tenant, deps);
+  const credentials = await loadCredentials(event, cached, deps);
+  if (!credentials) return { status: 'ignored', note: 'tenant has no SMS Bridge registration' };
+  const { tenant, secret } = credentials;
   const composed = await composeSms({ hook, tenant, choice, mifosToken: secret.mifosToken }, deps);
   if (composed.kind === 'none') return { status: composed.status, note: composed.note };
 
@@ -80,26 +82,54 @@ export function smsFailureStatus(error: unknown): EventStatus {
     : 'failed';
 }
 
-/** The tenant's Twilio token, from the same registration as its config; throws while they disagree. */
-async function loadTwilioSecret(tenant: TenantConfig, deps: SmsDeliveryDeps): Promise<TenantSecret> {
-  if (tenant.credentialsInvalidAt) {
-    throw new DownstreamError('twilio', 'Twilio credentials were rejected (20003); register the hook again', {
-      retryable: false,
-      code: 20003,
-    });
+/**
+ * The tenant's config and Twilio token, from one registration; throws while they disagree. The config may come
+ * from a cache (adapters/cached-tenant-store.ts), so it is read afresh whenever it cannot be trusted to be current:
+ * the event came with the key of another registration (or with none), the credentials are marked rejected (a
+ * re-registration may have replaced them), or the secret names another registration. A re-registration is thus
+ * seen by the first send that its new key brings, and a send never pairs one registration's SID with another's
+ * token. Undefined when the tenant is gone.
+ */
+async function loadCredentials(
+  event: StoredEvent,
+  cached: TenantConfig,
+  deps: SmsDeliveryDeps,
+): Promise<{ tenant: TenantConfig; secret: TenantSecret } | undefined> {
+  const { tenantId } = event;
+  let tenant: TenantConfig | undefined = cached;
+  if (
+    event.registrationId === undefined ||
+    event.registrationId !== tenant.registrationId ||
+    tenant.credentialsInvalidAt
+  ) {
+    tenant = await deps.tenants.getTenant(tenantId, { fresh: true });
+    if (!tenant) return undefined;
   }
-  let secret = await deps.secrets.getTenantSecret(tenant.tenantId);
-  // Config and secret are written one after the other by a registration: never pair one's SID with the other's token.
+  assertCredentialsUsable(tenant);
+  let secret = await deps.secrets.getTenantSecret(tenantId);
+  // Config and secret are written one after the other by a registration, and either may be cached from before it.
   if (secret && secret.registrationId !== tenant.registrationId) {
-    secret = await deps.secrets.getTenantSecret(tenant.tenantId, { fresh: true });
+    tenant = await deps.tenants.getTenant(tenantId, { fresh: true });
+    if (!tenant) return undefined;
+    secret = await deps.secrets.getTenantSecret(tenantId, { fresh: true });
   }
+  assertCredentialsUsable(tenant);
   if (!secret) throw new DownstreamError('twilio', 'no stored credentials for this tenant', { retryable: false });
   if (secret.registrationId !== tenant.registrationId) {
     throw new DownstreamError('twilio', 'the tenant is registering again; credentials not settled yet', {
       retryable: true,
     });
   }
-  return secret;
+  return { tenant, secret };
+}
+
+function assertCredentialsUsable(tenant: TenantConfig): void {
+  if (tenant.credentialsInvalidAt) {
+    throw new DownstreamError('twilio', 'Twilio credentials were rejected (20003); register the hook again', {
+      retryable: false,
+      code: 20003,
+    });
+  }
 }
 
 async function sendSms(

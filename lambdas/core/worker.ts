@@ -35,56 +35,39 @@ export type WorkOutcome =
 type LogContext = Record<string, unknown>;
 
 /**
- * The event a message points to. A message carrying the event itself (ingest could not store it) stores it first,
- * under the id ingest answered with; a put that fails throws, and SQS brings the message back.
- */
-async function storedEvent(message: WorkMessage, deps: WorkerDeps): Promise<StoredEvent | undefined> {
-  const found = await deps.events.get(message.tenantId, message.eventId);
-  if (found || !message.unstored) return found;
-  await deps.events.putIfAbsent(message.unstored);
-  deps.logger.info('event stored from the queue', { tenantId: message.tenantId, eventId: message.eventId });
-  return deps.events.get(message.tenantId, message.eventId);
-}
-
-/**
  * One delivery of a work message. Every path ends in: a final event status (ack), a scheduled retry, or dead.
  * Status writes are conditional on the event still being in flight, so two workers racing on one event (SQS
  * redelivery, the sweeper) never overwrite a final status.
  */
 export async function processWorkMessage(message: WorkMessage, deps: WorkerDeps): Promise<WorkOutcome> {
-  const event = await storedEvent(message, deps);
-  if (!event) return { action: 'dead-letter', reason: 'event not found' };
-  if (isFinal(event.status)) return { action: 'ack', status: event.status };
-  const early = notDueYet(event, deps.clock.now());
-  if (early) return early;
-
-  const current = await claimEvent(event, deps);
-  if (!current) return { action: 'ack' };
+  const claim = await claimEvent(message, deps);
+  if ('action' in claim) return claim;
+  const event = claim.event;
   const log = { tenantId: event.tenantId, eventId: event.eventId, entity: event.entity, action: event.action };
-  const wantsSms = current.sms ?? current.template === 'sms-bridge';
-  const smsDone = current.outcome?.smsStatus as EventStatus | undefined;
+  const wantsSms = event.sms ?? event.template === 'sms-bridge';
+  const smsDone = event.outcome?.smsStatus as EventStatus | undefined;
   let forward: ForwardSummary | undefined;
   try {
-    forward = deps.forward ? await forwardEvent(current, { ...deps, ...deps.forward }) : undefined;
+    forward = deps.forward ? await forwardEvent(event, { ...deps, ...deps.forward }) : undefined;
   } catch (error) {
-    return scheduleRetry(current, error, deps, log);
+    return scheduleRetry(event, error, deps, log);
   }
   if (!forward || forward.deliveries === 0) {
-    if (!wantsSms) return finishIgnored(current, deps, log);
+    if (!wantsSms) return finishIgnored(event, deps, log);
     // The SMS channel alone, as before forwarding existed.
     let result: EventResult;
     try {
-      result = await deliverSms(current, deps);
+      result = await deliverSms(event, deps);
     } catch (error) {
-      return handleFailure(current, error, deps, log);
+      return handleFailure(event, error, deps, log);
     }
-    await finish(current, result.status, deps, { outcome: result.outcome, lastError: result.note });
+    await finish(event, result.status, deps, { outcome: result.outcome, lastError: result.note });
     deps.metrics.count(`Event_${result.status}`, 1, { tenantId: event.tenantId });
-    deps.logger.info('event processed', { ...log, status: result.status, attempts: current.attempts });
+    deps.logger.info('event processed', { ...log, status: result.status, attempts: event.attempts });
     return { action: 'ack', status: result.status };
   }
-  const sms = wantsSms && !smsDone ? await smsStep(current, deps) : { status: smsDone };
-  return settleFanOut(current, wantsSms, sms, forward, deps, log);
+  const sms = wantsSms && !smsDone ? await smsStep(event, deps) : { status: smsDone };
+  return settleFanOut(event, wantsSms, sms, forward, deps, log);
 }
 
 async function finishIgnored(event: StoredEvent, deps: WorkerDeps, log: LogContext): Promise<WorkOutcome> {
@@ -210,28 +193,42 @@ function forwardStatus(forward: ForwardSummary): EventStatus {
   return forward.delivered > 0 ? 'forwarded' : 'ignored';
 }
 
+/** A copy this close to its scheduled time is processed now. */
+const EARLY_TOLERANCE_MS = 1000;
+
 /** An early copy (sweeper, duplicate enqueue) waits for the scheduled time without spending an attempt. */
 function notDueYet(event: StoredEvent, now: Date): WorkOutcome | undefined {
   if (event.status !== 'retrying' || !event.nextAttemptAt) return undefined;
   const wait = Date.parse(event.nextAttemptAt) - now.getTime();
-  if (wait <= 1000) return undefined;
+  if (wait <= EARLY_TOLERANCE_MS) return undefined;
   return { action: 'retry', delaySeconds: Math.ceil(wait / 1000), error: 'not due yet' };
 }
 
-/** in flight → processing, one attempt more; undefined when another worker already finished it. */
-async function claimEvent(event: StoredEvent, deps: WorkerDeps): Promise<StoredEvent | undefined> {
+/**
+ * in flight and due → processing, one attempt more, in the one write that also reads the event. A message carrying
+ * the event itself (ingest could not store it) stores it first, under the id ingest answered with; a put that fails
+ * throws, and SQS brings the message back. An event not claimed tells why: gone, final, not due yet, or another
+ * worker moved it on meanwhile.
+ */
+async function claimEvent(message: WorkMessage, deps: WorkerDeps): Promise<{ event: StoredEvent } | WorkOutcome> {
   const now = deps.clock.now();
-  try {
-    return await deps.events.update(
-      event.tenantId,
-      event.eventId,
-      { status: 'processing', updatedAt: now.toISOString(), dueAt: nextDueAt(now, deps.settings.sweepGraceSeconds) },
-      { incrementAttempts: true, ifStatusIn: [...IN_FLIGHT_STATUSES] },
-    );
-  } catch (error) {
-    if (error instanceof ConditionFailedError) return undefined;
-    throw error;
+  const at = {
+    updatedAt: now.toISOString(),
+    dueAt: nextDueAt(now, deps.settings.sweepGraceSeconds),
+    // An early copy (sweeper, duplicate enqueue) waits for the scheduled time without spending an attempt.
+    dueBy: new Date(now.getTime() + EARLY_TOLERANCE_MS).toISOString(),
+  };
+  let claim = await deps.events.claim(message.tenantId, message.eventId, at);
+  if (!claim.claimed && !claim.event && message.unstored) {
+    await deps.events.putIfAbsent(message.unstored);
+    deps.logger.info('event stored from the queue', { tenantId: message.tenantId, eventId: message.eventId });
+    claim = await deps.events.claim(message.tenantId, message.eventId, at);
   }
+  if (claim.claimed) return { event: claim.event };
+  const found = claim.event;
+  if (!found) return { action: 'dead-letter', reason: 'event not found' };
+  if (isFinal(found.status)) return { action: 'ack', status: found.status };
+  return notDueYet(found, now) ?? { action: 'ack' };
 }
 
 async function finish(

@@ -9,6 +9,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { CachedTargetStore } from '../adapters/cached-target-store';
+import { CachedTenantStore } from '../adapters/cached-tenant-store';
 import { DynamoDbEventStore } from '../adapters/dynamodb-event-store';
 import { LocalQueue } from '../adapters/local/local-queue';
 import { FileSecretStore } from '../adapters/local/file-secret-store';
@@ -178,6 +180,12 @@ interface LocalPorts extends Stores, ForwardStores {
   signatures: SignatureVerifier;
   /** Shared by ingest and register, so a re-registration updates the keys ingest has cached. */
   auth: Authenticator;
+  /**
+   * The worker's own stores, as in AWS: its document client (counted as `worker:` when the bench counts requests),
+   * its tenant config and templates cached (the other functions' writes through `tenantCache.watch` clear it).
+   */
+  workerStores: Stores & ForwardStores;
+  tenantCache: CachedTenantStore;
   webhooks: WebhookSender;
   bus: EventBusPublisher;
 }
@@ -242,6 +250,11 @@ function buildLocalPorts(db: EmbeddedDynamoDb, settings: Settings, context: Boot
   const { env, dataDir } = context;
   const doc = createLocalDocumentClient(db.endpoint);
   const stores = createStores(doc, settings);
+  const workerDoc = createLocalDocumentClient(db.endpoint, 'worker');
+  const workerStores = { ...createStores(workerDoc, settings), ...createForwardStores(workerDoc, settings) };
+  const tenantCache = new CachedTenantStore(workerStores.tenants, settings.tenantCacheSeconds * 1000);
+  // One target cache for the worker and the tenant API, so a target added over HTTP is seen by the next event.
+  const targets = new CachedTargetStore(workerStores.targets, settings.tenantCacheSeconds * 1000);
   const secrets = new FileSecretStore({ dataDir: dataDir ?? path.join(tmpdir(), `fhr-${process.pid}-${Date.now()}`) });
   const queue = new LocalQueue({
     visibilityTimeoutSeconds: Number(env.LOCAL_QUEUE_VISIBILITY_SECONDS ?? 30),
@@ -250,6 +263,9 @@ function buildLocalPorts(db: EmbeddedDynamoDb, settings: Settings, context: Boot
   return {
     ...stores,
     ...createForwardStores(doc, settings),
+    targets,
+    workerStores: { ...workerStores, tenants: tenantCache, targets },
+    tenantCache,
     secrets,
     queue,
     ...createLocalSmsSender(settings, context, path.dirname(secrets.filePath)),
@@ -287,7 +303,9 @@ function createLocalSmsSender(
 }
 
 function assembleDeps(ports: LocalPorts, settings: Settings, logger: Logger): LocalDepsBundle {
-  const { tenants, events, messages, secrets, queue, sms, fineract, auth } = ports;
+  const { events, messages, secrets, queue, sms, fineract, auth, workerStores } = ports;
+  // Every function but the worker reads the table as it is; their writes drop what the worker has cached.
+  const tenants = ports.tenantCache.watch(ports.tenants);
   const common = { clock: systemClock, logger, metrics: noMetrics, settings };
   return {
     ingest: { ...common, auth, events, queue, enrollments: tenants },
@@ -310,16 +328,16 @@ function assembleDeps(ports: LocalPorts, settings: Settings, logger: Logger): Lo
     worker: {
       worker: {
         ...common,
-        tenants,
-        events,
-        messages,
+        tenants: workerStores.tenants,
+        events: workerStores.events,
+        messages: workerStores.messages,
         secrets,
         sms,
         fineract,
         forward: {
-          targets: ports.targets,
+          targets: workerStores.targets,
           targetSecrets: secrets,
-          deliveries: ports.deliveries,
+          deliveries: workerStores.deliveries,
           webhooks: ports.webhooks,
           bus: ports.bus,
         },

@@ -42,10 +42,13 @@ export function createForwardStores(
 }
 
 /** A document client for the embedded engine (local server and `cli --local`): any credentials will do. */
-export function createLocalDocumentClient(endpoint: string): DynamoDBDocumentClient {
-  return createDocumentClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+export function createLocalDocumentClient(endpoint: string, scope?: string): DynamoDBDocumentClient {
+  return createDocumentClient(
+    {
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    },
+    scope,
+  );
 }

@@ -25,10 +25,11 @@ import type {
   TenantSecret,
   TwilioCredentials,
 } from '../../lambdas/core/model';
-import { isFinal } from '../../lambdas/core/lifecycle';
+import { IN_FLIGHT_STATUSES, isFinal } from '../../lambdas/core/lifecycle';
 import type {
   Clock,
   EventBusPublisher,
+  EventClaim,
   EventPage,
   ForwardDeliveryStore,
   TargetSecretStore,
@@ -252,6 +253,26 @@ export class MemoryEventStore implements EventStore {
     return copy(updated);
   }
 
+  /** Mirrors DynamoDbEventStore.claim: one conditional update; a refused claim reads the event as it is. */
+  async claim(
+    tenantId: string,
+    eventId: string,
+    at: { updatedAt: string; dueAt: string; dueBy: string },
+  ): Promise<EventClaim> {
+    const current = this.items.get(MemoryEventStore.keyOf(tenantId, eventId));
+    const due = current?.status !== 'retrying' || !current.nextAttemptAt || current.nextAttemptAt <= at.dueBy;
+    if (!current || !IN_FLIGHT_STATUSES.includes(current.status) || !due) {
+      return { claimed: false, event: current && copy(current) };
+    }
+    const event = await this.update(
+      tenantId,
+      eventId,
+      { status: 'processing', updatedAt: at.updatedAt, dueAt: at.dueAt },
+      { incrementAttempts: true },
+    );
+    return { claimed: true, event };
+  }
+
   async addSmsChannel(
     tenantId: string,
     eventId: string,
@@ -301,6 +322,14 @@ export class MemoryMessageStore implements MessageStore {
     if (existing) return copy(existing);
     this.items.set(key, copy(record));
     return copy(record);
+  }
+
+  async createClaimed(record: MessageRecord): Promise<{ created: boolean; record: MessageRecord }> {
+    const key = MemoryMessageStore.keyOf(record.tenantId, record.messageId);
+    const existing = this.items.get(key);
+    if (existing) return { created: false, record: copy(existing) };
+    this.items.set(key, copy(record));
+    return { created: true, record: copy(record) };
   }
 
   async get(tenantId: string, messageId: string): Promise<MessageRecord | undefined> {

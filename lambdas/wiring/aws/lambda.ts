@@ -81,5 +81,5 @@ export function createSqsQueue(fn: FunctionName, queueUrl: string, deadLetterQue
 
 /** The document client of one function, with that function's timeouts and attempts. */
 export function createFunctionDocumentClient(fn: FunctionName): DynamoDBDocumentClient {
-  return createDocumentClient(clientConfigFor(fn, 'dynamodb'));
+  return createDocumentClient(clientConfigFor(fn, 'dynamodb'), fn);
 }

@@ -1,5 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CachedTargetStore } from '../../adapters/cached-target-store';
+import { CachedTenantStore } from '../../adapters/cached-tenant-store';
 import { EventBridgeForwarder } from '../../adapters/eventbridge-forwarder';
 import { SecretsManagerSecretStore } from '../../adapters/secrets-manager-secret-store';
 import { SecretsManagerTargetSecretStore } from '../../adapters/secrets-manager-target-secrets';
@@ -20,17 +21,25 @@ export function workerDeps(observability: LambdaObservability, env = process.env
   const doc = createFunctionDocumentClient('worker');
   const forwardStores = createForwardStores(doc, settings);
   const secretsClient = createSecretsClient('worker');
+  const stores = createStores(doc, settings);
   return {
     control: createSqsQueue('worker', settings.queueUrl, settings.deadLetterQueueUrl),
     worker: {
       ...base,
-      ...createStores(doc, settings),
-      secrets: new SecretsManagerSecretStore({ client: secretsClient, prefix: settings.secretPrefix }),
+      ...stores,
+      // Config and templates reused for TENANT_CACHE_SECONDS, the secret likewise; sms-delivery.ts reads both
+      // afresh when the event's key came from another registration than the cached one.
+      tenants: new CachedTenantStore(stores.tenants, settings.tenantCacheSeconds * 1000),
+      secrets: new SecretsManagerSecretStore({
+        client: secretsClient,
+        prefix: settings.secretPrefix,
+        cacheTtlMs: settings.tenantCacheSeconds * 1000,
+      }),
       sms: createSmsSender(settings, base.logger),
       fineract: timedFineractClient(createFineractClient(settings), base),
       // Forwarding runs in the worker: one pipeline, one delivery state machine, one retry and dead state.
       forward: {
-        targets: new CachedTargetStore(forwardStores.targets),
+        targets: new CachedTargetStore(forwardStores.targets, settings.tenantCacheSeconds * 1000),
         targetSecrets: new SecretsManagerTargetSecretStore({ client: secretsClient, prefix: settings.secretPrefix }),
         deliveries: forwardStores.deliveries,
         webhooks: createHttpForwarder(settings),

@@ -15,7 +15,8 @@
  * Events table (pk, sk):
  *   T#{tenant}   E#{eventId}     the event; byTenantTime lists a tenant's events newest first; byDue (sparse, only
  *                                while not final) is the sweeper's work list; ttl once final
- *   T#{tenant}   M#{messageId}   an SMS message record, messageId = {eventId}.{ENTITY.ACTION}
+ *   T#{tenant}   M#{messageId}   an SMS message record, messageId = {eventId}.{ENTITY.ACTION}; byPhone (sparse,
+ *                                keys only) finds it by `P#{tenant}#{keyed hash of the number}`
  *   T#{tenant}   F#{deliveryId}  a forward delivery record, deliveryId = {eventId}.F.{targetId}
  */
 
@@ -30,8 +31,11 @@ export interface IndexSchema {
   readonly indexName: string;
   readonly partitionKey: KeyAttribute;
   readonly sortKey: KeyAttribute;
-  /** ALL everywhere: the readers of both indexes use the whole item and a second read would cost a round trip. */
-  readonly projection: 'ALL';
+  /**
+   * ALL where the readers use the whole item and a second read would cost a round trip; KEYS_ONLY where a search
+   * reads the items it found afterwards anyway (byPhone).
+   */
+  readonly projection: 'ALL' | 'KEYS_ONLY';
 }
 
 export interface TableSchema {
@@ -63,6 +67,17 @@ export const BY_DUE = {
   projection: 'ALL',
 } as const satisfies IndexSchema;
 
+/**
+ * SMS message records by the keyed hash of their recipient's number (`events find --phone`): sparse (only message
+ * records carry `phonePk`), newest first by `createdAt`. Keys only: the search reads the records it found.
+ */
+export const BY_PHONE = {
+  indexName: 'byPhone',
+  partitionKey: { name: 'phonePk', type: 'S' },
+  sortKey: { name: 'createdAt', type: 'S' },
+  projection: 'KEYS_ONLY',
+} as const satisfies IndexSchema;
+
 const primaryKey = {
   partitionKey: { name: PK, type: 'S' },
   sortKey: { name: SK, type: 'S' },
@@ -70,7 +85,7 @@ const primaryKey = {
 } as const;
 
 export const TENANTS_TABLE: TableSchema = { ...primaryKey, indexes: [] };
-export const EVENTS_TABLE: TableSchema = { ...primaryKey, indexes: [BY_TENANT_TIME, BY_DUE] };
+export const EVENTS_TABLE: TableSchema = { ...primaryKey, indexes: [BY_TENANT_TIME, BY_DUE, BY_PHONE] };
 
 /** Every attribute a key of the table or of one of its indexes uses, once each (CreateTable's AttributeDefinitions). */
 export function keyAttributes(table: TableSchema): KeyAttribute[] {
@@ -83,6 +98,8 @@ export const eventSk = (eventId: string): string => `E#${eventId}`;
 export const messageSk = (messageId: string): string => `M#${messageId}`;
 export const forwardSk = (deliveryId: string): string => `F#${deliveryId}`;
 export const targetSk = (targetId: string): string => `TARGET#${targetId}`;
+/** byPhone's partition: the tenant and the keyed hash of a number (never the number). */
+export const phonePk = (tenantId: string, phoneHash: string): string => `P#${tenantId}#${phoneHash}`;
 /**
  * byDue's partition before it was sharded: items written then still carry it, so the sweeper reads it too (and it
  * empties as those events finish).

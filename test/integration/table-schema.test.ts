@@ -49,6 +49,10 @@ describe('the embedded engine creates the tables table-schema.ts describes', () 
     // Assess
     expect(tenants).toEqual(expectedShape(TENANTS_TABLE));
     expect(events).toEqual(expectedShape(EVENTS_TABLE));
-    expect(events.indexes).toEqual(['byDue(duePk,dueAt)ALL', 'byTenantTime(gsi1pk,gsi1sk)ALL']);
+    expect(events.indexes).toEqual([
+      'byDue(duePk,dueAt)ALL',
+      'byPhone(phonePk,createdAt)KEYS_ONLY',
+      'byTenantTime(gsi1pk,gsi1sk)ALL',
+    ]);
   });
 });

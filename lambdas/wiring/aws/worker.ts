@@ -9,6 +9,7 @@ import { timedFineractClient } from '../../core/timed-fineract';
 import { createFineractClient, createHttpForwarder, createSmsSender } from '../outbound';
 import { createForwardStores, createStores } from '../stores';
 import { basePorts, createFunctionDocumentClient, createSqsQueue, type LambdaObservability } from './lambda';
+import { awsDataProtection } from './data-key';
 import { clientConfigFor } from './sdk-budgets';
 import { createSecretsClient } from './secrets-client';
 
@@ -24,7 +25,7 @@ export function workerDeps(observability: LambdaObservability, env = process.env
     control: createSqsQueue('worker', settings.queueUrl, settings.deadLetterQueueUrl),
     worker: {
       ...base,
-      ...createStores(doc, settings),
+      ...createStores(doc, settings, awsDataProtection('worker', settings)),
       secrets: new SecretsManagerSecretStore({ client: secretsClient, prefix: settings.secretPrefix }),
       sms: createSmsSender(settings, base.logger),
       fineract: timedFineractClient(createFineractClient(settings), base),

@@ -1,5 +1,5 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledgeRule } from './nag';
 
@@ -10,11 +10,16 @@ import { acknowledgeRule } from './nag';
  * (same removal policy): without it, what they hold sealed cannot be read.
  */
 export class DataKey extends Construct {
-  readonly secret: Secret;
+  readonly secret: ISecret;
 
-  constructor(scope: Construct, id: string, props: { removalPolicy: RemovalPolicy }) {
+  /** `existingSecretArn`: the key a deleted stack retained, re-attached with its tables (`-c dataKeySecretArn=…`). */
+  constructor(scope: Construct, id: string, props: { removalPolicy: RemovalPolicy; existingSecretArn?: string }) {
     super(scope, id);
-    this.secret = new Secret(this, 'Secret', {
+    if (props.existingSecretArn) {
+      this.secret = Secret.fromSecretCompleteArn(this, 'Secret', props.existingSecretArn);
+      return;
+    }
+    const secret = new Secret(this, 'Secret', {
       description: 'Fineract hook receiver: seals phone numbers and hook bodies at rest; keys phone-number hashes',
       generateSecretString: {
         secretStringTemplate: JSON.stringify({ current: 'k1', hash: 'k1' }),
@@ -24,8 +29,9 @@ export class DataKey extends Construct {
       },
       removalPolicy: props.removalPolicy,
     });
+    this.secret = secret;
     acknowledgeRule(
-      this.secret,
+      secret,
       'SMG4',
       'Rotation adds a key and points "current" at it (README, "Personal data at rest"); a rotation Lambda replacing ' +
         'the value would drop the key older data is sealed with and the hash key every stored phone hash depends on.',

@@ -51,7 +51,10 @@ export class FineractHookReceiverStack extends Stack {
       tenantsTableName: config.tenantsTableName,
       eventsTableName: config.eventsTableName,
     });
-    this.dataKey = new DataKey(this, 'DataKey', { removalPolicy: config.removalPolicy });
+    this.dataKey = new DataKey(this, 'DataKey', {
+      removalPolicy: config.removalPolicy,
+      existingSecretArn: config.dataKeySecretArn,
+    });
     this.processing = new Processing(this, 'Processing', { ...common, storage: this.storage });
     this.api = new Api(this, 'Api', { ...common, storage: this.storage, queue: this.processing.queue });
 

@@ -154,7 +154,15 @@ export class DynamoDbEventStore implements EventStore, EventSearch {
       [PK, SK, BY_PHONE.partitionKey.name, BY_PHONE.sortKey.name],
       partition,
       page,
-    );
+    ).catch((error: unknown) => {
+      // Local data made before byPhone existed: the embedded engine cannot add an index to a table.
+      if (error instanceof Error && /specified index/i.test(error.message)) {
+        throw new Error(
+          `the events table has no ${BY_PHONE.indexName} index yet (local data older than it: start on a new DATA_DIR)`,
+        );
+      }
+      throw error;
+    });
     const messages = await this.batchGetRaw(found.keys, 'eventId, tenantId');
     const eventIds = [...new Set(messages.filter((m) => m.tenantId === tenantId).map((m) => String(m.eventId)))];
     const events = await this.batchGet(eventIds.map((id) => ({ [PK]: tenantPk(tenantId), [SK]: eventSk(id) })));

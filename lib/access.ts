@@ -1,4 +1,5 @@
 import type {
+  EventSearch,
   EventStore,
   ForwardDeliveryStore,
   MessageStore,
@@ -10,7 +11,7 @@ import type {
   TenantStore,
 } from '../lambdas/core/ports';
 import type { ReceiverFunctionKey } from './config';
-import { BY_DUE, BY_TENANT_TIME } from '../lambdas/adapters/table-schema';
+import { BY_DUE, BY_PHONE, BY_TENANT_TIME } from '../lambdas/adapters/table-schema';
 
 /**
  * Least privilege, written down once: which AWS actions each port method of the DynamoDB, Secrets Manager and SQS
@@ -39,6 +40,7 @@ const query: TableUse = { actions: ['Query'] };
 /** Index names from the one table schema; a use naming an index the table does not declare fails the synth. */
 export const EVENTS_BY_TENANT_INDEX = BY_TENANT_TIME.indexName;
 export const EVENTS_DUE_INDEX = BY_DUE.indexName;
+export const EVENTS_BY_PHONE_INDEX = BY_PHONE.indexName;
 
 export const TENANT_STORE: Record<keyof TenantStore, TableUse> = {
   getApiKey: get,
@@ -75,6 +77,13 @@ export const EVENT_STORE: Record<keyof EventStore, MethodUse> = {
   claim: { actions: ['UpdateItem', 'GetItem'] },
   addSmsChannel: update,
   listDue: { actions: ['Query'], index: EVENTS_DUE_INDEX },
+};
+
+/** Searches (`events find`, the tenant API): an index query, then the found items read whole in batches. */
+export const EVENT_SEARCH: Record<keyof EventSearch, readonly TableUse[]> = {
+  findByIds: [{ actions: ['Query'], index: EVENTS_BY_TENANT_INDEX }, { actions: ['BatchGetItem'] }],
+  // The index (keys only) names message records; their event ids, then the events, are batch reads.
+  findByPhoneHash: [{ actions: ['Query'], index: EVENTS_BY_PHONE_INDEX }, { actions: ['BatchGetItem'] }],
 };
 
 /** Message records live in the events table. */
@@ -130,6 +139,7 @@ export const QUEUE_CONTROL: Record<keyof QueueControl, readonly string[]> = {
 export interface PortUse {
   readonly tenants?: readonly (keyof TenantStore)[];
   readonly events?: readonly (keyof EventStore)[];
+  readonly search?: readonly (keyof EventSearch)[];
   readonly messages?: readonly (keyof MessageStore)[];
   readonly secrets?: readonly (keyof SecretStore)[];
   readonly queue?: readonly (keyof typeof WORK_QUEUE)[];
@@ -180,6 +190,8 @@ export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
     targets: ['listTargets', 'getTarget', 'putTarget', 'deleteTarget'],
     // transition: `_resend` re-opens failed forward deliveries.
     deliveries: ['listByEvent', 'transition'],
+    // GET /tenants/{t}/events?clientId=…|phone=… (event-search.ts).
+    search: ['findByIds', 'findByPhoneHash'],
     targetSecrets: ['getTargetSecrets', 'putTargetSecrets', 'deleteTargetSecrets'],
   },
   // The tenant's Twilio token checks the signature; the status lands on the message record. No tenants table.
@@ -208,6 +220,7 @@ export function tableUses(use: PortUse): { tenants: TableUse[]; events: TableUse
     ],
     events: [
       ...(use.events ?? []).flatMap((method) => EVENT_STORE[method]),
+      ...(use.search ?? []).flatMap((method) => EVENT_SEARCH[method]),
       ...(use.messages ?? []).map((method) => MESSAGE_STORE[method]),
       ...(use.deliveries ?? []).map((method) => FORWARD_DELIVERY_STORE[method]),
     ],

@@ -33,6 +33,8 @@ export interface ReceiverConfig {
   /** Names of retained tables to re-attach instead of creating new ones (after a stack delete). */
   tenantsTableName?: string;
   eventsTableName?: string;
+  /** The data key secret a deleted stack retained, re-attached with its tables (what they hold is sealed with it). */
+  dataKeySecretArn?: string;
   /** EventBridge buses forwarding targets may name (`-c forwardEventBuses=arn,…`); none → no PutEvents grant. */
   forwardEventBuses?: string[];
 }
@@ -253,8 +255,19 @@ export function readConfig(lookup: Lookup): ReceiverConfig {
     perTenantMetrics: bool(lookup, 'perTenantMetrics', CONTEXT_DEFAULTS.perTenantMetrics),
     tenantsTableName: tableName(lookup, 'tenantsTableName'),
     eventsTableName: tableName(lookup, 'eventsTableName'),
+    dataKeySecretArn: secretArn(lookup, 'dataKeySecretArn'),
     forwardEventBuses: eventBuses(lookup),
   };
+}
+
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
+
+function secretArn(lookup: Lookup, key: string): string | undefined {
+  const arn = str(lookup, key);
+  if (arn !== undefined && !SECRET_ARN.test(arn)) {
+    throw new ConfigError(key, `expected the complete ARN of a Secrets Manager secret (with its suffix), got "${arn}"`);
+  }
+  return arn;
 }
 
 const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]+$/;

@@ -2,7 +2,9 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { parseSchedule } from '../lambdas/core/settings';
 import { Api } from './api';
+import { FUNCTION_USES } from './access';
 import { type ReceiverConfig, readConfigFromContext } from './config';
+import { DataKey } from './data-key';
 import { Observability } from './observability';
 import { OperatorPolicy } from './operator';
 import { Processing } from './processing';
@@ -30,6 +32,7 @@ export class FineractHookReceiverStack extends Stack {
   readonly config: ReceiverConfig;
   readonly secretPrefix: string;
   readonly storage: Storage;
+  readonly dataKey: DataKey;
   readonly processing: Processing;
   readonly api: Api;
   readonly observability: Observability;
@@ -48,6 +51,10 @@ export class FineractHookReceiverStack extends Stack {
       tenantsTableName: config.tenantsTableName,
       eventsTableName: config.eventsTableName,
     });
+    this.dataKey = new DataKey(this, 'DataKey', {
+      removalPolicy: config.removalPolicy,
+      existingSecretArn: config.dataKeySecretArn,
+    });
     this.processing = new Processing(this, 'Processing', { ...common, storage: this.storage });
     this.api = new Api(this, 'Api', { ...common, storage: this.storage, queue: this.processing.queue });
 
@@ -57,6 +64,11 @@ export class FineractHookReceiverStack extends Stack {
     this.api.twilioStatus.setEnv('PUBLIC_BASE_URL', publicBaseUrl);
 
     const functions = { ...this.api.functions, worker: this.processing.worker, sweeper: this.processing.sweeper };
+    // Every function that reads or writes events or message records seals and opens what they hold.
+    for (const [key, fn] of Object.entries(functions)) {
+      const use = FUNCTION_USES[key as keyof typeof FUNCTION_USES];
+      if (use.events || use.messages || use.search) fn.bindDataKey(this.dataKey.secret.secretArn);
+    }
     this.observability = new Observability(this, 'Observability', {
       httpApi: this.api.httpApi,
       ingest: this.api.ingest.lambda,
@@ -78,6 +90,7 @@ export class FineractHookReceiverStack extends Stack {
       queue: this.processing.queue,
       deadLetterQueue: this.processing.deadLetterQueue,
       secretPrefix: this.secretPrefix,
+      dataKeySecretArn: this.dataKey.secret.secretArn,
       logGroups: Object.values(functions).map((fn) => fn.logGroup),
     });
 
@@ -95,6 +108,7 @@ export class FineractHookReceiverStack extends Stack {
       QueueUrl: [this.processing.queue.queueUrl, 'Work queue'],
       DeadLetterQueueUrl: [this.processing.deadLetterQueue.queueUrl, 'Dead-letter queue of the work queue'],
       SecretPrefix: [this.secretPrefix, 'Secrets Manager name prefix of tenant secrets'],
+      DataKeySecretArn: [this.dataKey.secret.secretArn, 'Data key: seals numbers and bodies at rest (keep it)'],
       DashboardName: [this.observability.dashboard.dashboardName, 'CloudWatch dashboard of the receiver'],
       OperatorPolicyArn: [
         this.operator.policy.managedPolicyArn,

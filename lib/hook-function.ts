@@ -132,6 +132,14 @@ export class HookFunction extends Construct {
     return this;
   }
 
+  /** Reads the data key (seals numbers and bodies at rest) and sets DATA_KEY_SECRET_ARN. */
+  bindDataKey(secretArn: string): this {
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArn] }),
+    );
+    return this.setEnv('DATA_KEY_SECRET_ARN', secretArn);
+  }
+
   /** Item actions on the table ARN, index queries on each index's own ARN; never `index/*`. */
   bindTable(envName: string, table: BindableTable, uses: readonly TableUse[]): this {
     for (const statement of tableStatements(table, uses)) this.role.addToPrincipalPolicy(statement);

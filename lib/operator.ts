@@ -51,6 +51,11 @@ export const CLI_COMMANDS: readonly OperatorCommand[] = [
   { command: 'events list', uses: { events: ['listByTenant'] } },
   { command: 'events show', uses: { events: ['get'], messages: ['listByEvent'], deliveries: ['listByEvent'] } },
   {
+    command: 'events find',
+    uses: { search: ['findByIds', 'findByPhoneHash'], messages: ['listByEvent'], deliveries: ['listByEvent'] },
+  },
+  { command: 'events trace', uses: { events: ['get'], messages: ['listByEvent'], deliveries: ['listByEvent'] } },
+  {
     command: 'targets add',
     uses: { targets: ['putTarget'], targetSecrets: ['putTargetSecrets'] },
   },
@@ -91,6 +96,8 @@ export interface OperatorTargets {
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
   readonly secretPrefix: string;
+  /** The data key: every command reading events or messages opens what is sealed in them. */
+  readonly dataKeySecretArn?: string;
   /** The functions' log groups, which `logs tail` reads. */
   readonly logGroups?: readonly ILogGroup[];
 }
@@ -127,6 +134,11 @@ export function operatorStatements(
   if (commands.some((c) => c.readsLogs) && targets.logGroups?.length) {
     statements.push(
       new PolicyStatement({ actions: [...LOG_READ_ACTIONS], resources: targets.logGroups.map((g) => g.logGroupArn) }),
+    );
+  }
+  if (targets.dataKeySecretArn && merged.events.length > 0) {
+    statements.push(
+      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [targets.dataKeySecretArn] }),
     );
   }
   if (merged.secrets.length > 0) {

@@ -10,11 +10,22 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailedError, InvalidCursorError, PayloadTooLargeError } from '../core/errors';
 import { IN_FLIGHT_STATUSES, isFinal } from '../core/lifecycle';
-import type { DueEvent, EventClaim, EventPage, EventStore } from '../core/ports';
-import type { StoredEvent } from '../core/model';
+import {
+  type DueEvent,
+  type EventClaim,
+  type EventFilter,
+  type EventPage,
+  type EventSearch,
+  type EventStore,
+  SEARCH_ID_FIELDS,
+  type SearchPage,
+} from '../core/ports';
+import type { EventHistoryEntry, StoredEvent } from '../core/model';
+import type { DataProtection } from './data-protection';
 import { isConditionFailed } from './dynamodb-client';
 import {
   BY_DUE,
+  BY_PHONE,
   BY_TENANT_TIME,
   duePartitions,
   duePk,
@@ -22,6 +33,7 @@ import {
   EVENT_SK,
   eventPk,
   PK,
+  phonePk,
   SK,
   TTL,
   tenantTimePartitions,
@@ -45,19 +57,33 @@ const BATCH_GET_MAX = 100;
 /** Rounds for keys BatchGetItem leaves unprocessed (throttling); the delay doubles from 25 ms. */
 const BATCH_GET_ROUNDS = 6;
 
-export class DynamoDbEventStore implements EventStore {
+/** Index items one search request reads at most before it answers with what it found (and a cursor). */
+const SEARCH_READ_BUDGET = 1000;
+
+export class DynamoDbEventStore implements EventStore, EventSearch {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly retentionDays = 90,
+    /** Seals the raw body at rest; without it (tests of other concerns) bodies are stored as they came. */
+    private readonly protection?: DataProtection,
   ) {}
+
+  private async toItem(event: StoredEvent): Promise<Record<string, unknown>> {
+    return toItem(event, this.protection && (await this.protection.keyring()));
+  }
+
+  private async fromItem(item: Record<string, unknown>): Promise<StoredEvent> {
+    const sealed = item.rawBodySealed ?? item.rawBodyGzSealed;
+    return fromItem(item, sealed !== undefined && this.protection ? await this.protection.keyring() : undefined);
+  }
 
   async putIfAbsent(event: StoredEvent): Promise<'stored' | 'duplicate'> {
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.table,
-          Item: toItem(event),
+          Item: await this.toItem(event),
           ConditionExpression: `attribute_not_exists(${PK})`,
         }),
       );
@@ -76,7 +102,7 @@ export class DynamoDbEventStore implements EventStore {
         ConsistentRead: true,
       }),
     );
-    return out.Item ? fromItem(out.Item) : undefined;
+    return out.Item ? this.fromItem(out.Item) : undefined;
   }
 
   /**
@@ -95,10 +121,7 @@ export class DynamoDbEventStore implements EventStore {
     const last = page.at(-1);
     return {
       // An index entry whose item is gone (expired, not yet dropped from the index) is skipped.
-      items: page.flatMap((entry) => {
-        const item = items.get(String(entry.key[PK]));
-        return item ? [fromItem(item)] : [];
-      }),
+      items,
       nextCursor: merged.length > options.limit && last ? encodeCursor(tenantId, last.sortKey) : undefined,
     };
   }
@@ -133,22 +156,6 @@ export class DynamoDbEventStore implements EventStore {
     return entries;
   }
 
-  /** The items of these keys, by partition key; keys left unprocessed (throttled) are asked again with backoff. */
-  private async batchGet(keys: Record<string, unknown>[]): Promise<Map<string, Record<string, unknown>>> {
-    const found = new Map<string, Record<string, unknown>>();
-    for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
-      let pending: Record<string, unknown>[] = keys.slice(i, i + BATCH_GET_MAX);
-      for (let round = 0; pending.length > 0; round++) {
-        if (round === BATCH_GET_ROUNDS) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** (round - 1)));
-        const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending } } }));
-        for (const item of out.Responses?.[this.table] ?? []) found.set(String(item[PK]), item);
-        pending = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
-      }
-    }
-    return found;
-  }
-
   /**
    * The worker's claim as one UpdateItem returning the new item (no read before it). Only a refused claim (a
    * redelivered final event, an early copy, a missing event) costs a read, to tell the worker which.
@@ -166,7 +173,9 @@ export class DynamoDbEventStore implements EventStore {
           Key: eventKey(tenantId, eventId),
           UpdateExpression:
             'SET #status = :processing, #updatedAt = :at, #dueAt = :due, #duePk = :duePk, ' +
-            '#attempts = if_not_exists(#attempts, :zero) + :one REMOVE #ttl',
+            '#attempts = if_not_exists(#attempts, :zero) + :one, ' +
+            // The story `events trace` tells: each claim opens an attempt.
+            '#history = list_append(if_not_exists(#history, :noHistory), :historyEntry) REMOVE #ttl',
           ConditionExpression:
             `attribute_exists(${PK}) AND #status IN (${Object.keys(statuses).join(', ')}) AND ` +
             '(#status <> :retrying OR attribute_not_exists(#next) OR #next <= :dueBy)',
@@ -178,9 +187,12 @@ export class DynamoDbEventStore implements EventStore {
             '#attempts': 'attempts',
             '#ttl': TTL,
             '#next': 'nextAttemptAt',
+            '#history': 'history',
           },
           ExpressionAttributeValues: {
             ...statuses,
+            ':noHistory': [],
+            ':historyEntry': [{ at: at.updatedAt, status: 'processing' } satisfies EventHistoryEntry],
             ':processing': 'processing',
             ':retrying': 'retrying',
             ':at': at.updatedAt,
@@ -193,11 +205,205 @@ export class DynamoDbEventStore implements EventStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return { claimed: true, event: fromItem(out.Attributes!) };
+      return { claimed: true, event: await this.fromItem(out.Attributes!) };
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
       return { claimed: false, event: await this.get(tenantId, eventId) };
     }
+  }
+
+  /**
+   * byTenantTimeV2 from `since`, newest first, filtered on the business ids (top-level attributes written at
+   * creation and projected into the index), then the page's events read whole (BatchGetItem). Each shard is read
+   * newest first within its share of the read budget; a shard that spends it before `since` sets a floor, and the
+   * page holds only matches above every floor, so the cursor (the last sort key handed out, or the floor) never
+   * skips a match in a shard that was not read to the end.
+   */
+  async findByIds(tenantId: string, filter: EventFilter, page: SearchPage): Promise<EventPage> {
+    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, tenantId);
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const conditions: string[] = [];
+    for (const field of SEARCH_ID_FIELDS) {
+      const value = filter[field];
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      conditions.push(`#${field} = :${field}`);
+    }
+    const partitions = tenantTimePartitions(tenantId);
+    const budget = Math.ceil(SEARCH_READ_BUDGET / partitions.length);
+    const perShard = await Promise.all(
+      partitions.map((partition) =>
+        this.matchesIn(partition, { since: page.since, after, conditions, names, values }, page.limit + 1, budget),
+      ),
+    );
+    const floors = perShard.flatMap((shard) => (shard.floor === undefined ? [] : [shard.floor]));
+    const floor = floors.length ? floors.reduce((a, b) => (a > b ? a : b)) : undefined;
+    const merged = perShard
+      .flatMap((shard) => shard.entries)
+      .filter((entry) => floor === undefined || entry.sortKey > floor)
+      .sort((a, b) => (a.sortKey < b.sortKey ? 1 : a.sortKey > b.sortKey ? -1 : 0));
+    const found = merged.slice(0, page.limit);
+    const last = found.at(-1);
+    const full = merged.length > page.limit && last !== undefined;
+    const nextCursor = full ? last.sortKey : floor;
+    return {
+      items: await this.batchGet(found.map((entry) => entry.key)),
+      nextCursor: nextCursor === undefined ? undefined : encodeCursor(tenantId, nextCursor),
+    };
+  }
+
+  /**
+   * Matches of one byTenantTimeV2 shard between `since` and (strictly before) `after`, newest first: up to `want`,
+   * reading at most `budget` index items; `floor` is the last sort key read when the budget ran out first.
+   */
+  private async matchesIn(
+    partition: string,
+    query: {
+      since: string;
+      after?: string;
+      conditions: string[];
+      names: Record<string, string>;
+      values: Record<string, unknown>;
+    },
+    want: number,
+    budget: number,
+  ): Promise<{ entries: { sortKey: string; key: Record<string, unknown> }[]; floor?: string }> {
+    const entries: { sortKey: string; key: Record<string, unknown> }[] = [];
+    let start: Record<string, unknown> | undefined;
+    let read = 0;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: BY_TENANT_TIME.indexName,
+          // BETWEEN is inclusive: the `after` entry itself (already handed out) is dropped below.
+          KeyConditionExpression:
+            query.after === undefined ? '#p = :p AND #s >= :since' : '#p = :p AND #s BETWEEN :since AND :after',
+          FilterExpression: query.conditions.length ? query.conditions.join(' AND ') : undefined,
+          ExpressionAttributeNames: { '#p': GSI1_PK, '#s': GSI1_SK, ...query.names },
+          ExpressionAttributeValues: {
+            ':p': partition,
+            ':since': query.since,
+            ...(query.after === undefined ? {} : { ':after': query.after }),
+            ...query.values,
+          },
+          ScanIndexForward: false,
+          Limit: Math.min(200, budget - read),
+          ExclusiveStartKey: start,
+        }),
+      );
+      read += out.ScannedCount ?? out.Items?.length ?? 0;
+      for (const item of out.Items ?? []) {
+        const sortKey = String(item[GSI1_SK]);
+        if (sortKey === query.after) continue;
+        entries.push({ sortKey, key: { [PK]: item[PK], [SK]: item[SK] } });
+        if (entries.length === want) return { entries };
+      }
+      start = out.LastEvaluatedKey;
+    } while (start && read < budget);
+    return { entries, floor: start ? String(start[GSI1_SK]) : undefined };
+  }
+
+  /** byPhone (keys only) → the message records' event ids → the events, newest message first. */
+  async findByPhoneHash(tenantId: string, phoneHash: string, page: SearchPage): Promise<EventPage> {
+    const partition = phonePk(tenantId, phoneHash);
+    const found = await this.searchIndex(
+      {
+        IndexName: BY_PHONE.indexName,
+        KeyConditionExpression: `${BY_PHONE.partitionKey.name} = :pk AND ${BY_PHONE.sortKey.name} >= :since`,
+        ExpressionAttributeValues: { ':pk': partition, ':since': page.since },
+      },
+      [PK, SK, BY_PHONE.partitionKey.name, BY_PHONE.sortKey.name],
+      partition,
+      page,
+    ).catch((error: unknown) => {
+      // Local data made before byPhone existed: the embedded engine cannot add an index to a table.
+      if (error instanceof Error && /specified index/i.test(error.message)) {
+        throw new Error(
+          `the events table has no ${BY_PHONE.indexName} index yet (local data older than it: start on a new DATA_DIR)`,
+        );
+      }
+      throw error;
+    });
+    const messages = await this.batchGetRaw(found.keys, 'eventId, tenantId');
+    const eventIds = [...new Set(messages.filter((m) => m.tenantId === tenantId).map((m) => String(m.eventId)))];
+    const events = await this.batchGet(eventIds.map((id) => eventKey(tenantId, id)));
+    return { items: events, nextCursor: found.nextCursor };
+  }
+
+  /**
+   * Reads an index newest first until `limit` items matched or the read budget is spent. The cursor is the index
+   * key of the last item returned (or of the last read, when the budget ran out first).
+   */
+  private async searchIndex(
+    query: {
+      IndexName: string;
+      KeyConditionExpression: string;
+      FilterExpression?: string;
+      ExpressionAttributeNames?: Record<string, string>;
+      ExpressionAttributeValues: Record<string, unknown>;
+    },
+    cursorNames: string[],
+    partition: string,
+    page: SearchPage,
+  ): Promise<{ keys: Record<string, unknown>[]; nextCursor?: string }> {
+    const keys: Record<string, unknown>[] = [];
+    let start = page.cursor ? decodeSearchCursor(page.cursor, cursorNames, partition) : undefined;
+    let read = 0;
+    while (read < SEARCH_READ_BUDGET) {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          ...query,
+          ScanIndexForward: false,
+          Limit: Math.min(200, SEARCH_READ_BUDGET - read),
+          ExclusiveStartKey: start,
+        }),
+      );
+      read += out.ScannedCount ?? out.Items?.length ?? 0;
+      for (const item of out.Items ?? []) {
+        keys.push({ [PK]: item[PK], [SK]: item[SK] });
+        if (keys.length === page.limit) {
+          const last = Object.fromEntries(cursorNames.map((n) => [n, item[n]]));
+          return { keys, nextCursor: encodeKeyCursor(last) };
+        }
+      }
+      start = out.LastEvaluatedKey;
+      if (!start) return { keys };
+    }
+    return { keys, nextCursor: start ? encodeKeyCursor(start) : undefined };
+  }
+
+  private async batchGet(keys: Record<string, unknown>[]): Promise<StoredEvent[]> {
+    const items = await this.batchGetRaw(keys);
+    const byKey = new Map(items.map((item) => [`${item[PK]}|${item[SK]}`, item]));
+    // BatchGetItem answers in any order: back to the index's order, newest first.
+    const ordered = keys.map((k) => byKey.get(`${k[PK]}|${k[SK]}`)).filter((i) => i !== undefined);
+    return Promise.all(ordered.map((item) => this.fromItem(item)));
+  }
+
+  /** BatchGetItem in chunks of 100, re-asking for unprocessed keys. */
+  private async batchGetRaw(keys: Record<string, unknown>[], projection?: string): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    const unique = [...new Map(keys.map((k) => [`${k[PK]}|${k[SK]}`, k])).values()];
+    for (let i = 0; i < unique.length; i += 100) {
+      let request: Record<string, unknown>[] | undefined = unique.slice(i, i + 100);
+      for (let round = 0; request?.length && round < 10; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round));
+        const answer = await this.doc.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.table]: { Keys: request, ConsistentRead: true, ProjectionExpression: projection },
+            },
+          }),
+        );
+        out.push(...(answer.Responses?.[this.table] ?? []));
+        request = answer.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined;
+      }
+    }
+    return out;
   }
 
   async addSmsChannel(
@@ -287,6 +493,15 @@ export class DynamoDbEventStore implements EventStore {
     } else {
       delete names['#ttl'];
     }
+    if (patch.status !== undefined) {
+      // The story `events trace` tells: every status change, when, and why.
+      const entry: EventHistoryEntry = { at: patch.updatedAt ?? new Date().toISOString(), status: patch.status };
+      if (patch.lastError !== undefined) entry.error = patch.lastError;
+      names['#history'] = 'history';
+      sets.push('#history = list_append(if_not_exists(#history, :noHistory), :historyEntry)');
+      values[':noHistory'] = [];
+      values[':historyEntry'] = [entry];
+    }
     if (options.incrementAttempts) {
       names['#attempts'] = 'attempts';
       sets.push('#attempts = if_not_exists(#attempts, :zero) + :one');
@@ -324,7 +539,7 @@ export class DynamoDbEventStore implements EventStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return fromItem(out.Attributes!);
+      return await this.fromItem(out.Attributes!);
     } catch (error) {
       if (isConditionFailed(error)) throw new ConditionFailedError(`event ${eventId} is not in an expected state`);
       throw error;
@@ -399,7 +614,13 @@ const eventKey = (tenantId: string, eventId: string): Record<string, string> => 
   [SK]: EVENT_SK,
 });
 
-function toItem(event: StoredEvent): Record<string, unknown> {
+/** Associated data of a sealed body: an envelope moved to another attribute does not open. */
+const BODY_CONTEXT = 'event.rawBody';
+
+/** The body sealed (personal data: it holds `mobileNo`), gzipped first when large; as received without a keyring. */
+type Keyring = Awaited<ReturnType<DataProtection['keyring']>>;
+
+function toItem(event: StoredEvent, keyring: Keyring | undefined): Record<string, unknown> {
   const { rawBody, ...rest } = event;
   const item: Record<string, unknown> = {
     ...eventKey(event.tenantId, event.eventId),
@@ -409,24 +630,23 @@ function toItem(event: StoredEvent): Record<string, unknown> {
     ...rest,
   };
   if (event.dueAt) item[DUE_PK_ATTR] = duePk(event.eventId);
-  if (Buffer.byteLength(rawBody) > COMPRESS_ABOVE) {
-    const gz = gzipSync(rawBody);
-    if (gz.length > MAX_STORED_BODY) throw new PayloadTooLargeError(MAX_STORED_BODY);
-    item.rawBodyGz = gz;
-  } else {
-    item.rawBody = rawBody;
-  }
+  const large = Buffer.byteLength(rawBody) > COMPRESS_ABOVE;
+  const body = large ? gzipSync(rawBody) : undefined;
+  if (body && body.length > MAX_STORED_BODY) throw new PayloadTooLargeError(MAX_STORED_BODY);
+  if (keyring) item[large ? 'rawBodyGzSealed' : 'rawBodySealed'] = keyring.seal(body ?? rawBody, BODY_CONTEXT);
+  else if (body) item.rawBodyGz = body;
+  else item.rawBody = rawBody;
   return item;
 }
 
 /**
  * The business ids as top-level strings, fixed at creation and projected into byTenantTimeV2 for listings that
- * filter on them; `ids` keeps the values as received.
+ * filter on them (`events find`); `ids` keeps the values as received.
  */
 function businessIds(event: StoredEvent): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of EVENT_BUSINESS_IDS) {
-    const value = event.ids[name];
+    const value = event.ids?.[name];
     if (value !== undefined && value !== null && value !== '') out[name] = String(value);
   }
   return out;
@@ -434,21 +654,49 @@ function businessIds(event: StoredEvent): Record<string, string> {
 
 const LAYOUT_ATTRIBUTES = new Set<string>([PK, SK, GSI1_PK, GSI1_SK, DUE_PK_ATTR, TTL, ...EVENT_BUSINESS_IDS]);
 
-function fromItem(item: Record<string, unknown>): StoredEvent {
-  const { rawBodyGz, rawBody, ...all } = item;
+function fromItem(item: Record<string, unknown>, keyring: Keyring | undefined): StoredEvent {
+  const { rawBodyGz, rawBody, rawBodySealed, rawBodyGzSealed, ...all } = item;
   const rest = Object.fromEntries(Object.entries(all).filter(([name]) => !LAYOUT_ATTRIBUTES.has(name)));
-  const body =
-    rawBodyGz instanceof Uint8Array
-      ? gunzipSync(rawBodyGz).toString('utf8')
-      : typeof rawBody === 'string'
-        ? rawBody
-        : '';
+  let body = '';
+  if (rawBodySealed instanceof Uint8Array || rawBodyGzSealed instanceof Uint8Array) {
+    if (!keyring) throw new Error('a sealed event body and no data key to open it');
+    body =
+      rawBodySealed instanceof Uint8Array
+        ? keyring.open(rawBodySealed, BODY_CONTEXT).toString('utf8')
+        : gunzipSync(keyring.open(rawBodyGzSealed as Uint8Array, BODY_CONTEXT)).toString('utf8');
+  } else if (rawBodyGz instanceof Uint8Array) body = gunzipSync(rawBodyGz).toString('utf8');
+  else if (typeof rawBody === 'string') body = rawBody;
   return { ...(rest as Omit<StoredEvent, 'rawBody'>), rawBody: body };
 }
 
 /** The tenant it belongs to and the last index sort key handed out; opaque to callers. */
 function encodeCursor(tenantId: string, sortKey: string): string {
   return Buffer.from(JSON.stringify({ t: tenantId, after: sortKey })).toString('base64url');
+}
+
+/** A phone search's cursor: the index key it stopped at. */
+function encodeKeyCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/** A search cursor: exactly the index key names, all strings, in the searched partition. */
+function decodeSearchCursor(cursor: string, names: string[], partition: string): Record<string, unknown> {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError();
+  }
+  const k = key as Record<string, unknown> | null;
+  const valid =
+    k !== null &&
+    typeof k === 'object' &&
+    !Array.isArray(k) &&
+    Object.keys(k).length === names.length &&
+    names.every((n) => typeof k[n] === 'string') &&
+    k[names[2]!] === partition;
+  if (!valid) throw new InvalidCursorError();
+  return k;
 }
 
 /**

@@ -8,8 +8,11 @@ import {
 import { ConditionFailedError } from '../core/errors';
 import type { ForwardDeliveryStore, MessageStore } from '../core/ports';
 import type { DeliveryState, ForwardDelivery, MessageRecord } from '../core/model';
+import { maskPhone } from '../core/redaction';
+import type { DataProtection } from './data-protection';
 import { isConditionFailed } from './dynamodb-client';
 import {
+  BY_PHONE,
   eventIdOfRecord,
   eventPk,
   FORWARD_SK_PREFIX,
@@ -17,9 +20,24 @@ import {
   MESSAGE_SK_PREFIX,
   messageSk,
   PK,
+  phonePk,
   SK,
   TTL,
 } from './table-schema';
+
+/** How a record becomes an item and back: the SMS records seal their recipient; forward records are stored as is. */
+interface RecordCodec<R> {
+  toItem(record: R): Promise<Record<string, unknown>>;
+  fromItem(item: Record<string, unknown>): Promise<R>;
+  /** What an update's patch sets, sealed likewise. */
+  patchItem(patch: Record<string, unknown>): Promise<Record<string, unknown>>;
+}
+
+const plainCodec = <R>(): RecordCodec<R> => ({
+  toItem: async (record) => ({ ...(record as Record<string, unknown>) }),
+  fromItem: async (item) => item as unknown as R,
+  patchItem: async (patch) => patch,
+});
 
 /**
  * SMS message records live in the events table in their event's item collection (its partition key, `M#` sort
@@ -34,6 +52,7 @@ class DeliveryRecordTable<R extends DeliveryState> {
     private readonly sortKeyPrefix: string,
     /** As the events': a record holds an E.164 number or a payload, so it must not outlive its event for long. */
     private readonly retentionDays = 90,
+    private readonly codec: RecordCodec<R> = plainCodec<R>(),
   ) {}
 
   /** A record found by its id alone (a status callback carries no more): the event id is the id's first part. */
@@ -63,7 +82,7 @@ class DeliveryRecordTable<R extends DeliveryState> {
           Item: {
             [PK]: eventPk(record.tenantId, record.eventId),
             [SK]: this.sortKey(record.messageId),
-            ...record,
+            ...(await this.codec.toItem(record)),
             [TTL]: this.expiry(),
           },
           ConditionExpression: `attribute_not_exists(${PK})`,
@@ -86,7 +105,7 @@ class DeliveryRecordTable<R extends DeliveryState> {
         ConsistentRead: true,
       }),
     );
-    return out.Item ? toRecord<R>(out.Item) : undefined;
+    return out.Item ? this.codec.fromItem(strip(out.Item)) : undefined;
   }
 
   async transition(
@@ -105,7 +124,21 @@ class DeliveryRecordTable<R extends DeliveryState> {
       conditions.push(`#x_${key} = :x_${key}`);
     }
     const sets: string[] = ['#ttl = :ttl'];
-    for (const [key, value] of Object.entries(patch)) {
+    const providerStatus = (patch as { providerStatus?: unknown }).providerStatus;
+    if (typeof providerStatus === 'string') {
+      // What the provider said and when (the send's answer, each delivery report), for `events trace`.
+      const errorCode = (patch as { errorCode?: unknown }).errorCode;
+      const entry = {
+        at: String((patch as { updatedAt?: unknown }).updatedAt ?? new Date().toISOString()),
+        status: providerStatus,
+        ...(typeof errorCode === 'string' && errorCode ? { errorCode } : {}),
+      };
+      names['#providerHistory'] = 'providerHistory';
+      values[':noHistory'] = [];
+      values[':historyEntry'] = [entry];
+      sets.push('#providerHistory = list_append(if_not_exists(#providerHistory, :noHistory), :historyEntry)');
+    }
+    for (const [key, value] of Object.entries(await this.codec.patchItem(patch as Record<string, unknown>))) {
       if (value === undefined) continue;
       names[`#${key}`] = key;
       values[`:${key}`] = value;
@@ -129,7 +162,7 @@ class DeliveryRecordTable<R extends DeliveryState> {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return toRecord<R>(out.Attributes!);
+      return await this.codec.fromItem(strip(out.Attributes!));
     } catch (error) {
       if (isConditionFailed(error)) throw new ConditionFailedError(`message ${messageId} is not in ${from.join('/')}`);
       throw error;
@@ -145,14 +178,55 @@ class DeliveryRecordTable<R extends DeliveryState> {
         ConsistentRead: true,
       }),
     );
-    return (out.Items ?? []).map((item) => toRecord<R>(item));
+    return Promise.all((out.Items ?? []).map((item) => this.codec.fromItem(strip(item))));
   }
 }
 
 export class DynamoDbMessageStore extends DeliveryRecordTable<MessageRecord> implements MessageStore {
-  constructor(doc: DynamoDBDocumentClient, table: string, retentionDays?: number) {
-    super(doc, table, messageSk, MESSAGE_SK_PREFIX, retentionDays);
+  /** With `protection`, the recipient is sealed at rest and findable by its keyed hash (byPhone). */
+  constructor(doc: DynamoDBDocumentClient, table: string, retentionDays?: number, protection?: DataProtection) {
+    super(
+      doc,
+      table,
+      messageSk,
+      MESSAGE_SK_PREFIX,
+      retentionDays,
+      protection ? sealedRecipientCodec(protection) : undefined,
+    );
   }
+}
+
+/** Associated data of a sealed recipient. */
+const TO_CONTEXT = 'message.to';
+
+/**
+ * The item keeps the number masked in `to` (what listings show), sealed in `toSealed` (what the worker sends to and
+ * a resend looks up at Twilio), and as a keyed hash in `toHash` with its byPhone partition. Records written
+ * before sealing existed hold the number in `to` and are read as they are.
+ */
+function sealedRecipientCodec(protection: DataProtection): RecordCodec<MessageRecord> {
+  const sealTo = async (to: string) => {
+    const keyring = await protection.keyring();
+    return { to: maskPhone(to), toSealed: keyring.seal(to, TO_CONTEXT), toHash: keyring.hashPhone(to) };
+  };
+  return {
+    async toItem(record) {
+      const sealed = await sealTo(record.to);
+      return { ...record, ...sealed, [BY_PHONE.partitionKey.name]: phonePk(record.tenantId, sealed.toHash) };
+    },
+    async fromItem(item) {
+      const { toSealed, [BY_PHONE.partitionKey.name]: _phonePk, ...rest } = item;
+      if (!(toSealed instanceof Uint8Array)) return rest as unknown as MessageRecord;
+      const to = (await protection.keyring()).open(toSealed, TO_CONTEXT).toString('utf8');
+      return { ...(rest as unknown as MessageRecord), to };
+    },
+    async patchItem(patch) {
+      if (typeof patch.to !== 'string') return patch;
+      const { toHash: _h, ...sealed } = await sealTo(patch.to);
+      // The hash (and its byPhone partition) stay those of the first recipient: a record is one message.
+      return { ...patch, ...sealed };
+    },
+  };
 }
 
 /** Forward delivery records: `F#` sort keys in the event's item collection, the same conditional transitions. */
@@ -162,7 +236,7 @@ export class DynamoDbForwardDeliveryStore extends DeliveryRecordTable<ForwardDel
   }
 }
 
-function toRecord<R>(item: Record<string, unknown>): R {
+function strip(item: Record<string, unknown>): Record<string, unknown> {
   const { [PK]: _pk, [SK]: _sk, [TTL]: _ttl, ...rest } = item;
-  return rest as unknown as R;
+  return rest;
 }

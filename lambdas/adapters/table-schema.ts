@@ -18,11 +18,13 @@
  *   T#{tenant}#E#{eventId}   EVENT           the event; ttl once final
  *   T#{tenant}#E#{eventId}   M#{messageId}   an SMS message record, messageId = {eventId}.{ENTITY.ACTION}
  *   T#{tenant}#E#{eventId}   F#{deliveryId}  a forward delivery record, deliveryId = {eventId}.F.{targetId}
- * Indexes (events only; message and delivery records carry no index key):
+ * Indexes:
  *   byTenantTimeV2  T#{tenant}#{0..3} / {receivedAt}#{eventId}: a tenant's events newest first. Written once, when
  *                   the event is stored: it projects only attributes that never change, so status updates do not
  *                   touch it; listings read the rest from the table (BatchGetItem).
  *   byDueV2         DUE#{0..15} / dueAt: sparse, only while not final; the sweeper's work list (ids only).
+ *   byPhone         P#{tenant}#{keyed hash of the number} / createdAt: sparse, on SMS message records only (keys
+ *                   only): `events find --phone` without the number stored anywhere in the clear.
  * Layout v1 (before this build) keyed every item of a tenant by `T#{tenant}` and projected whole items into
  * `byTenantTime` and `byDue`: one tenant's events shared one partition (about 166 events/s). A v1 table cannot be
  * read by this build; it must be replaced (README, Deploy).
@@ -95,6 +97,17 @@ export const BY_DUE = {
   projection: { type: 'INCLUDE', attributes: ['tenantId', 'eventId'] },
 } as const satisfies IndexSchema;
 
+/**
+ * SMS message records by the keyed hash of their recipient's number (`events find --phone`): sparse (only message
+ * records carry `phonePk`), newest first by `createdAt`. Keys only: the search reads the records it found.
+ */
+export const BY_PHONE = {
+  indexName: 'byPhone',
+  partitionKey: { name: 'phonePk', type: 'S' },
+  sortKey: { name: 'createdAt', type: 'S' },
+  projection: { type: 'KEYS_ONLY' },
+} as const satisfies IndexSchema;
+
 const primaryKey = {
   partitionKey: { name: PK, type: 'S' },
   sortKey: { name: SK, type: 'S' },
@@ -102,7 +115,7 @@ const primaryKey = {
 } as const;
 
 export const TENANTS_TABLE: TableSchema = { ...primaryKey, indexes: [] };
-export const EVENTS_TABLE: TableSchema = { ...primaryKey, indexes: [BY_TENANT_TIME, BY_DUE] };
+export const EVENTS_TABLE: TableSchema = { ...primaryKey, indexes: [BY_TENANT_TIME, BY_DUE, BY_PHONE] };
 
 /** Every attribute a key of the table or of one of its indexes uses, once each (CreateTable's AttributeDefinitions). */
 export function keyAttributes(table: TableSchema): KeyAttribute[] {
@@ -136,6 +149,9 @@ export const MESSAGE_SK_PREFIX = 'M#';
 export const FORWARD_SK_PREFIX = 'F#';
 export const messageSk = (messageId: string): string => `${MESSAGE_SK_PREFIX}${messageId}`;
 export const forwardSk = (deliveryId: string): string => `${FORWARD_SK_PREFIX}${deliveryId}`;
+
+/** byPhone's partition: the tenant and the keyed hash of a number (never the number). */
+export const phonePk = (tenantId: string, phoneHash: string): string => `P#${tenantId}#${phoneHash}`;
 
 /**
  * The event a message or delivery id belongs to (`{eventId}.…`; event ids never hold a dot). Only for callers that

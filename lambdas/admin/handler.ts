@@ -3,10 +3,12 @@ import { type AdminDeps, handleDeleteConfig, handleGetConfig, handleListEvents, 
 import {
   handleCreateTarget,
   handleDeleteTarget,
+  handleFindEvents,
   handleGetEvent,
   handleListTargets,
   handleRotateSecret,
   handleTestTarget,
+  handleTraceEvent,
   type TenantApiDeps,
 } from '../core/tenant-api';
 import { adminDeps } from '../wiring/aws/admin';
@@ -25,6 +27,8 @@ export const makeHandler = (getDeps: () => AdminDeps & TenantApiDeps) =>
     rotateTargetSecret: (request) => handleRotateSecret(request, d),
     testTarget: (request) => handleTestTarget(request, d),
     getEvent: (request) => handleGetEvent(request, d),
+    findEvents: (request) => handleFindEvents(request, d),
+    traceEvent: (request) => handleTraceEvent(request, d),
   }));
 
 export const handler = awsLambda(makeHandler, adminDeps);

@@ -5,6 +5,7 @@ import type { EventStatus } from '../core/model';
 import { replayEvents } from '../core/replay';
 import { previewEventSms } from '../core/template-preview';
 import type { CliRuntime } from '../wiring/cli-runtime';
+import { registerFind, registerTrace } from './events-find';
 import { collect, parsePositiveInteger, parseStatuses, tenantIdArgument } from './arguments';
 import { type CliContext, withRuntime } from './context';
 import { CommandFailedError } from './errors';
@@ -87,6 +88,8 @@ export function registerEventCommands(program: Command, context: CliContext): vo
     );
 
   for (const name of ['resend', 'replay'] as const) registerReplay(events, name, context);
+  registerFind(events, context);
+  registerTrace(events, context);
 }
 
 async function listEvents(rt: CliRuntime, tenantId: string, statuses: EventStatus[] | undefined, limit: number) {
@@ -126,11 +129,12 @@ function registerReplay(events: Command, name: 'resend' | 'replay', context: Cli
     .action(
       withRuntime(context, async (rt, out, [tenantId]: [string], options: ReplayCommandOptions) => {
         const dryRun = Boolean(options.dryRun);
+        const progress = dryRun ? undefined : out.progress(name === 'resend' ? 'Resending' : 'Replaying');
         const replayed = await replayEvents(
           tenantId,
-          { statuses: options.status, eventIds: options.event, dryRun },
+          { statuses: options.status, eventIds: options.event, dryRun, onProgress: progress?.update },
           rt,
-        );
+        ).finally(() => progress?.stop());
         if (dryRun) return printDryRun(rt, out, tenantId, replayed);
         const ids = replayed.map((e) => e.eventId);
         const pickup = rt.target.startsWith('local') ? ' (the running server picks them up within seconds)' : '';

@@ -1,4 +1,5 @@
 import { styleText } from 'node:util';
+import { Presets, SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 
 export interface CliStream {
@@ -69,6 +70,38 @@ export class Output {
     });
     table.push(...rows.map((row) => row.map((cell) => (cell === null || cell === undefined ? '' : String(cell)))));
     this.line(table.toString());
+  }
+
+  /**
+   * A progress bar on stderr for a long command, only for a person at a terminal: none with `--json` or when stderr
+   * is not a TTY (a pipe, a CI log), so scripts read clean output.
+   */
+  progress(label: string): { update(done: number, total: number): void; stop(): void } {
+    if (this.json || !this.io.stderr.isTTY) return { update() {}, stop() {} };
+    const bar = new SingleBar(
+      {
+        stream: this.io.stderr as NodeJS.WritableStream,
+        format: `${label} [{bar}] {value}/{total}`,
+        hideCursor: true,
+        clearOnComplete: false,
+      },
+      Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      update(done, total) {
+        if (!started) {
+          bar.start(total, done);
+          started = true;
+        } else {
+          bar.setTotal(total);
+          bar.update(done);
+        }
+      },
+      stop() {
+        if (started) bar.stop();
+      },
+    };
   }
 
   /** One record as aligned `name: value` lines. */

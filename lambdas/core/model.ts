@@ -161,6 +161,14 @@ export interface StoredEvent {
   /** When the sweeper should look at this event again if nobody finished it. Absent once final. */
   dueAt?: string;
   outcome?: Record<string, unknown>;
+  /** Each status change with its time and error, oldest first (kept by the DynamoDB store; for `events trace`). */
+  history?: EventHistoryEntry[];
+}
+
+export interface EventHistoryEntry {
+  at: string;
+  status: EventStatus;
+  error?: string;
 }
 
 /**
@@ -202,8 +210,13 @@ export type MessageStatus = DeliveryStatus | 'delivered' | 'undelivered';
 export interface MessageRecord extends DeliveryState {
   templateKey: string;
   status: MessageStatus;
-  /** Masked for display; the full number lives only in `to`. */
+  /**
+   * The recipient in E.164 as the core sees it. At rest the item keeps it masked in `to` and sealed beside it, with
+   * `toHash` (a keyed hash) to find it by (adapters/data-protection.ts).
+   */
   to: string;
+  /** Keyed hash of `to`, set by the store. */
+  toHash?: string;
   from?: string;
   messagingServiceSid?: string;
   body: string;
@@ -211,6 +224,8 @@ export interface MessageRecord extends DeliveryState {
   segments: number;
   sid?: string;
   providerStatus?: string;
+  /** Every provider status we were told of (send answer, status callbacks), oldest first; kept by the store. */
+  providerHistory?: { at: string; status: string; errorCode?: string }[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -88,6 +88,34 @@ export type DueEvent = Pick<StoredEvent, 'tenantId' | 'eventId' | 'dueAt'>;
  */
 export type EventClaim = { claimed: true; event: StoredEvent } | { claimed: false; event?: StoredEvent };
 
+/** The business ids a search may filter on: top-level attributes of the event item, as strings. */
+export const SEARCH_ID_FIELDS = ['clientId', 'loanId', 'savingsId', 'commandId'] as const;
+export type SearchIdField = (typeof SEARCH_ID_FIELDS)[number];
+export type EventFilter = Partial<Record<SearchIdField, string>>;
+
+export interface SearchPage {
+  /** ISO time: nothing received before it. */
+  since: string;
+  limit: number;
+  cursor?: string;
+}
+
+/**
+ * Finding a tenant's events by what an operator knows (a client, a loan, a phone number), newest first, within a
+ * time window. Pages may hold fewer than `limit` events while `nextCursor` is set: a page reads a bounded slice.
+ */
+export interface EventSearch {
+  /** Events whose business ids match every given one. Throws InvalidCursorError for a cursor it did not produce. */
+  findByIds(tenantId: string, filter: EventFilter, page: SearchPage): Promise<EventPage>;
+  /** Events with an SMS to the number of this keyed hash (PhoneHasher). */
+  findByPhoneHash(tenantId: string, phoneHash: string, page: SearchPage): Promise<EventPage>;
+}
+
+/** The keyed hash of an E.164 number under which message records are findable (never the number itself). */
+export interface PhoneHasher {
+  hashPhone(e164: string): Promise<string>;
+}
+
 export interface EventStore {
   /** Conditional put on the dedup key: 'duplicate' when an event with the same key exists. */
   putIfAbsent(event: StoredEvent): Promise<'stored' | 'duplicate'>;

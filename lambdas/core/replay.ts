@@ -21,6 +21,8 @@ export interface ReplayOptions {
   scanLimit?: number;
   /** Upper bound on events re-driven in this call; the rest wait for the next call. */
   maxReplays?: number;
+  /** Called after each candidate is handled (the CLI's progress bar). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -72,6 +74,8 @@ export async function replayEventsBounded(
   }
 
   const replayed: StoredEvent[] = [];
+  let done = 0;
+  options.onProgress?.(0, candidates.length);
   for (const event of candidates) {
     const now = deps.clock.now();
     for (const message of await deps.messages.listByEvent(tenantId, event.eventId)) {
@@ -117,6 +121,7 @@ export async function replayEventsBounded(
     } catch (error) {
       if (!(error instanceof ConditionFailedError)) throw error;
     }
+    options.onProgress?.(++done, candidates.length);
   }
   return { replayed, more };
 }

@@ -19,7 +19,9 @@ export type Operation =
   | 'deleteTarget'
   | 'rotateTargetSecret'
   | 'testTarget'
-  | 'getEvent';
+  | 'getEvent'
+  | 'findEvents'
+  | 'traceEvent';
 
 /** The functions ingest hands a request to when API Gateway sent it a path variant of theirs ($default). */
 export type DelegateKey = Exclude<FunctionKey, 'ingest'>;
@@ -64,6 +66,8 @@ export const ROUTES: readonly RouteDef[] = [
       ['POST', '/targets/{targetId}/rotate-secret', 'rotateTargetSecret'],
       ['POST', '/targets/{targetId}/test', 'testTarget'],
       ['GET', '/events/{eventId}', 'getEvent'],
+      ['GET', '/events', 'findEvents'],
+      ['GET', '/events/{eventId}/trace', 'traceEvent'],
     ] as const
   ).map(
     ([method, path, operation]): RouteDef => ({ method, path: `/tenants/{tenantId}${path}`, operation, fn: 'admin' }),

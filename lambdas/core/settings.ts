@@ -10,6 +10,8 @@ export interface Settings {
   queueUrl?: string;
   deadLetterQueueUrl?: string;
   secretPrefix: string;
+  /** The data key secret (adapters/data-protection.ts): seals numbers and bodies at rest, keys phone hashes. */
+  dataKeySecretArn?: string;
   /** Public base URL of the API (no trailing slash), for Twilio status callbacks. */
   publicBaseUrl?: string;
   openEnrollment: boolean;
@@ -119,6 +121,7 @@ function parseSettings(env: NodeJS.ProcessEnv): Settings {
     queueUrl: env.QUEUE_URL || undefined,
     deadLetterQueueUrl: env.DLQ_URL || undefined,
     secretPrefix: env.SECRET_PREFIX ?? 'fineract-hooks/tenants/',
+    dataKeySecretArn: env.DATA_KEY_SECRET_ARN || undefined,
     publicBaseUrl: env.PUBLIC_BASE_URL ? env.PUBLIC_BASE_URL.replace(/\/+$/, '') : undefined,
     openEnrollment: bool(env.OPEN_ENROLLMENT, false),
     allowPrivateEndpoints: bool(env.ALLOW_PRIVATE_ENDPOINTS, false),

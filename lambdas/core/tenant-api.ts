@@ -25,8 +25,9 @@ import type {
 } from './ports';
 import { maskPhone } from './redaction';
 import { checkTargetUrl } from './url-policy';
+import { type EventSearchDeps, type FindParameters, findEvents, parseFindQuery, traceEvent } from './event-search';
 
-export interface TenantApiDeps {
+export interface TenantApiDeps extends EventSearchDeps {
   auth: Authenticator;
   events: EventStore;
   messages: MessageStore;
@@ -282,4 +283,20 @@ export async function handleGetEvent(request: HttpRequest, deps: TenantApiDeps):
     deps.deliveries.listByEvent(tenantId, eventId),
   ]);
   return jsonResponse(200, eventWithDeliveries(event, messages, forwards));
+}
+
+/** `GET /tenants/{tenantId}/events?clientId=…|loanId=…|savingsId=…|commandId=…|phone=…&since=7d&limit=&cursor=`. */
+export async function handleFindEvents(request: HttpRequest, deps: TenantApiDeps): Promise<HttpResponse> {
+  const tenantId = await authorise(request, deps);
+  const query = parseFindQuery(request.query as FindParameters, deps.clock.now());
+  return jsonResponse(200, await findEvents(tenantId, query, deps));
+}
+
+/** `GET /tenants/{tenantId}/events/{eventId}/trace`: the story of one event (events-search.ts traceEvent). */
+export async function handleTraceEvent(request: HttpRequest, deps: TenantApiDeps): Promise<HttpResponse> {
+  const tenantId = await authorise(request, deps);
+  const eventId = request.params.eventId ?? '';
+  const trace = /^[A-Za-z0-9_-]{1,128}$/.test(eventId) ? await traceEvent(tenantId, eventId, deps) : undefined;
+  if (!trace) throw new NotFoundError(`Tenant "${tenantId}" has no event "${eventId}".`);
+  return jsonResponse(200, trace);
 }

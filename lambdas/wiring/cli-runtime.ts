@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DataProtection, noPhoneHashing, secretsManagerDataKeySource } from '../adapters/data-protection';
 import { createDocumentClient } from '../adapters/dynamodb-client';
+import { fileDataKeySource } from '../adapters/local/file-data-key';
 import { createTables, startEmbeddedDynamoDb } from '../adapters/local/embedded-dynamodb';
 import { FileSecretStore } from '../adapters/local/file-secret-store';
 import { EventBridgeForwarder } from '../adapters/eventbridge-forwarder';
@@ -11,7 +13,16 @@ import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-st
 import { SecretsManagerTargetSecretStore } from '../adapters/secrets-manager-target-secrets';
 import { redriveDeadLetters, SqsWorkQueue } from '../adapters/sqs-work-queue';
 import { systemClock } from '../core/clock';
-import type { Clock, EventBusPublisher, Queue, SecretStore, TargetSecretStore, WebhookSender } from '../core/ports';
+import type {
+  Clock,
+  EventBusPublisher,
+  EventSearch,
+  PhoneHasher,
+  Queue,
+  SecretStore,
+  TargetSecretStore,
+  WebhookSender,
+} from '../core/ports';
 import { MissingSettingError, readSettings, type Settings } from '../core/settings';
 import { createHttpForwarder } from './outbound';
 import {
@@ -33,6 +44,9 @@ export interface CliRuntime extends Stores, ForwardStores {
   targetSecrets: TargetSecretStore;
   webhooks: WebhookSender;
   bus: EventBusPublisher;
+  /** `events find`: the searches and the keyed hash of a phone number (absent in runtimes of other tests). */
+  search?: EventSearch;
+  phones?: PhoneHasher;
   /** SQS DLQ redrive (AWS only). */
   redriveDeadLetters?: () => Promise<string>;
   close(): Promise<void>;
@@ -62,14 +76,19 @@ async function openAws(stack: string | undefined, processEnv: NodeJS.ProcessEnv)
     env.QUEUE_URL ??= outputs.QueueUrl;
     env.DLQ_URL ??= outputs.DeadLetterQueueUrl;
     env.SECRET_PREFIX ??= outputs.SecretPrefix;
+    env.DATA_KEY_SECRET_ARN ??= outputs.DataKeySecretArn;
   }
   const settings = readSettings(env, { require: ['QUEUE_URL'], hint: 'pass --stack <name> or set it' });
   const doc = createDocumentClient();
   const sqs = new SQSClient({});
+  const protection = settings.dataKeySecretArn
+    ? new DataProtection(secretsManagerDataKeySource(settings.dataKeySecretArn))
+    : undefined;
   return {
     target: `AWS (${settings.tenantsTable}, ${settings.eventsTable})`,
     settings,
-    ...createStores(doc, settings),
+    ...createStores(doc, settings, protection),
+    phones: protection ?? noPhoneHashing,
     ...createForwardStores(doc, settings),
     secrets: new SecretsManagerSecretStore({ prefix: settings.secretPrefix, cacheTtlMs: 0 }),
     queue: new SqsWorkQueue(sqs, settings.queueUrl, settings.deadLetterQueueUrl),
@@ -114,10 +133,12 @@ async function openLocal(dataDir: string, env: NodeJS.ProcessEnv): Promise<CliRu
   }
   const doc = createLocalDocumentClient(endpoint);
   const secrets = new FileSecretStore({ dataDir: dir });
+  const protection = new DataProtection(fileDataKeySource(dir));
   return {
     target: `local data in ${dir}${running && isAlive(running.pid) ? ' (through the running server)' : ''}`,
     settings,
-    ...createStores(doc, settings),
+    ...createStores(doc, settings, protection),
+    phones: protection,
     ...createForwardStores(doc, settings),
     secrets,
     queue: { enqueue: async () => {} },

@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CachedTargetStore } from '../adapters/cached-target-store';
 import { CachedTenantStore } from '../adapters/cached-tenant-store';
+import { DataProtection } from '../adapters/data-protection';
 import { DynamoDbEventStore } from '../adapters/dynamodb-event-store';
+import { fileDataKeySource } from '../adapters/local/file-data-key';
 import { LocalQueue } from '../adapters/local/local-queue';
 import { FileSecretStore } from '../adapters/local/file-secret-store';
 import { JsonlEventBus } from '../adapters/local/jsonl-event-bus';
@@ -171,6 +173,9 @@ interface BootContext {
 
 /** The ports of one local receiver, built once; the deps bundle is assembled from them (again once the URL is known). */
 interface LocalPorts extends Stores, ForwardStores {
+  search: DynamoDbEventStore;
+  /** DATA_DIR/data-key.json: seals numbers and bodies at rest, keys the phone hashes. */
+  protection: DataProtection;
   secrets: FileSecretStore;
   queue: LocalQueue;
   sms: SmsSender;
@@ -249,19 +254,24 @@ async function boot(db: EmbeddedDynamoDb, context: BootContext): Promise<LocalRe
 function buildLocalPorts(db: EmbeddedDynamoDb, settings: Settings, context: BootContext): LocalPorts {
   const { env, dataDir } = context;
   const doc = createLocalDocumentClient(db.endpoint);
-  const stores = createStores(doc, settings);
+  const secrets = new FileSecretStore({ dataDir: dataDir ?? path.join(tmpdir(), `fhr-${process.pid}-${Date.now()}`) });
+  const protection = new DataProtection(fileDataKeySource(path.dirname(secrets.filePath)));
+  const stores = createStores(doc, settings, protection);
   const workerDoc = createLocalDocumentClient(db.endpoint, 'worker');
-  const workerStores = { ...createStores(workerDoc, settings), ...createForwardStores(workerDoc, settings) };
+  const workerStores = {
+    ...createStores(workerDoc, settings, protection),
+    ...createForwardStores(workerDoc, settings),
+  };
   const tenantCache = new CachedTenantStore(workerStores.tenants, settings.tenantCacheSeconds * 1000);
   // One target cache for the worker and the tenant API, so a target added over HTTP is seen by the next event.
   const targets = new CachedTargetStore(workerStores.targets, settings.tenantCacheSeconds * 1000);
-  const secrets = new FileSecretStore({ dataDir: dataDir ?? path.join(tmpdir(), `fhr-${process.pid}-${Date.now()}`) });
   const queue = new LocalQueue({
     visibilityTimeoutSeconds: Number(env.LOCAL_QUEUE_VISIBILITY_SECONDS ?? 30),
     maxReceiveCount: Number(env.LOCAL_QUEUE_MAX_RECEIVES ?? settings.retryScheduleSeconds.length + 4),
   });
   return {
     ...stores,
+    protection,
     ...createForwardStores(doc, settings),
     targets,
     workerStores: { ...workerStores, tenants: tenantCache, targets },
@@ -324,6 +334,8 @@ function assembleDeps(ports: LocalPorts, settings: Settings, logger: Logger): Lo
       deliveries: ports.deliveries,
       webhooks: ports.webhooks,
       bus: ports.bus,
+      search: ports.search,
+      phones: ports.protection,
     },
     worker: {
       worker: {

@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DataProtection } from '../adapters/data-protection';
 import { createDocumentClient } from '../adapters/dynamodb-client';
 import { DynamoDbEventStore } from '../adapters/dynamodb-event-store';
 import { DynamoDbForwardDeliveryStore, DynamoDbMessageStore } from '../adapters/dynamodb-message-store';
@@ -20,14 +21,18 @@ export interface ForwardStores {
   deliveries: ForwardDeliveryStore;
 }
 
+/** `protection` seals numbers and bodies at rest (every runtime passes one; tests of other concerns may not). */
 export function createStores(
   doc: DynamoDBDocumentClient,
   settings: Pick<Settings, 'tenantsTable' | 'eventsTable' | 'eventRetentionDays'>,
-): Stores {
+  protection?: DataProtection,
+): Stores & { search: DynamoDbEventStore } {
+  const events = new DynamoDbEventStore(doc, settings.eventsTable, settings.eventRetentionDays, protection);
   return {
     tenants: new DynamoDbTenantStore(doc, settings.tenantsTable),
-    events: new DynamoDbEventStore(doc, settings.eventsTable, settings.eventRetentionDays),
-    messages: new DynamoDbMessageStore(doc, settings.eventsTable, settings.eventRetentionDays),
+    events,
+    search: events,
+    messages: new DynamoDbMessageStore(doc, settings.eventsTable, settings.eventRetentionDays, protection),
   };
 }
 

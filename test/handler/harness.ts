@@ -3,6 +3,7 @@
  * to DynamoDB stores on the embedded engine (real SDK), a file secret store on a temp dir, and tiny fakes where a
  * fake is all a port needs (a queue that records, a URL policy that accepts, a settable clock).
  */
+import { noPhoneHashing } from '../../lambdas/adapters/data-protection';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -132,6 +133,8 @@ export async function startHarness(
     deliveries,
     webhooks: new HttpForwarder({ allowPrivate: true, timeoutMs: 2000 }),
     bus: new MemoryEventBus(),
+    search: stores.events,
+    phones: noPhoneHashing,
   });
 
   const ingestHandler = makeIngestHandler(ingestDeps);

@@ -31,6 +31,7 @@ describe('readConfig', () => {
       perTenantMetrics: false,
       tenantsTableName: undefined,
       eventsTableName: undefined,
+      dataKeySecretArn: undefined,
     });
   });
 

@@ -42,8 +42,12 @@ describe('operator policy', () => {
         'dynamodb:Scan',
         'dynamodb:UpdateItem',
       ],
+      // BatchGetItem and byPhone: `events find`.
       [json(events)]: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
       [json({ 'Fn::Join': ['', [events, '/index/byTenantTimeV2']] })]: ['dynamodb:Query'],
+      [json({ 'Fn::Join': ['', [events, '/index/byPhone']] })]: ['dynamodb:Query'],
+      // The data key: event bodies and message recipients are sealed at rest.
+      [json({ Ref: logicalId(stack.dataKey.secret) })]: ['secretsmanager:GetSecretValue'],
       // The redrive names the work queue as destination: it reads its ARN and the move task sends to it.
       [json(getAtt(logicalId(stack.processing.queue)))]: ['sqs:GetQueueAttributes', 'sqs:SendMessage'],
       // `targets add|remove|rotate-secret|test`: forwarding targets' signing secrets, under the stack's prefix.

@@ -47,4 +47,29 @@ describe('re-attaching tables retained by a deleted stack', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     expect(template.toJSON().Outputs.EventsTableName.Value).toBe('Old-Events');
   });
+
+  test('-c dataKeySecretArn re-attaches the retained data key: no new secret, every function reads that one', () => {
+    // Prepare
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:FineractHookReceiverDataKey-AbC123';
+
+    // Act
+    const { stack, template } = synthStack({ eventsTableName: 'Old-Events', dataKeySecretArn: arn });
+    const resources = template.toJSON().Resources;
+    const env = (fn: { lambda: Parameters<typeof logicalId>[0] }) =>
+      resources[logicalId(fn.lambda)].Properties.Environment.Variables;
+
+    // Assess
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(env(stack.api.ingest).DATA_KEY_SECRET_ARN).toBe(arn);
+    expect(env(stack.processing.worker).DATA_KEY_SECRET_ARN).toBe(arn);
+    expect(template.toJSON().Outputs.DataKeySecretArn.Value).toBe(arn);
+  });
+
+  test('a data key ARN without its suffix is refused at synth', () => {
+    // Act
+    const synth = () => synthStack({ dataKeySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:x' });
+
+    // Assess
+    expect(synth).toThrow(/dataKeySecretArn/);
+  });
 });

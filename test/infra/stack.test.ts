@@ -148,7 +148,10 @@ describe('IAM', () => {
         actionsOf(s).some((a) => ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'].includes(a)),
     );
     expect(tenantsWrites).toEqual([]);
-    expect(statements.flatMap(actionsOf).some((a) => a.startsWith('secretsmanager:'))).toBe(false);
+    // Secrets Manager: only reading the data key, which seals the bodies it stores; no tenant secret.
+    const secretStatements = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+    expect(secretStatements.flatMap(actionsOf)).toEqual(['secretsmanager:GetSecretValue']);
+    expect(secretStatements.flatMap(resourcesOf).map(json)).toEqual([json({ Ref: logicalId(stack.dataKey.secret) })]);
   });
 
   test('no statement anywhere grants a wildcard action, nor any action on "*"', () => {
@@ -186,8 +189,11 @@ describe('IAM', () => {
         ],
       ],
     });
+    // Every function that touches events or messages reads the data key (numbers and bodies are sealed at rest).
+    const dataKey = json({ Ref: logicalId(stack.dataKey.secret) });
     const expected: Record<string, Record<string, string[]>> = {
       ingest: {
+        [dataKey]: ['secretsmanager:GetSecretValue'],
         [tenants]: ['dynamodb:GetItem'],
         // GetItem: the same body in the previous dedup window; GetItem and UpdateItem: an SMS Bridge duplicate of a
         // Web hook's event adds the SMS channel to it.
@@ -211,8 +217,11 @@ describe('IAM', () => {
       admin: {
         // PutItem and the secret writes: forwarding targets and their signing secrets (the tenant API).
         [tenants]: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        // BatchGetItem and byPhone: the event search (GET /tenants/{t}/events?…).
         [events]: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         [index('byTenantTimeV2')]: ['dynamodb:Query'],
+        [index('byPhone')]: ['dynamodb:Query'],
+        [dataKey]: ['secretsmanager:GetSecretValue'],
         [secrets]: [
           'secretsmanager:CreateSecret',
           'secretsmanager:DeleteSecret',
@@ -224,11 +233,13 @@ describe('IAM', () => {
       twilioStatus: {
         [events]: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         [secrets]: ['secretsmanager:GetSecretValue'],
+        [dataKey]: ['secretsmanager:GetSecretValue'],
       },
       worker: {
         [tenants]: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         [events]: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         [secrets]: ['secretsmanager:GetSecretValue'],
+        [dataKey]: ['secretsmanager:GetSecretValue'],
         // The event source's needs; ChangeMessageVisibility is also the worker's backoff.
         [queue]: [
           'sqs:ChangeMessageVisibility',
@@ -240,6 +251,7 @@ describe('IAM', () => {
         [dlq]: ['sqs:SendMessage'],
       },
       sweeper: {
+        [dataKey]: ['secretsmanager:GetSecretValue'],
         [events]: ['dynamodb:UpdateItem'],
         [index('byDueV2')]: ['dynamodb:Query'],
         [queue]: ['sqs:SendMessage'],
@@ -314,7 +326,7 @@ describe('storage', () => {
     }
   });
 
-  test('events table indexes (layout v2): byTenantTimeV2 and byDueV2, projecting ids and immutable fields only', () => {
+  test('events table indexes (layout v2): byTenantTimeV2 and byDueV2 projecting ids and immutable fields only, byPhone keys only', () => {
     // Assess
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       GlobalSecondaryIndexes: [
@@ -349,9 +361,17 @@ describe('storage', () => {
           // The sweeper's work list: which event, never its body.
           Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['tenantId', 'eventId'] },
         },
+        {
+          IndexName: 'byPhone',
+          KeySchema: [
+            { AttributeName: 'phonePk', KeyType: 'HASH' },
+            { AttributeName: 'createdAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
       ],
     });
-    expect(stack.storage.events.indexNames).toEqual(['byTenantTimeV2', 'byDueV2']);
+    expect(stack.storage.events.indexNames).toEqual(['byTenantTimeV2', 'byDueV2', 'byPhone']);
     expect(stack.storage.tenants.indexNames).toEqual([]);
   });
 });
@@ -647,6 +667,7 @@ describe('observability and outputs', () => {
         'EventsTableName',
         'QueueUrl',
         'SecretPrefix',
+        'DataKeySecretArn',
         'SmsBridgePayloadUrlFineract',
         'SmsBridgePayloadUrlMifosX',
         'TenantsTableName',

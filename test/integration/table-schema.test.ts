@@ -58,6 +58,7 @@ describe('the embedded engine creates the tables table-schema.ts describes', () 
     expect(events).toEqual(expectedShape(EVENTS_TABLE));
     expect(events.indexes).toEqual([
       'byDueV2(duePk,dueAt)INCLUDE[eventId,tenantId]',
+      'byPhone(phonePk,createdAt)KEYS_ONLY',
       'byTenantTimeV2(gsi1pk,gsi1sk)INCLUDE[action,clientId,commandId,entity,eventId,loanId,receivedAt,savingsId,tenantId]',
     ]);
   });

@@ -1,4 +1,5 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { noPhoneHashing } from '../../adapters/data-protection';
 import { EventBridgeForwarder } from '../../adapters/eventbridge-forwarder';
 import { SecretsManagerSecretStore } from '../../adapters/secrets-manager-secret-store';
 import { SecretsManagerTargetSecretStore } from '../../adapters/secrets-manager-target-secrets';
@@ -9,6 +10,7 @@ import type { TenantApiDeps } from '../../core/tenant-api';
 import { createHttpForwarder } from '../outbound';
 import { createForwardStores, createStores } from '../stores';
 import { basePorts, createFunctionDocumentClient, createSqsQueue, type LambdaObservability } from './lambda';
+import { awsDataProtection } from './data-key';
 import { clientConfigFor } from './sdk-budgets';
 import { createSecretsClient } from './secrets-client';
 
@@ -18,11 +20,13 @@ export function adminDeps(observability: LambdaObservability, env = process.env)
   });
   const base = basePorts(observability, settings);
   const doc = createFunctionDocumentClient('admin');
-  const stores = createStores(doc, settings);
+  const protection = awsDataProtection('admin', settings);
+  const stores = createStores(doc, settings, protection);
   const secretsClient = createSecretsClient('admin');
   return {
     ...base,
     ...stores,
+    phones: protection ?? noPhoneHashing,
     // No key cache here: a DELETE must take effect at once for this function.
     auth: new Authenticator(stores.tenants, base.clock, 0),
     secrets: new SecretsManagerSecretStore({ client: secretsClient, prefix: settings.secretPrefix }),

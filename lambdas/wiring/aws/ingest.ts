@@ -6,6 +6,7 @@ import type { IngestDeps } from '../../core/ingest';
 import { DELEGATE_ENV } from '../../core/routes';
 import { readSettings } from '../../core/settings';
 import { basePorts, createFunctionDocumentClient, createSqsQueue, type LambdaObservability } from './lambda';
+import { awsDataProtection } from './data-key';
 import { clientConfigFor } from './sdk-budgets';
 
 /** DynamoDB and SQS only: nothing here may pull Twilio, Secrets Manager or zod into the ingest bundle. */
@@ -18,7 +19,13 @@ export function ingestDeps(
   // The two stores it uses, not createStores: the message stores would only weigh on the cold start.
   const doc = createFunctionDocumentClient('ingest');
   const tenants = new DynamoDbTenantStore(doc, settings.tenantsTable);
-  const events = new DynamoDbEventStore(doc, settings.eventsTable, settings.eventRetentionDays);
+  // Bodies are sealed at rest: the key's Secrets Manager client is loaded lazily (data-protection.ts).
+  const events = new DynamoDbEventStore(
+    doc,
+    settings.eventsTable,
+    settings.eventRetentionDays,
+    awsDataProtection('ingest', settings),
+  );
   return {
     ...base,
     auth: new Authenticator(tenants, base.clock, settings.authCacheSeconds),

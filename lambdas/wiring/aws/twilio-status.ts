@@ -3,6 +3,7 @@ import { TwilioSignatureVerifier } from '../../adapters/twilio-signature-verifie
 import { readSettings } from '../../core/settings';
 import type { StatusCallbackDeps } from '../../core/status-callback';
 import { createStores } from '../stores';
+import { awsDataProtection } from './data-key';
 import { createSecretsClient } from './secrets-client';
 import { basePorts, createFunctionDocumentClient, type LambdaObservability } from './lambda';
 
@@ -11,7 +12,11 @@ export function twilioStatusDeps(observability: LambdaObservability, env = proce
   const settings = readSettings(env, { require: ['EVENTS_TABLE', 'SECRET_PREFIX', 'PUBLIC_BASE_URL'] });
   return {
     ...basePorts(observability, settings),
-    messages: createStores(createFunctionDocumentClient('twilioStatus'), settings).messages,
+    messages: createStores(
+      createFunctionDocumentClient('twilioStatus'),
+      settings,
+      awsDataProtection('twilioStatus', settings),
+    ).messages,
     secrets: new SecretsManagerSecretStore({
       client: createSecretsClient('twilioStatus'),
       prefix: settings.secretPrefix,

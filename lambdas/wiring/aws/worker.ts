@@ -10,6 +10,7 @@ import { timedFineractClient } from '../../core/timed-fineract';
 import { createFineractClient, createHttpForwarder, createSmsSender } from '../outbound';
 import { createForwardStores, createStores } from '../stores';
 import { basePorts, createFunctionDocumentClient, createSqsQueue, type LambdaObservability } from './lambda';
+import { awsDataProtection } from './data-key';
 import { clientConfigFor } from './sdk-budgets';
 import { createSecretsClient } from './secrets-client';
 
@@ -21,7 +22,7 @@ export function workerDeps(observability: LambdaObservability, env = process.env
   const doc = createFunctionDocumentClient('worker');
   const forwardStores = createForwardStores(doc, settings);
   const secretsClient = createSecretsClient('worker');
-  const stores = createStores(doc, settings);
+  const stores = createStores(doc, settings, awsDataProtection('worker', settings));
   return {
     control: createSqsQueue('worker', settings.queueUrl, settings.deadLetterQueueUrl),
     worker: {

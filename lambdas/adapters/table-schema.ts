@@ -11,6 +11,8 @@
  *   T#{tenant}   ENROLL        operator enrollment
  *   T#{tenant}   TARGET#{id}   forwarding target (no secrets: those are in the secret store)
  *   LOCK#{name}  LOCK          registration lease (ttl)
+ *   CONSOLE#{sha256}  LINK     web console one-time sign-in link (token hash only; ttl)
+ *   CONSOLE#{sha256}  SESSION  web console session (token hash only; ttl)
  *
  * Events table (pk, sk):
  *   T#{tenant}   E#{eventId}     the event; byTenantTime lists a tenant's events newest first; byDue (sparse, only
@@ -83,6 +85,7 @@ export const eventSk = (eventId: string): string => `E#${eventId}`;
 export const messageSk = (messageId: string): string => `M#${messageId}`;
 export const forwardSk = (deliveryId: string): string => `F#${deliveryId}`;
 export const targetSk = (targetId: string): string => `TARGET#${targetId}`;
+export const consolePk = (tokenHash: string): string => `CONSOLE#${tokenHash}`;
 /**
  * byDue's partition before it was sharded: items written then still carry it, so the sweeper reads it too (and it
  * empties as those events finish).

@@ -5,15 +5,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Authenticator } from './api-keys';
+import { type Access, authoriseTenantRequest } from './console-session';
 import { BadRequestError, DownstreamError, NotFoundError } from './errors';
 import { isFinalDelivery } from './forward';
 import { EVENT_FILTER_PATTERN, newWebhookSecret, webhookHeaders } from './forward-message';
 import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
 import { HEADERS } from './hook-parser';
-import { assertTenantId } from './identifiers';
 import type { ForwardDelivery, ForwardTarget, MessageRecord, StoredEvent } from './model';
 import type {
   Clock,
+  ConsoleSessionStore,
   EventBusPublisher,
   EventStore,
   ForwardDeliveryStore,
@@ -38,6 +39,8 @@ export interface TenantApiDeps {
   clock: Clock;
   logger: Logger;
   settings: { allowPrivateEndpoints: boolean };
+  /** Web console sessions; without them only the admin key is accepted. */
+  sessions?: ConsoleSessionStore;
 }
 
 /** How long the previous secret keeps signing after a rotation. */
@@ -45,11 +48,10 @@ export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]{1,256}$/;
 const TARGET_ID = /^tgt_[0-9a-f]{16}$/;
 
-async function authorise(request: HttpRequest, deps: TenantApiDeps): Promise<string> {
-  const tenantId = assertTenantId(request.params.tenantId ?? '', 'the path');
+/** The tenant's admin key, or a web console session (console-session.ts): a viewer reads, an editor changes. */
+async function authorise(request: HttpRequest, deps: TenantApiDeps, access: Access = 'write'): Promise<string> {
   const bearer = /^Bearer\s+(.+)$/i.exec(header(request, 'authorization') ?? '')?.[1];
-  await deps.auth.authenticate(tenantId, header(request, ...HEADERS.apiKey) ?? bearer, 'admin');
-  return tenantId;
+  return authoriseTenantRequest(request, deps, header(request, ...HEADERS.apiKey) ?? bearer, access);
 }
 
 async function findTarget(request: HttpRequest, tenantId: string, deps: TenantApiDeps): Promise<ForwardTarget> {
@@ -128,7 +130,7 @@ export async function handleCreateTarget(request: HttpRequest, deps: TenantApiDe
 }
 
 export async function handleListTargets(request: HttpRequest, deps: TenantApiDeps): Promise<HttpResponse> {
-  const tenantId = await authorise(request, deps);
+  const tenantId = await authorise(request, deps, 'read');
   const targets = await deps.targets.listTargets(tenantId);
   return jsonResponse(200, { targets: targets.map(targetView) });
 }
@@ -253,6 +255,14 @@ function smsView(record: MessageRecord) {
     to: maskPhone(record.to),
     segments: record.segments,
     error: record.errorMessage ?? null,
+    // Added fields (the console's event view): the provider's message id and status, the text sent.
+    templateKey: record.templateKey,
+    sid: record.sid ?? null,
+    providerStatus: record.providerStatus ?? null,
+    encoding: record.encoding,
+    text: record.body,
+    attemptStartedAt: record.attemptStartedAt ?? null,
+    updatedAt: record.updatedAt,
   };
 }
 
@@ -268,12 +278,18 @@ export function eventWithDeliveries(event: StoredEvent, messages: MessageRecord[
     attempts: event.attempts,
     nextAttemptAt: event.nextAttemptAt ?? null,
     lastError: event.lastError ?? null,
+    // Added fields (the console's event view): how it arrived and when it last changed.
+    source: event.source,
+    template: event.template,
+    shape: event.shape,
+    updatedAt: event.updatedAt,
+    ids: event.ids,
     deliveries: [...messages.map(smsView), ...forwards.map(deliveryView)],
   };
 }
 
 export async function handleGetEvent(request: HttpRequest, deps: TenantApiDeps): Promise<HttpResponse> {
-  const tenantId = await authorise(request, deps);
+  const tenantId = await authorise(request, deps, 'read');
   const eventId = request.params.eventId ?? '';
   const event = /^[A-Za-z0-9_-]{1,128}$/.test(eventId) ? await deps.events.get(tenantId, eventId) : undefined;
   if (!event) throw new NotFoundError(`Tenant "${tenantId}" has no event "${eventId}".`);

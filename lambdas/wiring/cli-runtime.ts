@@ -11,10 +11,19 @@ import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-st
 import { SecretsManagerTargetSecretStore } from '../adapters/secrets-manager-target-secrets';
 import { redriveDeadLetters, SqsWorkQueue } from '../adapters/sqs-work-queue';
 import { systemClock } from '../core/clock';
-import type { Clock, EventBusPublisher, Queue, SecretStore, TargetSecretStore, WebhookSender } from '../core/ports';
+import type {
+  Clock,
+  ConsoleSessionStore,
+  EventBusPublisher,
+  Queue,
+  SecretStore,
+  TargetSecretStore,
+  WebhookSender,
+} from '../core/ports';
 import { MissingSettingError, readSettings, type Settings } from '../core/settings';
 import { createHttpForwarder } from './outbound';
 import {
+  createConsoleSessionStore,
   createForwardStores,
   createLocalDocumentClient,
   createStores,
@@ -33,6 +42,8 @@ export interface CliRuntime extends Stores, ForwardStores {
   targetSecrets: TargetSecretStore;
   webhooks: WebhookSender;
   bus: EventBusPublisher;
+  /** Web console sign-in links (`console link`). */
+  sessions: ConsoleSessionStore;
   /** SQS DLQ redrive (AWS only). */
   redriveDeadLetters?: () => Promise<string>;
   close(): Promise<void>;
@@ -62,6 +73,8 @@ async function openAws(stack: string | undefined, processEnv: NodeJS.ProcessEnv)
     env.QUEUE_URL ??= outputs.QueueUrl;
     env.DLQ_URL ??= outputs.DeadLetterQueueUrl;
     env.SECRET_PREFIX ??= outputs.SecretPrefix;
+    // Printed links (`console link`) point at the stack's API.
+    env.PUBLIC_BASE_URL ??= outputs.ApiUrl;
   }
   const settings = readSettings(env, { require: ['QUEUE_URL'], hint: 'pass --stack <name> or set it' });
   const doc = createDocumentClient();
@@ -71,6 +84,7 @@ async function openAws(stack: string | undefined, processEnv: NodeJS.ProcessEnv)
     settings,
     ...createStores(doc, settings),
     ...createForwardStores(doc, settings),
+    sessions: createConsoleSessionStore(doc, settings),
     secrets: new SecretsManagerSecretStore({ prefix: settings.secretPrefix, cacheTtlMs: 0 }),
     queue: new SqsWorkQueue(sqs, settings.queueUrl, settings.deadLetterQueueUrl),
     clock: systemClock,
@@ -119,6 +133,7 @@ async function openLocal(dataDir: string, env: NodeJS.ProcessEnv): Promise<CliRu
     settings,
     ...createStores(doc, settings),
     ...createForwardStores(doc, settings),
+    sessions: createConsoleSessionStore(doc, settings),
     secrets,
     queue: { enqueue: async () => {} },
     clock: systemClock,

@@ -11,8 +11,8 @@ import { FileSecretStore } from '../../lambdas/adapters/local/file-secret-store'
 import { noMetrics } from '../../lambdas/adapters/observability';
 import { OutboxSmsSender } from '../../lambdas/adapters/local/outbox-sms-sender';
 import { makeHandler as makeAdminHandler } from '../../lambdas/admin/handler';
-import type { AdminDeps } from '../../lambdas/core/admin';
-import type { TenantApiDeps } from '../../lambdas/core/tenant-api';
+import { DynamoDbConsoleSessionStore } from '../../lambdas/adapters/dynamodb-console-session-store';
+import type { AdminFunctionDeps } from '../../lambdas/core/console-api';
 import { DynamoDbForwardDeliveryStore } from '../../lambdas/adapters/dynamodb-message-store';
 import { DynamoDbTargetStore } from '../../lambdas/adapters/dynamodb-target-store';
 import { HttpForwarder } from '../../lambdas/adapters/http-forwarder';
@@ -118,7 +118,7 @@ export async function startHarness(
   });
   const targets = new DynamoDbTargetStore(dynamo.doc, stores.tables.tenantsTable);
   const deliveries = new DynamoDbForwardDeliveryStore(dynamo.doc, stores.tables.eventsTable);
-  const adminDeps = (): AdminDeps & TenantApiDeps => ({
+  const adminDeps = (): AdminFunctionDeps => ({
     ...common,
     auth: new Authenticator(stores.tenants, clock, 0),
     tenants: stores.tenants,
@@ -132,6 +132,8 @@ export async function startHarness(
     deliveries,
     webhooks: new HttpForwarder({ allowPrivate: true, timeoutMs: 2000 }),
     bus: new MemoryEventBus(),
+    sessions: new DynamoDbConsoleSessionStore(dynamo.doc, stores.tables.tenantsTable),
+    consoleAssets: { get: () => undefined },
   });
 
   const ingestHandler = makeIngestHandler(ingestDeps);

@@ -5,7 +5,7 @@ import { isFinal, RESENDABLE_STATUSES } from './lifecycle';
 import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
 import { HEADERS } from './hook-parser';
 import { assertTenantId } from './identifiers';
-import { maskPhonesInPayload, maskSid } from './redaction';
+import { maskPhone, maskPhonesInPayload, maskSid } from './redaction';
 import { RESEND_BOUNDS, type ReplayDeps, replayEventsBounded } from './replay';
 import type { ConsoleSessionStore, Logger, Metrics, SecretStore, TenantStore } from './ports';
 import type { StoredEvent } from './model';
@@ -106,11 +106,18 @@ export async function handleListEvents(request: HttpRequest, deps: AdminDeps): P
   const page = await deps.events.listByTenant(tenantId, { limit, cursor: request.query.cursor });
   const keep = listingFilter(request.query);
   // Filters apply to the page read: a page may come back shorter (even empty) with a cursor to the next one.
-  return jsonResponse(200, {
-    tenantId,
-    events: page.items.filter(keep).map(eventView),
-    nextCursor: page.nextCursor ?? null,
-  });
+  const items = page.items.filter(keep);
+  // `include=sms` (the web console's rows): each event's SMS, recipient masked, with its delivery status.
+  const withSms = request.query.include === 'sms';
+  const events = await Promise.all(
+    items.map(async (event) => {
+      if (!withSms) return eventView(event);
+      const messages = await deps.messages.listByEvent(tenantId, event.eventId);
+      const sms = messages.map((m) => ({ to: maskPhone(m.to), status: m.status, sid: m.sid ?? null }));
+      return { ...eventView(event), sms };
+    }),
+  );
+  return jsonResponse(200, { tenantId, events, nextCursor: page.nextCursor ?? null });
 }
 
 export async function handleResend(request: HttpRequest, deps: AdminDeps): Promise<HttpResponse> {

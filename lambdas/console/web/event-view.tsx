@@ -106,6 +106,7 @@ export function EventView({ id }: { id: string }) {
                     <span class={`badge st-${m.status}`}>{tr.status(m.status)}</span>
                     {m.segments ? ` · ${tr.n('segments', m.segments)}` : ''}
                     {m.encoding ? ` · ${m.encoding}` : ''}
+                    {m.providerStatus && m.providerStatus !== m.status ? ` · Twilio: ${m.providerStatus}` : ''}
                   </dd>
                   {m.error && (
                     <>

@@ -34,6 +34,27 @@ export function listingQuery(filters: Filters, cursor?: string): string {
   return params.toString();
 }
 
+/**
+ * One row from either listing: the old bridge's (`id`, `createdOn`) or the tenant API's find (`eventId`,
+ * `receivedAt`, deliveries), so the search box works with the find whichever shape it answers.
+ */
+export function toRow(raw: Record<string, unknown>): EventRow {
+  const deliveries = Array.isArray(raw.deliveries) ? (raw.deliveries as Record<string, unknown>[]) : undefined;
+  const sms =
+    (raw.sms as EventRow['sms']) ??
+    deliveries
+      ?.filter((d) => d.channel === 'sms')
+      .map((d) => ({ to: String(d.to ?? ''), status: String(d.status ?? ''), sid: (d.sid as string) ?? null }));
+  return {
+    id: String(raw.id ?? raw.eventId ?? ''),
+    entity: String(raw.entity ?? ''),
+    action: String(raw.action ?? ''),
+    status: String(raw.status ?? ''),
+    createdOn: String(raw.createdOn ?? raw.receivedAt ?? ''),
+    ...(sms ? { sms } : {}),
+  };
+}
+
 export function EventsView() {
   const { tr, session } = useConsole();
   const [draft, setDraft] = useState<Filters>({ status: '', type: '', period: 'any' });
@@ -52,7 +73,8 @@ export function EventsView() {
         'GET',
         `/modules/sms/events/${encodeURIComponent(session.tenantId)}?${listingQuery(filters, more)}`,
       );
-      setRows((before) => (more ? [...(before ?? []), ...page.events] : page.events));
+      const events = page.events.map((e) => toRow(e as unknown as Record<string, unknown>));
+      setRows((before) => (more ? [...(before ?? []), ...events] : events));
       setCursor(page.nextCursor);
     } catch (e) {
       setError((e as Error).message);
@@ -71,7 +93,7 @@ export function EventsView() {
       const query = new URLSearchParams({ [searchKind]: searchValue.trim() });
       const page = await api<EventPage>('GET', tenantPath(session, `/events?${query}`));
       setSearching(true);
-      setRows(page.events);
+      setRows(page.events.map((e) => toRow(e as unknown as Record<string, unknown>)));
       setCursor(null);
     } catch (e) {
       setError(

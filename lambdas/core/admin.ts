@@ -21,7 +21,7 @@ export interface AdminDeps extends ReplayDeps {
 }
 
 /** The old bridge's admin API (docs/protocol.md §7): the tenant from the path, the key from the usual header. */
-async function authorise(request: HttpRequest, deps: AdminDeps, access: Access = 'write'): Promise<string> {
+async function authorise(request: HttpRequest, deps: AdminDeps, access: Access): Promise<string> {
   // The tenant id is checked before any lookup: an over-long id would exceed DynamoDB's key size (a 500, not an
   // answer). Only admin-scoped keys: a Web hook's key is in its Payload URL, readable by anyone who can see the
   // hook. The web console's session cookie stands in for the key on the listing and resend.
@@ -121,7 +121,7 @@ export async function handleListEvents(request: HttpRequest, deps: AdminDeps): P
 }
 
 export async function handleResend(request: HttpRequest, deps: AdminDeps): Promise<HttpResponse> {
-  const tenantId = await authorise(request, deps);
+  const tenantId = await authorise(request, deps, 'write');
   const { replayed, more } = await replayEventsBounded(tenantId, RESEND_BOUNDS, deps);
   deps.logger.info('events re-driven', { tenantId, count: replayed.length, more });
   return jsonResponse(200, {

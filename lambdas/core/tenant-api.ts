@@ -48,8 +48,11 @@ export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]{1,256}$/;
 const TARGET_ID = /^tgt_[0-9a-f]{16}$/;
 
-/** The tenant's admin key, or a web console session (console-session.ts): a viewer reads, an editor changes. */
-async function authorise(request: HttpRequest, deps: TenantApiDeps, access: Access = 'write'): Promise<string> {
+/**
+ * The tenant's admin key, or a web console session (console-session.ts): a viewer reads, an editor changes; every
+ * handler that changes something says 'write'.
+ */
+async function authorise(request: HttpRequest, deps: TenantApiDeps, access: Access = 'read'): Promise<string> {
   const bearer = /^Bearer\s+(.+)$/i.exec(header(request, 'authorization') ?? '')?.[1];
   return authoriseTenantRequest(request, deps, header(request, ...HEADERS.apiKey) ?? bearer, access);
 }
@@ -121,7 +124,7 @@ export function parseTargetInput(
 }
 
 export async function handleCreateTarget(request: HttpRequest, deps: TenantApiDeps): Promise<HttpResponse> {
-  const tenantId = await authorise(request, deps);
+  const tenantId = await authorise(request, deps, 'write');
   const input = parseTargetInput(request.body, deps.settings.allowPrivateEndpoints);
   const { target, secret } = await createTarget(tenantId, input, deps);
   deps.logger.info('forwarding target created', { tenantId, targetId: target.targetId, kind: target.kind });
@@ -130,13 +133,13 @@ export async function handleCreateTarget(request: HttpRequest, deps: TenantApiDe
 }
 
 export async function handleListTargets(request: HttpRequest, deps: TenantApiDeps): Promise<HttpResponse> {
-  const tenantId = await authorise(request, deps, 'read');
+  const tenantId = await authorise(request, deps);
   const targets = await deps.targets.listTargets(tenantId);
   return jsonResponse(200, { targets: targets.map(targetView) });
 }
 
 export async function handleDeleteTarget(request: HttpRequest, deps: TenantApiDeps): Promise<HttpResponse> {
-  const tenantId = await authorise(request, deps);
+  const tenantId = await authorise(request, deps, 'write');
   const target = await findTarget(request, tenantId, deps);
   await deps.targets.deleteTarget(tenantId, target.targetId);
   await deps.targetSecrets.deleteTargetSecrets(tenantId, target.targetId);
@@ -145,7 +148,7 @@ export async function handleDeleteTarget(request: HttpRequest, deps: TenantApiDe
 }
 
 export async function handleRotateSecret(request: HttpRequest, deps: TenantApiDeps): Promise<HttpResponse> {
-  const tenantId = await authorise(request, deps);
+  const tenantId = await authorise(request, deps, 'write');
   const target = await findTarget(request, tenantId, deps);
   const rotated = await rotateTargetSecret(target, deps);
   deps.logger.info('forwarding target secret rotated', { tenantId, targetId: target.targetId });
@@ -154,7 +157,7 @@ export async function handleRotateSecret(request: HttpRequest, deps: TenantApiDe
 
 /** A signed `webhook.test` event now; answers with what the target said. */
 export async function handleTestTarget(request: HttpRequest, deps: TenantApiDeps): Promise<HttpResponse> {
-  const tenantId = await authorise(request, deps);
+  const tenantId = await authorise(request, deps, 'write');
   const target = await findTarget(request, tenantId, deps);
   return jsonResponse(200, await sendTestEvent(target, deps));
 }
@@ -289,7 +292,7 @@ export function eventWithDeliveries(event: StoredEvent, messages: MessageRecord[
 }
 
 export async function handleGetEvent(request: HttpRequest, deps: TenantApiDeps): Promise<HttpResponse> {
-  const tenantId = await authorise(request, deps, 'read');
+  const tenantId = await authorise(request, deps);
   const eventId = request.params.eventId ?? '';
   const event = /^[A-Za-z0-9_-]{1,128}$/.test(eventId) ? await deps.events.get(tenantId, eventId) : undefined;
   if (!event) throw new NotFoundError(`Tenant "${tenantId}" has no event "${eventId}".`);

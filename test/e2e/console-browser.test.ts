@@ -45,6 +45,9 @@ let failedId: string;
 let forwardTargetId: string;
 const cspViolations: string[] = [];
 
+// A browser step under a loaded 2-core machine can take seconds; each test still ends well within this.
+jest.setTimeout(60_000);
+
 async function consoleLink(role: 'viewer' | 'editor'): Promise<string> {
   let stdout = '';
   const io = {

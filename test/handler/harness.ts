@@ -39,6 +39,8 @@ export interface Result {
   text: string;
   /** The body parsed as JSON (undefined when it is not JSON). */
   json: unknown;
+  /** API Gateway v2's Set-Cookie list. */
+  cookies?: string[];
 }
 
 export interface Harness {
@@ -73,7 +75,13 @@ function toResult(out: APIGatewayProxyStructuredResultV2): Result {
   } catch {
     json = undefined;
   }
-  return { statusCode: out.statusCode ?? 200, headers: (out.headers ?? {}) as Record<string, string>, text, json };
+  return {
+    statusCode: out.statusCode ?? 200,
+    headers: (out.headers ?? {}) as Record<string, string>,
+    text,
+    json,
+    ...(out.cookies ? { cookies: out.cookies } : {}),
+  };
 }
 
 /** A registration fixture for another tenant (same credentials, different `tenantId`). */

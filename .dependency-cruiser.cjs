@@ -35,6 +35,13 @@ module.exports = {
       to: { path: ['^lambdas/wiring/', '^lambdas/cli/', '^lambdas/[^/]+/handler\\.ts$'] },
     },
     {
+      name: 'console-web-in-the-browser',
+      severity: 'error',
+      comment: 'The web console runs in the browser: it talks to the API over HTTP and imports no server module.',
+      from: { path: '^lambdas/console/web/' },
+      to: { pathNot: ['^lambdas/console/web/', '^node_modules/preact/'] },
+    },
+    {
       name: 'no-unresolvable',
       severity: 'error',
       comment: 'An import that does not resolve is a typo or a missing dependency.',
@@ -51,7 +58,7 @@ module.exports = {
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
-      extensions: ['.ts', '.js', '.cjs', '.mjs', '.json', '.d.ts'],
+      extensions: ['.ts', '.tsx', '.js', '.cjs', '.mjs', '.json', '.d.ts'],
     },
     reporterOptions: { text: { highlightFocused: true } },
   },

@@ -1,4 +1,5 @@
 import type {
+  ConsoleSessionStore,
   EventSearch,
   EventStore,
   ForwardDeliveryStore,
@@ -105,6 +106,15 @@ export const TARGET_STORE: Record<keyof TargetStore, TableUse> = {
   disableTarget: update,
 };
 
+/** Web console links and sessions live in the tenants table; taking a link is one conditional delete. */
+export const CONSOLE_SESSION_STORE: Record<keyof ConsoleSessionStore, TableUse> = {
+  putLink: put,
+  takeLink: remove,
+  putSession: put,
+  getSession: get,
+  deleteSession: remove,
+};
+
 /** Forward delivery records live in the events table, beside the message records. */
 export const FORWARD_DELIVERY_STORE: Record<keyof ForwardDeliveryStore, TableUse> = {
   createIfAbsent: { actions: ['PutItem', 'GetItem'] },
@@ -146,6 +156,7 @@ export interface PortUse {
   readonly targets?: readonly (keyof TargetStore)[];
   readonly deliveries?: readonly (keyof ForwardDeliveryStore)[];
   readonly targetSecrets?: readonly (keyof TargetSecretStore)[];
+  readonly sessions?: readonly (keyof ConsoleSessionStore)[];
 }
 
 /**
@@ -181,18 +192,20 @@ export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
   },
   // The old bridge's API: configuration (GET, DELETE with its keys and secret), event listing and _resend.
   admin: {
-    tenants: ['getApiKey', 'getTenant', 'listApiKeys', 'deleteApiKey', 'deleteTenant'],
+    tenants: ['getApiKey', 'getTenant', 'listApiKeys', 'deleteApiKey', 'deleteTenant', 'getTemplates', 'putTemplate'],
     events: ['get', 'listByTenant', 'update'],
     messages: ['listByEvent', 'transition'],
     secrets: ['deleteTenantSecret'],
     queue: ['enqueue'],
     // The forwarding tenant API (tenant-api.ts).
-    targets: ['listTargets', 'getTarget', 'putTarget', 'deleteTarget'],
+    targets: ['listTargets', 'getTarget', 'putTarget', 'deleteTarget', 'disableTarget'],
     // transition: `_resend` re-opens failed forward deliveries.
     deliveries: ['listByEvent', 'transition'],
     // GET /tenants/{t}/events?clientId=…|phone=… (event-search.ts).
     search: ['findByIds', 'findByPhoneHash'],
     targetSecrets: ['getTargetSecrets', 'putTargetSecrets', 'deleteTargetSecrets'],
+    // The web console: its session (a link is used up by a conditional delete), templates, disabling a target.
+    sessions: ['takeLink', 'putSession', 'getSession', 'deleteSession'],
   },
   // The tenant's Twilio token checks the signature; the status lands on the message record. No tenants table.
   twilioStatus: { messages: ['get', 'transition'], secrets: ['getTenantSecret'] },
@@ -217,6 +230,7 @@ export function tableUses(use: PortUse): { tenants: TableUse[]; events: TableUse
     tenants: [
       ...(use.tenants ?? []).map((method) => TENANT_STORE[method]),
       ...(use.targets ?? []).map((method) => TARGET_STORE[method]),
+      ...(use.sessions ?? []).map((method) => CONSOLE_SESSION_STORE[method]),
     ],
     events: [
       ...(use.events ?? []).flatMap((method) => EVENT_STORE[method]),

@@ -113,7 +113,8 @@ export class Api extends Construct {
       ...functionDefaults,
       memorySize: FUNCTION_MEMORY_MB.admin,
       entryDir: 'admin',
-      description: 'Tenant configuration, event listing and resend',
+      description: 'Tenant configuration, event listing and resend, the tenant API and the web console',
+      withConsole: true,
       timeout: Duration.seconds(20),
       reservedConcurrentExecutions: config.reservedConcurrency.admin,
     });

@@ -50,6 +50,20 @@ export interface HookFunctionProps {
   readonly logLevel: string;
   readonly reservedConcurrentExecutions?: number;
   readonly environment?: Record<string, string>;
+  /** Build the web console into the function's asset (`console/` beside its code): the admin function only. */
+  readonly withConsole?: boolean;
+}
+
+const ROOT_DIR = path.join(__dirname, '..');
+
+/**
+ * Builds the console into the bundle after esbuild: the same script and sources as `npm start`'s build, so AWS and
+ * the local server serve the same bytes, and a clean clone's synth needs no prebuilt files.
+ */
+function consoleBuildCommands(outputDir: string): string[] {
+  const tsx = path.join(ROOT_DIR, 'node_modules', '.bin', 'tsx');
+  const script = path.join(ROOT_DIR, 'lambdas', 'console', 'build.ts');
+  return [`"${tsx}" "${script}" "${path.join(outputDir, 'console')}"`];
 }
 
 /**
@@ -96,6 +110,15 @@ export class HookFunction extends Construct {
         sourceMap: false,
         // The Node 24 runtime ships SDK v3; bundling it would add megabytes and cold-start time.
         externalModules: ['@aws-sdk/*'],
+        ...(props.withConsole
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_inputDir: string, outputDir: string) => consoleBuildCommands(outputDir),
+              },
+            }
+          : {}),
       },
     });
 

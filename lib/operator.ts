@@ -88,6 +88,8 @@ export const CLI_COMMANDS: readonly OperatorCommand[] = [
     uses: { tenants: ['getTenant', 'putApiKey', 'listApiKeys', 'expireApiKey'] },
   },
   { command: 'logs tail', uses: {}, readsLogs: true },
+  // A one-time sign-in link for the web console (only its hash is stored).
+  { command: 'console link', uses: { sessions: ['putLink'] } },
 ];
 
 export interface OperatorTargets {

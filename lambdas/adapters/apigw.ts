@@ -15,9 +15,17 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEventV2): HttpRequest 
     params: {},
     body: event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0),
     sourceIp: event.requestContext?.http?.sourceIp,
+    // API Gateway v2 moves the Cookie header here; a test or another front may still send the header.
+    cookies: event.cookies ?? headers.cookie?.split(';').map((c) => c.trim()),
   };
 }
 
 export function toApiGatewayResult(response: HttpResponse): APIGatewayProxyStructuredResultV2 {
-  return { statusCode: response.statusCode, headers: response.headers, body: response.body, isBase64Encoded: false };
+  return {
+    statusCode: response.statusCode,
+    headers: response.headers,
+    body: response.body,
+    isBase64Encoded: response.isBase64Encoded ?? false,
+    ...(response.cookies?.length ? { cookies: response.cookies } : {}),
+  };
 }

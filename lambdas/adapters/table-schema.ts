@@ -11,6 +11,8 @@
  *   T#{tenant}   ENROLL        operator enrollment
  *   T#{tenant}   TARGET#{id}   forwarding target (no secrets: those are in the secret store)
  *   LOCK#{name}  LOCK          registration lease (ttl)
+ *   CONSOLE#{sha256}  LINK     web console one-time sign-in link (token hash only; ttl)
+ *   CONSOLE#{sha256}  SESSION  web console session (token hash only; ttl)
  *
  * Events table, layout v2 (pk, sk): one item collection per event, so one event's writes (about six on the happy
  * path) land on its own partition key and a tenant's traffic spreads over as many keys as it has events. A single
@@ -152,6 +154,9 @@ export const forwardSk = (deliveryId: string): string => `${FORWARD_SK_PREFIX}${
 
 /** byPhone's partition: the tenant and the keyed hash of a number (never the number). */
 export const phonePk = (tenantId: string, phoneHash: string): string => `P#${tenantId}#${phoneHash}`;
+
+/** A web console sign-in link or session, by the SHA-256 of its token (tenants table). */
+export const consolePk = (tokenHash: string): string => `CONSOLE#${tokenHash}`;
 
 /**
  * The event a message or delivery id belongs to (`{eventId}.…`; event ids never hold a dot). Only for callers that

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { openCliRuntime } from '../wiring/cli-runtime';
+import { registerConsoleCommands } from './console';
 import type { CliContext, OpenRuntime } from './context';
 import { registerDlqCommands } from './dlq';
 import { registerFineractCommands } from './fineract';
@@ -39,6 +40,7 @@ export function buildProgram(context: CliContext): Command {
   registerDlqCommands(program, context);
   registerFineractCommands(program, context);
   registerLogCommands(program, context);
+  registerConsoleCommands(program, context);
   return program;
 }
 

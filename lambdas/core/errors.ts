@@ -156,3 +156,10 @@ export class ConditionFailedError extends Error {
     this.name = 'ConditionFailedError';
   }
 }
+
+/** The web console's session is missing, expired or signed out; the page asks for a new link. */
+export class SessionExpiredError extends AppError {
+  constructor(message = 'Your console session has ended. Ask your administrator for a new sign-in link.') {
+    super(401, 'session_expired', message);
+  }
+}

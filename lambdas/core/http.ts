@@ -13,12 +13,18 @@ export interface HttpRequest {
   body: Buffer;
   /** The client's address as the transport saw it (API Gateway's sourceIp), for the audit log. */
   sourceIp?: string;
+  /** `name=value` pairs of the Cookie header: API Gateway v2 moves them out of the headers into `cookies`. */
+  cookies?: string[];
 }
 
 export interface HttpResponse {
   statusCode: number;
   headers: Record<string, string>;
   body: string;
+  /** `body` is base64 of binary content (a precompressed asset). */
+  isBase64Encoded?: boolean;
+  /** One Set-Cookie each: API Gateway v2 takes them apart from the headers, which cannot repeat a name. */
+  cookies?: string[];
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };

@@ -336,3 +336,21 @@ export interface BusEntry {
   detailType: string;
   detail: string;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Web console (issue 15)
+
+/** `viewer` reads; `editor` may also resend, edit templates and change targets. */
+export type ConsoleRole = 'viewer' | 'editor';
+
+/**
+ * A one-time sign-in link or a signed-in session: only the SHA-256 of its token is stored, so a table dump lets
+ * nobody in. Both expire (`expiresAt`, and the table's TTL removes them later).
+ */
+export interface ConsoleGrant {
+  tokenHash: string;
+  tenantId: string;
+  role: ConsoleRole;
+  createdAt: string;
+  expiresAt: string;
+}

@@ -8,6 +8,7 @@ import type {
   Enrollment,
   EventStatus,
   BusEntry,
+  ConsoleGrant,
   FineractAuth,
   ForwardDelivery,
   ForwardResponse,
@@ -274,4 +275,30 @@ export interface WebhookSender {
 /** EventBridge PutEvents of one entry; throws DownstreamError (retryable) on a failed entry. */
 export interface EventBusPublisher {
   publish(entry: BusEntry): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Web console
+
+/** Sign-in links and sessions of the web console (tenants table, `CONSOLE#{sha256}`), by token hash. */
+export interface ConsoleSessionStore {
+  putLink(link: ConsoleGrant): Promise<void>;
+  /** Removes the link and returns it: of two callers with the same token, only one gets it. */
+  takeLink(tokenHash: string): Promise<ConsoleGrant | undefined>;
+  putSession(session: ConsoleGrant): Promise<void>;
+  getSession(tokenHash: string): Promise<ConsoleGrant | undefined>;
+  deleteSession(tokenHash: string): Promise<void>;
+}
+
+/** One file of the console's built front end, with its precompressed variants. */
+export interface ConsoleAsset {
+  contentType: string;
+  identity: Buffer;
+  gzip?: Buffer;
+  br?: Buffer;
+}
+
+/** The built front end: the page (`index.html`) and its hashed assets, by file name. */
+export interface ConsoleAssets {
+  get(name: string): ConsoleAsset | undefined;
 }

@@ -21,7 +21,17 @@ export type Operation =
   | 'testTarget'
   | 'getEvent'
   | 'findEvents'
-  | 'traceEvent';
+  | 'traceEvent'
+  | 'consolePage'
+  | 'consoleAsset'
+  | 'createSession'
+  | 'getSession'
+  | 'deleteSession'
+  | 'listTemplates'
+  | 'saveTemplate'
+  | 'previewTemplate'
+  | 'resendEvent'
+  | 'disableTarget';
 
 /** The functions ingest hands a request to when API Gateway sent it a path variant of theirs ($default). */
 export type DelegateKey = Exclude<FunctionKey, 'ingest'>;
@@ -72,6 +82,21 @@ export const ROUTES: readonly RouteDef[] = [
   ).map(
     ([method, path, operation]): RouteDef => ({ method, path: `/tenants/{tenantId}${path}`, operation, fn: 'admin' }),
   ),
+  // The web console (issue 15): its page, assets and session on the admin function, same origin as the API it calls.
+  ...(
+    [
+      ['GET', '/console', 'consolePage'],
+      ['GET', '/console/assets/{file}', 'consoleAsset'],
+      ['POST', '/console/session', 'createSession'],
+      ['GET', '/console/session', 'getSession'],
+      ['DELETE', '/console/session', 'deleteSession'],
+      ['GET', '/tenants/{tenantId}/templates', 'listTemplates'],
+      ['POST', '/tenants/{tenantId}/templates/{key}', 'saveTemplate'],
+      ['POST', '/tenants/{tenantId}/templates/{key}/preview', 'previewTemplate'],
+      ['POST', '/tenants/{tenantId}/events/{eventId}/resend', 'resendEvent'],
+      ['POST', '/tenants/{tenantId}/targets/{targetId}/disable', 'disableTarget'],
+    ] as const
+  ).map(([method, path, operation]): RouteDef => ({ method, path, operation, fn: 'admin' })),
 ];
 
 export interface RouteMatch {

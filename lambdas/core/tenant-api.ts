@@ -5,15 +5,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Authenticator } from './api-keys';
+import { type Access, authoriseTenantRequest } from './console-session';
 import { BadRequestError, DownstreamError, NotFoundError } from './errors';
 import { isFinalDelivery } from './forward';
 import { EVENT_FILTER_PATTERN, newWebhookSecret, webhookHeaders } from './forward-message';
 import { header, type HttpRequest, type HttpResponse, jsonResponse } from './http';
 import { HEADERS } from './hook-parser';
-import { assertTenantId } from './identifiers';
 import type { ForwardDelivery, ForwardTarget, MessageRecord, StoredEvent } from './model';
 import type {
   Clock,
+  ConsoleSessionStore,
   EventBusPublisher,
   EventStore,
   ForwardDeliveryStore,
@@ -39,6 +40,8 @@ export interface TenantApiDeps extends EventSearchDeps {
   clock: Clock;
   logger: Logger;
   settings: { allowPrivateEndpoints: boolean };
+  /** Web console sessions; without them only the admin key is accepted. */
+  sessions?: ConsoleSessionStore;
 }
 
 /** How long the previous secret keeps signing after a rotation. */
@@ -46,11 +49,13 @@ export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]{1,256}$/;
 const TARGET_ID = /^tgt_[0-9a-f]{16}$/;
 
-async function authorise(request: HttpRequest, deps: TenantApiDeps): Promise<string> {
-  const tenantId = assertTenantId(request.params.tenantId ?? '', 'the path');
+/**
+ * The tenant's admin key, or a web console session (console-session.ts): a viewer reads, an editor changes; every
+ * handler that changes something says 'write'.
+ */
+async function authorise(request: HttpRequest, deps: TenantApiDeps, access: Access = 'read'): Promise<string> {
   const bearer = /^Bearer\s+(.+)$/i.exec(header(request, 'authorization') ?? '')?.[1];
-  await deps.auth.authenticate(tenantId, header(request, ...HEADERS.apiKey) ?? bearer, 'admin');
-  return tenantId;
+  return authoriseTenantRequest(request, deps, header(request, ...HEADERS.apiKey) ?? bearer, access);
 }
 
 async function findTarget(request: HttpRequest, tenantId: string, deps: TenantApiDeps): Promise<ForwardTarget> {
@@ -120,7 +125,7 @@ export function parseTargetInput(
 }
 
 export async function handleCreateTarget(request: HttpRequest, deps: TenantApiDeps): Promise<HttpResponse> {
-  const tenantId = await authorise(request, deps);
+  const tenantId = await authorise(request, deps, 'write');
   const input = parseTargetInput(request.body, deps.settings.allowPrivateEndpoints);
   const { target, secret } = await createTarget(tenantId, input, deps);
   deps.logger.info('forwarding target created', { tenantId, targetId: target.targetId, kind: target.kind });
@@ -135,7 +140,7 @@ export async function handleListTargets(request: HttpRequest, deps: TenantApiDep
 }
 
 export async function handleDeleteTarget(request: HttpRequest, deps: TenantApiDeps): Promise<HttpResponse> {
-  const tenantId = await authorise(request, deps);
+  const tenantId = await authorise(request, deps, 'write');
   const target = await findTarget(request, tenantId, deps);
   await deps.targets.deleteTarget(tenantId, target.targetId);
   await deps.targetSecrets.deleteTargetSecrets(tenantId, target.targetId);
@@ -144,7 +149,7 @@ export async function handleDeleteTarget(request: HttpRequest, deps: TenantApiDe
 }
 
 export async function handleRotateSecret(request: HttpRequest, deps: TenantApiDeps): Promise<HttpResponse> {
-  const tenantId = await authorise(request, deps);
+  const tenantId = await authorise(request, deps, 'write');
   const target = await findTarget(request, tenantId, deps);
   const rotated = await rotateTargetSecret(target, deps);
   deps.logger.info('forwarding target secret rotated', { tenantId, targetId: target.targetId });
@@ -153,7 +158,7 @@ export async function handleRotateSecret(request: HttpRequest, deps: TenantApiDe
 
 /** A signed `webhook.test` event now; answers with what the target said. */
 export async function handleTestTarget(request: HttpRequest, deps: TenantApiDeps): Promise<HttpResponse> {
-  const tenantId = await authorise(request, deps);
+  const tenantId = await authorise(request, deps, 'write');
   const target = await findTarget(request, tenantId, deps);
   return jsonResponse(200, await sendTestEvent(target, deps));
 }
@@ -254,6 +259,14 @@ function smsView(record: MessageRecord) {
     to: maskPhone(record.to),
     segments: record.segments,
     error: record.errorMessage ?? null,
+    // Added fields (the console's event view): the provider's message id and status, the text sent.
+    templateKey: record.templateKey,
+    sid: record.sid ?? null,
+    providerStatus: record.providerStatus ?? null,
+    encoding: record.encoding,
+    text: record.body,
+    attemptStartedAt: record.attemptStartedAt ?? null,
+    updatedAt: record.updatedAt,
   };
 }
 
@@ -269,6 +282,12 @@ export function eventWithDeliveries(event: StoredEvent, messages: MessageRecord[
     attempts: event.attempts,
     nextAttemptAt: event.nextAttemptAt ?? null,
     lastError: event.lastError ?? null,
+    // Added fields (the console's event view): how it arrived and when it last changed.
+    source: event.source,
+    template: event.template,
+    shape: event.shape,
+    updatedAt: event.updatedAt,
+    ids: event.ids,
     deliveries: [...messages.map(smsView), ...forwards.map(deliveryView)],
   };
 }

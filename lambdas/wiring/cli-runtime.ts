@@ -15,6 +15,7 @@ import { redriveDeadLetters, SqsWorkQueue } from '../adapters/sqs-work-queue';
 import { systemClock } from '../core/clock';
 import type {
   Clock,
+  ConsoleSessionStore,
   EventBusPublisher,
   EventSearch,
   PhoneHasher,
@@ -26,6 +27,7 @@ import type {
 import { MissingSettingError, readSettings, type Settings } from '../core/settings';
 import { createHttpForwarder } from './outbound';
 import {
+  createConsoleSessionStore,
   createForwardStores,
   createLocalDocumentClient,
   createStores,
@@ -47,6 +49,8 @@ export interface CliRuntime extends Stores, ForwardStores {
   /** `events find`: the searches and the keyed hash of a phone number (absent in runtimes of other tests). */
   search?: EventSearch;
   phones?: PhoneHasher;
+  /** Web console sign-in links (`console link`). */
+  sessions: ConsoleSessionStore;
   /** SQS DLQ redrive (AWS only). */
   redriveDeadLetters?: () => Promise<string>;
   close(): Promise<void>;
@@ -77,6 +81,8 @@ async function openAws(stack: string | undefined, processEnv: NodeJS.ProcessEnv)
     env.DLQ_URL ??= outputs.DeadLetterQueueUrl;
     env.SECRET_PREFIX ??= outputs.SecretPrefix;
     env.DATA_KEY_SECRET_ARN ??= outputs.DataKeySecretArn;
+    // Printed links (`console link`) point at the stack's API.
+    env.PUBLIC_BASE_URL ??= outputs.ApiUrl;
   }
   const settings = readSettings(env, { require: ['QUEUE_URL'], hint: 'pass --stack <name> or set it' });
   const doc = createDocumentClient();
@@ -90,6 +96,7 @@ async function openAws(stack: string | undefined, processEnv: NodeJS.ProcessEnv)
     ...createStores(doc, settings, protection),
     phones: protection ?? noPhoneHashing,
     ...createForwardStores(doc, settings),
+    sessions: createConsoleSessionStore(doc, settings),
     secrets: new SecretsManagerSecretStore({ prefix: settings.secretPrefix, cacheTtlMs: 0 }),
     queue: new SqsWorkQueue(sqs, settings.queueUrl, settings.deadLetterQueueUrl),
     clock: systemClock,
@@ -140,6 +147,7 @@ async function openLocal(dataDir: string, env: NodeJS.ProcessEnv): Promise<CliRu
     ...createStores(doc, settings, protection),
     phones: protection,
     ...createForwardStores(doc, settings),
+    sessions: createConsoleSessionStore(doc, settings),
     secrets,
     queue: { enqueue: async () => {} },
     clock: systemClock,

@@ -26,14 +26,16 @@ import { OutboxSmsSender } from '../adapters/local/outbox-sms-sender';
 import type { WorkBatchDeps } from '../adapters/sqs-batch-handler';
 import { TwilioSignatureVerifier } from '../adapters/twilio-signature-verifier';
 import { makeHandler as makeAdminHandler } from '../admin/handler';
-import type { AdminDeps } from '../core/admin';
-import type { TenantApiDeps } from '../core/tenant-api';
+import type { AdminFunctionDeps } from '../core/console-api';
+import { directoryConsoleAssets } from '../adapters/console-assets';
 import { Authenticator } from '../core/api-keys';
 import { systemClock } from '../core/clock';
 import { describeError } from '../core/http';
 import type { IngestDeps } from '../core/ingest';
 import { maskPhone } from '../core/redaction';
 import type {
+  ConsoleAssets,
+  ConsoleSessionStore,
   EventBusPublisher,
   FineractClient,
   Logger,
@@ -53,6 +55,7 @@ import { makeHandler as makeWorkerHandler } from '../worker/handler';
 import { timedFineractClient } from '../core/timed-fineract';
 import { createFineractClient, createHttpForwarder, createTwilioSender, createUrlPolicy } from './outbound';
 import {
+  createConsoleSessionStore,
   createForwardStores,
   createLocalDocumentClient,
   createStores,
@@ -76,7 +79,7 @@ export interface LocalReceiverOptions {
 export interface LocalDepsBundle {
   ingest: IngestDeps;
   register: RegisterDeps;
-  admin: AdminDeps & TenantApiDeps;
+  admin: AdminFunctionDeps;
   worker: WorkBatchDeps;
   twilioStatus: StatusCallbackDeps;
   sweeper: SweeperDeps;
@@ -193,7 +196,12 @@ interface LocalPorts extends Stores, ForwardStores {
   tenantCache: CachedTenantStore;
   webhooks: WebhookSender;
   bus: EventBusPublisher;
+  sessions: ConsoleSessionStore;
+  consoleAssets: ConsoleAssets;
 }
+
+/** Where `npm run build:console` (run by `npm start`) writes the console: the same bytes the stack bundles. */
+export const LOCAL_CONSOLE_DIR = path.join(__dirname, '..', '..', 'build', 'console');
 
 async function boot(db: EmbeddedDynamoDb, context: BootContext): Promise<LocalReceiver> {
   const { env, logger, dataDir } = context;
@@ -286,6 +294,8 @@ function buildLocalPorts(db: EmbeddedDynamoDb, settings: Settings, context: Boot
     webhooks: createHttpForwarder(settings),
     // No bus locally: EventBridge targets' entries land in DATA_DIR/eventbridge.jsonl.
     bus: new JsonlEventBus(path.dirname(secrets.filePath)),
+    sessions: createConsoleSessionStore(doc, settings),
+    consoleAssets: directoryConsoleAssets(env.CONSOLE_ASSETS_DIR ?? LOCAL_CONSOLE_DIR),
   };
 }
 
@@ -336,6 +346,8 @@ function assembleDeps(ports: LocalPorts, settings: Settings, logger: Logger): Lo
       bus: ports.bus,
       search: ports.search,
       phones: ports.protection,
+      sessions: ports.sessions,
+      consoleAssets: ports.consoleAssets,
     },
     worker: {
       worker: {

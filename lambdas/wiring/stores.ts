@@ -1,11 +1,19 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DataProtection } from '../adapters/data-protection';
 import { createDocumentClient } from '../adapters/dynamodb-client';
+import { DynamoDbConsoleSessionStore } from '../adapters/dynamodb-console-session-store';
 import { DynamoDbEventStore } from '../adapters/dynamodb-event-store';
 import { DynamoDbForwardDeliveryStore, DynamoDbMessageStore } from '../adapters/dynamodb-message-store';
 import { DynamoDbTargetStore } from '../adapters/dynamodb-target-store';
 import { DynamoDbTenantStore } from '../adapters/dynamodb-tenant-store';
-import type { EventStore, ForwardDeliveryStore, MessageStore, TargetStore, TenantStore } from '../core/ports';
+import type {
+  ConsoleSessionStore,
+  EventStore,
+  ForwardDeliveryStore,
+  MessageStore,
+  TargetStore,
+  TenantStore,
+} from '../core/ports';
 import type { Settings } from '../core/settings';
 
 /** The DynamoDB stores, the same in every runtime: only the document client behind them differs. */
@@ -44,6 +52,14 @@ export function createForwardStores(
     targets: new DynamoDbTargetStore(doc, settings.tenantsTable),
     deliveries: new DynamoDbForwardDeliveryStore(doc, settings.eventsTable),
   };
+}
+
+/** The web console's sign-in links and sessions (tenants table): the admin function and the CLI only. */
+export function createConsoleSessionStore(
+  doc: DynamoDBDocumentClient,
+  settings: Pick<Settings, 'tenantsTable'>,
+): ConsoleSessionStore {
+  return new DynamoDbConsoleSessionStore(doc, settings.tenantsTable);
 }
 
 /** A document client for the embedded engine (local server and `cli --local`): any credentials will do. */

@@ -12,8 +12,8 @@ import { FileSecretStore } from '../../lambdas/adapters/local/file-secret-store'
 import { noMetrics } from '../../lambdas/adapters/observability';
 import { OutboxSmsSender } from '../../lambdas/adapters/local/outbox-sms-sender';
 import { makeHandler as makeAdminHandler } from '../../lambdas/admin/handler';
-import type { AdminDeps } from '../../lambdas/core/admin';
-import type { TenantApiDeps } from '../../lambdas/core/tenant-api';
+import { DynamoDbConsoleSessionStore } from '../../lambdas/adapters/dynamodb-console-session-store';
+import type { AdminFunctionDeps } from '../../lambdas/core/console-api';
 import { DynamoDbForwardDeliveryStore } from '../../lambdas/adapters/dynamodb-message-store';
 import { DynamoDbTargetStore } from '../../lambdas/adapters/dynamodb-target-store';
 import { HttpForwarder } from '../../lambdas/adapters/http-forwarder';
@@ -40,6 +40,8 @@ export interface Result {
   text: string;
   /** The body parsed as JSON (undefined when it is not JSON). */
   json: unknown;
+  /** API Gateway v2's Set-Cookie list. */
+  cookies?: string[];
 }
 
 export interface Harness {
@@ -74,7 +76,13 @@ function toResult(out: APIGatewayProxyStructuredResultV2): Result {
   } catch {
     json = undefined;
   }
-  return { statusCode: out.statusCode ?? 200, headers: (out.headers ?? {}) as Record<string, string>, text, json };
+  return {
+    statusCode: out.statusCode ?? 200,
+    headers: (out.headers ?? {}) as Record<string, string>,
+    text,
+    json,
+    ...(out.cookies ? { cookies: out.cookies } : {}),
+  };
 }
 
 /** A registration fixture for another tenant (same credentials, different `tenantId`). */
@@ -119,7 +127,7 @@ export async function startHarness(
   });
   const targets = new DynamoDbTargetStore(dynamo.doc, stores.tables.tenantsTable);
   const deliveries = new DynamoDbForwardDeliveryStore(dynamo.doc, stores.tables.eventsTable);
-  const adminDeps = (): AdminDeps & TenantApiDeps => ({
+  const adminDeps = (): AdminFunctionDeps => ({
     ...common,
     auth: new Authenticator(stores.tenants, clock, 0),
     tenants: stores.tenants,
@@ -135,6 +143,8 @@ export async function startHarness(
     bus: new MemoryEventBus(),
     search: stores.events,
     phones: noPhoneHashing,
+    sessions: new DynamoDbConsoleSessionStore(dynamo.doc, stores.tables.tenantsTable),
+    consoleAssets: { get: () => undefined },
   });
 
   const ingestHandler = makeIngestHandler(ingestDeps);

@@ -10,6 +10,7 @@ import { type HttpRequest, normaliseHeaders } from '../../lambdas/core/http';
 import type {
   ApiKeyRecord,
   BusEntry,
+  ConsoleGrant,
   Enrollment,
   ForwardDelivery,
   ForwardTarget,
@@ -28,6 +29,7 @@ import type {
 import { IN_FLIGHT_STATUSES, isFinal } from '../../lambdas/core/lifecycle';
 import type {
   Clock,
+  ConsoleSessionStore,
   EventBusPublisher,
   EventClaim,
   EventPage,
@@ -779,5 +781,34 @@ export class MemoryEventBus implements EventBusPublisher {
       });
     }
     this.entries.push(copy(entry));
+  }
+}
+
+/** Web console links and sessions, by token hash; `takeLink` hands a link out once, as the conditional delete does. */
+export class MemoryConsoleSessionStore implements ConsoleSessionStore {
+  readonly links = new Map<string, ConsoleGrant>();
+  readonly sessions = new Map<string, ConsoleGrant>();
+
+  async putLink(link: ConsoleGrant): Promise<void> {
+    this.links.set(link.tokenHash, { ...link });
+  }
+
+  async takeLink(tokenHash: string): Promise<ConsoleGrant | undefined> {
+    const link = this.links.get(tokenHash);
+    this.links.delete(tokenHash);
+    return link ? { ...link } : undefined;
+  }
+
+  async putSession(session: ConsoleGrant): Promise<void> {
+    this.sessions.set(session.tokenHash, { ...session });
+  }
+
+  async getSession(tokenHash: string): Promise<ConsoleGrant | undefined> {
+    const session = this.sessions.get(tokenHash);
+    return session ? { ...session } : undefined;
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    this.sessions.delete(tokenHash);
   }
 }

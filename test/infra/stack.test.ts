@@ -215,8 +215,15 @@ describe('IAM', () => {
         [secrets]: ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:RestoreSecret'],
       },
       admin: {
-        // PutItem and the secret writes: forwarding targets and their signing secrets (the tenant API).
-        [tenants]: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        // PutItem and the secret writes: forwarding targets and their signing secrets (the tenant API); UpdateItem:
+        // the web console disables a target; console sessions are put, read and deleted (a link by a DeleteItem).
+        [tenants]: [
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ],
         // BatchGetItem and byPhone: the event search (GET /tenants/{t}/events?…).
         [events]: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         [index('byTenantTimeV2')]: ['dynamodb:Query'],

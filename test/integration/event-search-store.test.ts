@@ -125,7 +125,11 @@ describe('sealed at rest', () => {
 
     // Act
     await messages.createIfAbsent(message(event));
-    const item = await s.rawItem(s.tables.eventsTable, eventPk(tenant, event.eventId), `M#${event.eventId}.CLIENT.CREATE`);
+    const item = await s.rawItem(
+      s.tables.eventsTable,
+      eventPk(tenant, event.eventId),
+      `M#${event.eventId}.CLIENT.CREATE`,
+    );
     const read = await messages.get(tenant, `${event.eventId}.CLIENT.CREATE`);
 
     // Assess

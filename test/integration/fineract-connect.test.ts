@@ -8,7 +8,13 @@ import type { TenantConfig } from '../../lambdas/core/model';
 import { readSettings } from '../../lambdas/core/settings';
 import type { CliRuntime } from '../../lambdas/wiring/cli-runtime';
 import { FakeFineractHooks, type FakeHooksFlavour } from '../helpers/fake-fineract-hooks';
-import { MemoryEventBus, MemoryForwardDeliveryStore, MemoryTargetStore, memoryWorld } from '../helpers/memory-ports';
+import {
+  MemoryConsoleSessionStore,
+  MemoryEventBus,
+  MemoryForwardDeliveryStore,
+  MemoryTargetStore,
+  memoryWorld,
+} from '../helpers/memory-ports';
 
 const RECEIVER = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
 const SMS_FIELDS = ['--sms-from', '+15005550006', '--twilio-account-sid', `AC${'0'.repeat(32)}`];
@@ -33,6 +39,7 @@ function runtime(): CliRuntime {
     targets,
     targetSecrets: targets,
     deliveries: new MemoryForwardDeliveryStore(),
+    sessions: new MemoryConsoleSessionStore(),
     bus: new MemoryEventBus(),
     webhooks: {
       post: async () => {

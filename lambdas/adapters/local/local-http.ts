@@ -93,6 +93,12 @@ async function serve(
     const value = req.rawHeaders[i + 1]!;
     headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
   }
+  // As API Gateway v2 does: the Cookie header becomes `event.cookies`, one `name=value` each.
+  const cookies = headers.cookie
+    ?.split(';')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  delete headers.cookie;
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
   const now = Date.now();
@@ -104,6 +110,7 @@ async function serve(
     rawQueryString: url.search.slice(1),
     headers,
     queryStringParameters: Object.keys(query).length ? query : undefined,
+    ...(cookies?.length ? { cookies } : {}),
     pathParameters,
     requestContext: {
       accountId: 'local',
@@ -127,7 +134,8 @@ async function serve(
     isBase64Encoded: body.length > 0,
   };
   const result = await handlers[fn](event, lambdaContext(fn, requestId));
-  const responseHeaders: Record<string, string | number> = { ...(result.headers as Record<string, string>) };
+  const responseHeaders: Record<string, string | number | string[]> = { ...(result.headers as Record<string, string>) };
+  if (result.cookies?.length) responseHeaders['set-cookie'] = result.cookies;
   const payload = result.body ? Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
   responseHeaders['content-length'] = payload.length;
   res.writeHead(result.statusCode ?? 200, responseHeaders);

@@ -1,20 +1,21 @@
+import path from 'node:path';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { noPhoneHashing } from '../../adapters/data-protection';
+import { directoryConsoleAssets } from '../../adapters/console-assets';
 import { EventBridgeForwarder } from '../../adapters/eventbridge-forwarder';
 import { SecretsManagerSecretStore } from '../../adapters/secrets-manager-secret-store';
 import { SecretsManagerTargetSecretStore } from '../../adapters/secrets-manager-target-secrets';
-import type { AdminDeps } from '../../core/admin';
 import { Authenticator } from '../../core/api-keys';
 import { readSettings } from '../../core/settings';
-import type { TenantApiDeps } from '../../core/tenant-api';
+import type { AdminFunctionDeps } from '../../core/console-api';
 import { createHttpForwarder } from '../outbound';
-import { createForwardStores, createStores } from '../stores';
+import { createConsoleSessionStore, createForwardStores, createStores } from '../stores';
 import { basePorts, createFunctionDocumentClient, createSqsQueue, type LambdaObservability } from './lambda';
 import { awsDataProtection } from './data-key';
 import { clientConfigFor } from './sdk-budgets';
 import { createSecretsClient } from './secrets-client';
 
-export function adminDeps(observability: LambdaObservability, env = process.env): AdminDeps & TenantApiDeps {
+export function adminDeps(observability: LambdaObservability, env = process.env): AdminFunctionDeps {
   const settings = readSettings(env, {
     require: ['TENANTS_TABLE', 'EVENTS_TABLE', 'QUEUE_URL', 'SECRET_PREFIX'],
   });
@@ -40,5 +41,8 @@ export function adminDeps(observability: LambdaObservability, env = process.env)
     }),
     webhooks: createHttpForwarder(settings),
     bus: new EventBridgeForwarder(new EventBridgeClient(clientConfigFor('admin', 'eventBridge'))),
+    sessions: createConsoleSessionStore(doc, settings),
+    // The stack's bundling copies the built console next to this function's code (lib/hook-function.ts).
+    consoleAssets: directoryConsoleAssets(env.CONSOLE_ASSETS_DIR ?? path.join(__dirname, 'console')),
   };
 }

@@ -78,6 +78,8 @@ export const MESSAGE_STORE: Record<keyof MessageStore, TableUse> = {
   get,
   transition: update,
   listByEvent: query,
+  linkProviderId: put,
+  findByProviderId: get,
 };
 
 /** Forwarding targets live in the tenants table. */
@@ -160,7 +162,8 @@ export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
       'deleteApiKey',
       'putEnrollment',
     ],
-    secrets: ['putTenantSecret'],
+    // getTenantSecret: an aws tenant proves itself by the Fineract credentials it stored (registration.ts).
+    secrets: ['getTenantSecret', 'putTenantSecret'],
   },
   // The old bridge's API: configuration (GET, DELETE with its keys and secret), event listing and _resend.
   admin: {

@@ -9,7 +9,7 @@ import { ConditionFailedError } from '../core/errors';
 import type { ForwardDeliveryStore, MessageStore } from '../core/ports';
 import type { DeliveryState, ForwardDelivery, MessageRecord } from '../core/model';
 import { isConditionFailed } from './dynamodb-client';
-import { forwardSk, messageSk, PK, SK, TTL, tenantPk } from './table-schema';
+import { forwardSk, messageSk, PK, providerIdSk, SK, TTL, tenantPk } from './table-schema';
 
 /**
  * SMS message records live in the events table beside their event (same partition, `M#` sort keys), so one query
@@ -125,8 +125,38 @@ class DeliveryRecordTable<R extends DeliveryState> {
 }
 
 export class DynamoDbMessageStore extends DeliveryRecordTable<MessageRecord> implements MessageStore {
-  constructor(doc: DynamoDBDocumentClient, table: string, retentionDays?: number) {
-    super(doc, table, messageSk, retentionDays);
+  constructor(
+    private readonly messagesDoc: DynamoDBDocumentClient,
+    private readonly messagesTable: string,
+    private readonly messageRetentionDays = 90,
+  ) {
+    super(messagesDoc, messagesTable, messageSk, messageRetentionDays);
+  }
+
+  /** A plain put: the same provider id always names the same message, so a repeated link changes nothing. */
+  async linkProviderId(tenantId: string, providerMessageId: string, messageId: string): Promise<void> {
+    await this.messagesDoc.send(
+      new PutCommand({
+        TableName: this.messagesTable,
+        Item: {
+          [PK]: tenantPk(tenantId),
+          [SK]: providerIdSk(providerMessageId),
+          messageId,
+          [TTL]: Math.floor(Date.now() / 1000) + this.messageRetentionDays * 86400,
+        },
+      }),
+    );
+  }
+
+  async findByProviderId(tenantId: string, providerMessageId: string): Promise<string | undefined> {
+    const out = await this.messagesDoc.send(
+      new GetCommand({
+        TableName: this.messagesTable,
+        Key: { [PK]: tenantPk(tenantId), [SK]: providerIdSk(providerMessageId) },
+      }),
+    );
+    const messageId = out.Item?.messageId;
+    return typeof messageId === 'string' ? messageId : undefined;
   }
 }
 

@@ -17,6 +17,8 @@
  *                                while not final) is the sweeper's work list; ttl once final
  *   T#{tenant}   M#{messageId}   an SMS message record, messageId = {eventId}.{ENTITY.ACTION}
  *   T#{tenant}   F#{deliveryId}  a forward delivery record, deliveryId = {eventId}.F.{targetId}
+ *   T#{tenant}   PID#{providerId} which message a provider's message id is (Africa's Talking reports carry only
+ *                                theirs); ttl as the message record's
  */
 
 export type KeyAttributeType = 'S' | 'N' | 'B';
@@ -82,6 +84,7 @@ export const tenantPk = (tenantId: string): string => `T#${tenantId}`;
 export const eventSk = (eventId: string): string => `E#${eventId}`;
 export const messageSk = (messageId: string): string => `M#${messageId}`;
 export const forwardSk = (deliveryId: string): string => `F#${deliveryId}`;
+export const providerIdSk = (providerMessageId: string): string => `PID#${providerMessageId}`;
 export const targetSk = (targetId: string): string => `TARGET#${targetId}`;
 /**
  * byDue's partition before it was sharded: items written then still carry it, so the sweeper reads it too (and it

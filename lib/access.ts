@@ -179,12 +179,15 @@ export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
     targetSecrets: ['getTargetSecrets', 'putTargetSecrets', 'deleteTargetSecrets'],
   },
   // The tenant's Twilio token checks the signature; the status lands on the message record. No tenants table.
-  twilioStatus: { messages: ['get', 'transition'], secrets: ['getTenantSecret'] },
+  // Africa's Talking reports name their own message id: findByProviderId maps it to ours. AWS SMS events (SNS)
+  // carry ours in their context.
+  twilioStatus: { messages: ['get', 'transition', 'findByProviderId'], secrets: ['getTenantSecret'] },
   worker: {
     tenants: ['getTenant', 'getTemplates', 'markCredentialsInvalid'],
     // putIfAbsent: an event that ingest could only queue is stored by the worker.
     events: ['get', 'putIfAbsent', 'update'],
-    messages: ['createIfAbsent', 'get', 'transition'],
+    // linkProviderId: an Africa's Talking message id → ours, for its delivery reports.
+    messages: ['createIfAbsent', 'get', 'transition', 'linkProviderId'],
     secrets: ['getTenantSecret'],
     // Forwarding (lambdas/core/forward.ts): targets, their delivery records and signing secrets.
     targets: ['listTargets', 'disableTarget'],

@@ -26,7 +26,7 @@ export function workerDeps(observability: LambdaObservability, env = process.env
       ...base,
       ...createStores(doc, settings),
       secrets: new SecretsManagerSecretStore({ client: secretsClient, prefix: settings.secretPrefix }),
-      sms: createSmsSender(settings, base.logger),
+      sms: createSmsSender(settings, base.logger, clientConfigFor('worker', 'smsVoice')),
       fineract: timedFineractClient(createFineractClient(settings), base),
       // Forwarding runs in the worker: one pipeline, one delivery state machine, one retry and dead state.
       forward: {

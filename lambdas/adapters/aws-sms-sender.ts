@@ -91,60 +91,81 @@ export class AwsSmsSender implements SmsSender<AwsSmsCredentials> {
     );
   }
 
-  /** The origination identity exists in this account and region (and is one the stack granted, when listed). */
+  /**
+   * The origination identity exists in this account and region, and is one the stack granted when identities are
+   * listed. With a list, only the listed identities are described (by id or ARN): the role's describe grants name
+   * exactly those, and the hook's Phone Number (a number, an id, an ARN, a sender ID) is matched against what they
+   * are called.
+   */
   async verifyAccount(_credentials: AwsSmsCredentials, options: { from?: string } = {}): Promise<void> {
     const identity = options.from ?? '';
     const what = 'AWS SMS origination identity check';
-    let names: string[] | undefined;
-    try {
-      names = await this.describe(identity);
-    } catch (error) {
-      const classified = classifyAwsSmsError(error, what);
-      if (classified.credentialsInvalid || (error instanceof Error && error.name === 'ValidationException')) {
-        throw new DownstreamError(SERVICE, `${what}: not found.`, { retryable: false, code: 'identity_not_found' });
+    const allowed = this.options.allowedIdentities ?? [];
+    const candidates = allowed.length > 0 ? allowed : [identity];
+    for (const candidate of candidates) {
+      let names: string[] | undefined;
+      try {
+        names = await this.describe(candidate, allowed.length > 0 ? undefined : identity);
+      } catch (error) {
+        const e = error as { name?: string };
+        if (e.name === 'ResourceNotFoundException' || e.name === 'ValidationException') continue;
+        const classified = classifyAwsSmsError(error, what);
+        // No grant to describe it: not an identity this receiver may use.
+        if (classified.credentialsInvalid) continue;
+        throw classified;
       }
-      throw classified;
+      if (names?.includes(identity)) return;
     }
-    if (!names)
-      throw new DownstreamError(SERVICE, `${what}: not found.`, { retryable: false, code: 'identity_not_found' });
-    const allowed = this.options.allowedIdentities;
-    if (allowed && allowed.length > 0 && !names.some((name) => allowed.includes(name))) {
-      throw new DownstreamError(SERVICE, `${what}: not among the identities this receiver may send from.`, {
-        retryable: false,
-        code: 'identity_not_granted',
-      });
-    }
+    throw new DownstreamError(SERVICE, `${what}: not found among the identities this receiver may send from.`, {
+      retryable: false,
+      code: 'identity_not_found',
+    });
   }
 
-  /** Every name the identity is known by (id, ARN, number or sender ID), or undefined when the account has none. */
-  private async describe(identity: string): Promise<string[] | undefined> {
-    const arnKind = /^arn:[^:]+:sms-voice:[^:]*:\d{12}:(phone-number|pool|sender-id)\//.exec(identity)?.[1];
-    if (arnKind === 'pool' || identity.startsWith('pool-')) {
-      const out = await this.client.send(new DescribePoolsCommand({ PoolIds: [identity] }));
-      const pool = out.Pools?.[0];
-      return pool && [pool.PoolId, pool.PoolArn].filter((v): v is string => !!v);
+  /**
+   * Every name of one identity given by id or ARN (a phone number's E.164 form, ids, ARNs, a sender ID), or, for a
+   * number or sender ID given as such (`match`), of the account's identity that matches it.
+   */
+  private async describe(candidate: string, match?: string): Promise<string[] | undefined> {
+    const arn = /^arn:[^:]+:sms-voice:[^:]*:\d{12}:(phone-number|pool|sender-id)\/(.+)$/.exec(candidate);
+    const kind =
+      arn?.[1] ??
+      (candidate.startsWith('pool-') ? 'pool' : candidate.startsWith('phone-') ? 'phone-number' : undefined);
+    const names = (...values: (string | undefined)[]) => values.filter((v): v is string => !!v);
+    if (kind === 'pool') {
+      const pool = (await this.client.send(new DescribePoolsCommand({ PoolIds: [candidate] }))).Pools?.[0];
+      return pool && names(pool.PoolId, pool.PoolArn);
     }
-    if (arnKind === 'phone-number' || identity.startsWith('phone-') || identity.startsWith('+')) {
-      const byId = !identity.startsWith('+');
+    if (kind === 'phone-number') {
+      const out = await this.client.send(new DescribePhoneNumbersCommand({ PhoneNumberIds: [candidate] }));
+      const p = out.PhoneNumbers?.[0];
+      return p && names(p.PhoneNumber, p.PhoneNumberId, p.PhoneNumberArn);
+    }
+    if (kind === 'sender-id') {
+      const [senderId, isoCountryCode] = (arn?.[2] ?? '').split('/');
+      const out = await this.client.send(
+        new DescribeSenderIdsCommand({ SenderIds: [{ SenderId: senderId, IsoCountryCode: isoCountryCode }] }),
+      );
+      const found = out.SenderIds?.[0];
+      return found && names(found.SenderId, found.SenderIdArn);
+    }
+    // A number or a bare sender ID, with no list to go by: look through the account's identities.
+    const wanted = match ?? candidate;
+    if (wanted.startsWith('+')) {
       let nextToken: string | undefined;
       do {
-        const out = await this.client.send(
-          new DescribePhoneNumbersCommand(byId ? { PhoneNumberIds: [identity] } : { NextToken: nextToken }),
-        );
-        const found = (out.PhoneNumbers ?? []).find(
-          (p) => p.PhoneNumber === identity || p.PhoneNumberId === identity || p.PhoneNumberArn === identity,
-        );
-        if (found)
-          return [found.PhoneNumber, found.PhoneNumberId, found.PhoneNumberArn].filter((v): v is string => !!v);
-        nextToken = byId ? undefined : out.NextToken;
+        const out = await this.client.send(new DescribePhoneNumbersCommand({ NextToken: nextToken }));
+        const p = (out.PhoneNumbers ?? []).find((n) => n.PhoneNumber === wanted);
+        if (p) return names(p.PhoneNumber, p.PhoneNumberId, p.PhoneNumberArn);
+        nextToken = out.NextToken;
       } while (nextToken);
       return undefined;
     }
     let nextToken: string | undefined;
     do {
       const out = await this.client.send(new DescribeSenderIdsCommand({ NextToken: nextToken }));
-      const found = (out.SenderIds ?? []).find((s) => s.SenderId === identity || s.SenderIdArn === identity);
-      if (found) return [found.SenderId, found.SenderIdArn].filter((v): v is string => !!v);
+      const found = (out.SenderIds ?? []).find((s) => s.SenderId === wanted);
+      if (found) return names(found.SenderId, found.SenderIdArn);
       nextToken = out.NextToken;
     } while (nextToken);
     return undefined;

@@ -278,7 +278,7 @@ function buildLocalPorts(db: EmbeddedDynamoDb, settings: Settings, context: Boot
  */
 function createLocalSmsSender(
   settings: Settings,
-  { options, dataDir, logger }: BootContext,
+  { options, dataDir, logger, env }: BootContext,
   fallbackDir: string,
 ): { sms: SmsSender; smsMode: string } {
   if (options.sms) return { sms: options.sms, smsMode: 'custom sender' };
@@ -294,7 +294,8 @@ function createLocalSmsSender(
   const live = !settings.smsDryRun;
   const twilio = live ? createTwilioSender(settings) : outbox;
   const africastalking = live || settings.africastalkingApiBaseUrl ? createAfricasTalkingSender(settings) : outbox;
-  const aws = live || settings.smsVoiceEndpoint ? createAwsSmsSender(settings) : outbox;
+  const aws =
+    live || settings.smsVoiceEndpoint ? createAwsSmsSender(settings, localSmsVoiceConfig(settings, env)) : outbox;
   const at = (url: string | undefined) => (url ? ` at ${url}` : '');
   const modes = [
     twilio === outbox ? undefined : `Twilio${at(settings.twilioApiBaseUrl)}`,
@@ -304,6 +305,16 @@ function createLocalSmsSender(
   const dryRun = twilio === outbox || africastalking === outbox || aws === outbox;
   const smsMode = [...modes, ...(dryRun ? [`dry run → ${outbox.file}`] : [])].join('; ');
   return { sms: routeByProvider({ twilio, aws, africastalking }), smsMode };
+}
+
+/** Pointed at a loopback fake (or another endpoint), the SDK client needs a region and, without any, placeholder keys. */
+function localSmsVoiceConfig(settings: Settings, env: NodeJS.ProcessEnv) {
+  if (!settings.smsVoiceEndpoint) return {};
+  return {
+    endpoint: settings.smsVoiceEndpoint,
+    region: env.AWS_REGION || 'us-east-1',
+    ...(env.AWS_ACCESS_KEY_ID ? {} : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+  };
 }
 
 function assembleDeps(ports: LocalPorts, settings: Settings, logger: Logger): LocalDepsBundle {

@@ -101,7 +101,7 @@ export async function handleAwsSmsEvent(message: string, deps: ProviderStatusDep
   const status = AWS_EVENT_STATUS[String(event.eventType ?? '')];
   if (!tenantId || !messageId || !status) return 'ignored';
   const record = await deps.messages.get(tenantId, messageId);
-  if (!record || record.provider !== 'aws' || record.sid !== event.messageId) {
+  if (record?.provider !== 'aws' || record.sid !== event.messageId) {
     deps.logger.warn('AWS SMS event for a message we did not record ignored', { tenantId, provider: 'aws' });
     return 'ignored';
   }

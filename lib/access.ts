@@ -95,6 +95,8 @@ export const MESSAGE_STORE: Record<keyof MessageStore, TableUse> = {
   get,
   transition: update,
   listByEvent: query,
+  linkProviderId: put,
+  findByProviderId: get,
 };
 
 /** Forwarding targets live in the tenants table. */
@@ -188,7 +190,8 @@ export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
       'deleteApiKey',
       'putEnrollment',
     ],
-    secrets: ['putTenantSecret'],
+    // getTenantSecret: an aws tenant proves itself by the Fineract credentials it stored (registration.ts).
+    secrets: ['getTenantSecret', 'putTenantSecret'],
   },
   // The old bridge's API: configuration (GET, DELETE with its keys and secret), event listing and _resend.
   admin: {
@@ -208,13 +211,16 @@ export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
     sessions: ['takeLink', 'putSession', 'getSession', 'deleteSession'],
   },
   // The tenant's Twilio token checks the signature; the status lands on the message record. No tenants table.
-  twilioStatus: { messages: ['get', 'transition'], secrets: ['getTenantSecret'] },
+  // Africa's Talking reports name their own message id: findByProviderId maps it to ours. AWS SMS events (SNS)
+  // carry ours in their context.
+  twilioStatus: { messages: ['get', 'transition', 'findByProviderId'], secrets: ['getTenantSecret'] },
   worker: {
     tenants: ['getTenant', 'getTemplates', 'markCredentialsInvalid'],
     // putIfAbsent: an event that ingest could only queue is stored by the worker. claim reads and claims at once.
     events: ['claim', 'get', 'putIfAbsent', 'update'],
     // createClaimed: the message record is created already `sending` (delivery.ts).
-    messages: ['createClaimed', 'createIfAbsent', 'get', 'transition'],
+    // linkProviderId: an Africa's Talking message id → ours, for its delivery reports.
+    messages: ['createClaimed', 'createIfAbsent', 'get', 'transition', 'linkProviderId'],
     secrets: ['getTenantSecret'],
     // Forwarding (lambdas/core/forward.ts): targets, their delivery records and signing secrets.
     targets: ['listTargets', 'disableTarget'],

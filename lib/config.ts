@@ -37,6 +37,12 @@ export interface ReceiverConfig {
   dataKeySecretArn?: string;
   /** EventBridge buses forwarding targets may name (`-c forwardEventBuses=arn,…`); none → no PutEvents grant. */
   forwardEventBuses?: string[];
+  /**
+   * AWS End User Messaging origination identities tenants may send from (`-c smsOriginationIdentities=…`): phone
+   * number or pool ids, or phone number / pool / sender ID ARNs. None → no `sms-voice` grant and no configuration
+   * set: `aws` tenants cannot send.
+   */
+  smsOriginationIdentities?: string[];
 }
 
 /** Context keys the app understands, with the defaults used when a key is absent. */
@@ -257,6 +263,7 @@ export function readConfig(lookup: Lookup): ReceiverConfig {
     eventsTableName: tableName(lookup, 'eventsTableName'),
     dataKeySecretArn: secretArn(lookup, 'dataKeySecretArn'),
     forwardEventBuses: eventBuses(lookup),
+    smsOriginationIdentities: originationIdentities(lookup),
   };
 }
 
@@ -268,6 +275,25 @@ function secretArn(lookup: Lookup, key: string): string | undefined {
     throw new ConfigError(key, `expected the complete ARN of a Secrets Manager secret (with its suffix), got "${arn}"`);
   }
   return arn;
+}
+
+/** What IAM can name: ids (`phone-…`, `pool-…`) or ARNs; an E.164 number or a bare sender ID has no ARN of its own. */
+const ORIGINATION_IDENTITY =
+  /^(?:(?:phone|pool)-[0-9a-f]{32}|arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:(?:phone-number\/phone-[0-9a-f]{32}|pool\/pool-[0-9a-f]{32}|sender-id\/[A-Za-z0-9-]{1,11}\/[A-Z]{2}))$/;
+
+function originationIdentities(lookup: Lookup): string[] | undefined {
+  const raw = lookup('smsOriginationIdentities');
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const list = (Array.isArray(raw) ? raw.map(String) : String(raw).split(',')).map((a) => a.trim()).filter(Boolean);
+  for (const identity of list) {
+    if (!ORIGINATION_IDENTITY.test(identity)) {
+      throw new ConfigError(
+        'smsOriginationIdentities',
+        `expected phone number or pool ids (phone-…, pool-…) or phone number, pool or sender ID ARNs, got "${identity}"`,
+      );
+    }
+  }
+  return list.length > 0 ? list : undefined;
 }
 
 const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]+$/;

@@ -8,6 +8,7 @@ import { DataKey } from './data-key';
 import { Observability } from './observability';
 import { OperatorPolicy } from './operator';
 import { Processing } from './processing';
+import { AwsSms } from './sms-events';
 import { Storage } from './storage';
 
 export interface FineractHookReceiverStackProps extends StackProps {
@@ -37,6 +38,8 @@ export class FineractHookReceiverStack extends Stack {
   readonly api: Api;
   readonly observability: Observability;
   readonly operator: OperatorPolicy;
+  /** Only with `-c smsOriginationIdentities`: AWS End User Messaging SMS for `aws` tenants. */
+  readonly awsSms?: AwsSms;
 
   constructor(scope: Construct, id: string, props: FineractHookReceiverStackProps = {}) {
     super(scope, id, props);
@@ -62,6 +65,16 @@ export class FineractHookReceiverStack extends Stack {
     const publicBaseUrl = config.publicBaseUrl ?? this.api.endpoint;
     this.processing.worker.setEnv('PUBLIC_BASE_URL', publicBaseUrl);
     this.api.twilioStatus.setEnv('PUBLIC_BASE_URL', publicBaseUrl);
+
+    if (config.smsOriginationIdentities) {
+      this.awsSms = new AwsSms(this, 'AwsSms', {
+        identities: config.smsOriginationIdentities,
+        worker: this.processing.worker,
+        register: this.api.register,
+        status: this.api.twilioStatus,
+        removalPolicy: config.removalPolicy,
+      });
+    }
 
     const functions = { ...this.api.functions, worker: this.processing.worker, sweeper: this.processing.sweeper };
     // Every function that reads or writes events or message records seals and opens what they hold.
@@ -119,6 +132,12 @@ export class FineractHookReceiverStack extends Stack {
     for (const [key, fn] of Object.entries(functions)) {
       const name = `${key[0]!.toUpperCase()}${key.slice(1)}`;
       outputs[`${name}LogGroupName`] = [fn.logGroup.logGroupName, `Log group of the ${key} function`];
+    }
+    if (this.awsSms) {
+      outputs.SmsConfigurationSetName = [
+        this.awsSms.configurationSet.ref,
+        'End User Messaging configuration set every aws-tenant SMS names (delivery events → status function)',
+      ];
     }
     if (this.observability.topic) {
       outputs.AlarmTopicArn = [this.observability.topic.topicArn, 'SNS topic every alarm notifies (subscribe to it)'];

@@ -7,10 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import { DownstreamError } from '../core/errors';
 import { isTwilioAccountSid } from '../core/identifiers';
-import type { OutboundSms, SentSms, TwilioCredentials } from '../core/model';
+import type { OutboundSms, ProviderCredentials, SentSms } from '../core/model';
 import type { Logger, SmsSender } from '../core/ports';
 import { maskPhone } from '../core/redaction';
 import { countSegments } from '../core/segments';
+import { PROVIDER_FACTS, providerOfCredentials } from '../core/sms-providers';
 
 export const DRY_RUN_STATUS = 'dry-run';
 
@@ -33,7 +34,7 @@ export class DryRunSmsSender implements SmsSender {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async send(credentials: TwilioCredentials, message: OutboundSms): Promise<SentSms> {
+  async send(credentials: ProviderCredentials, message: OutboundSms): Promise<SentSms> {
     const segments = countSegments(message.body).segments;
     const sent: SentSms = {
       sid: `SM${randomBytes(16).toString('hex')}`,
@@ -41,7 +42,7 @@ export class DryRunSmsSender implements SmsSender {
       numSegments: segments,
     };
     this.sends.push({
-      accountSid: credentials.accountSid,
+      accountSid: accountOf(credentials),
       to: message.to,
       body: message.body,
       at: this.now().getTime(),
@@ -59,25 +60,47 @@ export class DryRunSmsSender implements SmsSender {
   }
 
   async findSent(
-    credentials: TwilioCredentials,
+    credentials: ProviderCredentials,
     query: { to: string; from?: string; body: string; since: Date },
   ): Promise<SentSms | undefined> {
     for (let i = this.sends.length - 1; i >= 0; i--) {
       const s = this.sends[i]!;
-      if (s.accountSid === credentials.accountSid && s.to === query.to && s.body === query.body) {
+      if (s.accountSid === accountOf(credentials) && s.to === query.to && s.body === query.body) {
         if (s.at >= query.since.getTime()) return s.sent;
       }
     }
     return undefined;
   }
 
-  /** No call to Twilio: a dry run must work without a live account, so only the SID's shape is checked. */
-  async verifyAccount(credentials: TwilioCredentials): Promise<void> {
-    if (!isTwilioAccountSid(credentials.accountSid ?? '')) {
-      throw new DownstreamError('twilio', 'The account SID must be AC followed by 32 hex digits (dry run).', {
-        retryable: false,
-        credentialsInvalid: true,
-      });
-    }
+  /** No call to any provider: a dry run must work without a live account, so only the fields' shapes are checked. */
+  async verifyAccount(credentials: ProviderCredentials, options: { from?: string } = {}): Promise<void> {
+    checkDryRunAccount(credentials, options.from);
+  }
+}
+
+/** Which provider account a dry-run message was "sent" for (one outbox serves several tenants and providers). */
+export function accountOf(credentials: ProviderCredentials): string {
+  switch (credentials.provider) {
+    case 'aws':
+      return 'aws';
+    case 'africastalking':
+      return `africastalking:${credentials.username}`;
+    default:
+      return credentials.accountSid;
+  }
+}
+
+/** The shape checks a dry run can make without the provider: a Twilio SID, an Africa's Talking username, an identity. */
+export function checkDryRunAccount(credentials: ProviderCredentials, from: string | undefined): void {
+  const service = PROVIDER_FACTS[providerOfCredentials(credentials)].service;
+  const fail = (message: string) => {
+    throw new DownstreamError(service, `${message} (dry run).`, { retryable: false, credentialsInvalid: true });
+  };
+  if (credentials.provider === 'aws') {
+    if (!from) fail('An AWS origination identity is required');
+  } else if (credentials.provider === 'africastalking') {
+    if (!credentials.username || !credentials.apiKey) fail("An Africa's Talking username and API key are required");
+  } else if (!isTwilioAccountSid(credentials.accountSid ?? '')) {
+    fail('The account SID must be AC followed by 32 hex digits');
   }
 }

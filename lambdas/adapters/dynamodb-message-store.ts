@@ -21,6 +21,8 @@ import {
   messageSk,
   PK,
   phonePk,
+  PROVIDER_ID_SK,
+  providerIdPk,
   SK,
   TTL,
 } from './table-schema';
@@ -184,15 +186,49 @@ class DeliveryRecordTable<R extends DeliveryState> {
 
 export class DynamoDbMessageStore extends DeliveryRecordTable<MessageRecord> implements MessageStore {
   /** With `protection`, the recipient is sealed at rest and findable by its keyed hash (byPhone). */
-  constructor(doc: DynamoDBDocumentClient, table: string, retentionDays?: number, protection?: DataProtection) {
+  constructor(
+    private readonly messagesDoc: DynamoDBDocumentClient,
+    private readonly messagesTable: string,
+    private readonly messageRetentionDays = 90,
+    protection?: DataProtection,
+  ) {
     super(
-      doc,
-      table,
+      messagesDoc,
+      messagesTable,
       messageSk,
       MESSAGE_SK_PREFIX,
-      retentionDays,
+      messageRetentionDays,
       protection ? sealedRecipientCodec(protection) : undefined,
     );
+  }
+
+  /**
+   * A plain put: the same provider id always names the same message, so a repeated link changes nothing. Its own
+   * partition key per provider id, like the events' (layout v2): no tenant-wide hot key.
+   */
+  async linkProviderId(tenantId: string, providerMessageId: string, messageId: string): Promise<void> {
+    await this.messagesDoc.send(
+      new PutCommand({
+        TableName: this.messagesTable,
+        Item: {
+          [PK]: providerIdPk(tenantId, providerMessageId),
+          [SK]: PROVIDER_ID_SK,
+          messageId,
+          [TTL]: Math.floor(Date.now() / 1000) + this.messageRetentionDays * 86400,
+        },
+      }),
+    );
+  }
+
+  async findByProviderId(tenantId: string, providerMessageId: string): Promise<string | undefined> {
+    const out = await this.messagesDoc.send(
+      new GetCommand({
+        TableName: this.messagesTable,
+        Key: { [PK]: providerIdPk(tenantId, providerMessageId), [SK]: PROVIDER_ID_SK },
+      }),
+    );
+    const messageId = out.Item?.messageId;
+    return typeof messageId === 'string' ? messageId : undefined;
   }
 }
 

@@ -20,6 +20,8 @@
  *   T#{tenant}#E#{eventId}   EVENT           the event; ttl once final
  *   T#{tenant}#E#{eventId}   M#{messageId}   an SMS message record, messageId = {eventId}.{ENTITY.ACTION}
  *   T#{tenant}#E#{eventId}   F#{deliveryId}  a forward delivery record, deliveryId = {eventId}.F.{targetId}
+ *   T#{tenant}#PID#{id}      PID             which message a provider's message id is (Africa's Talking reports
+ *                                            carry only theirs); ttl as the message record's
  * Indexes:
  *   byTenantTimeV2  T#{tenant}#{0..3} / {receivedAt}#{eventId}: a tenant's events newest first. Written once, when
  *                   the event is stored: it projects only attributes that never change, so status updates do not
@@ -151,6 +153,10 @@ export const MESSAGE_SK_PREFIX = 'M#';
 export const FORWARD_SK_PREFIX = 'F#';
 export const messageSk = (messageId: string): string => `${MESSAGE_SK_PREFIX}${messageId}`;
 export const forwardSk = (deliveryId: string): string => `${FORWARD_SK_PREFIX}${deliveryId}`;
+/** A provider's message id → ours: its own partition per id, so a tenant's sends do not share one key. */
+export const providerIdPk = (tenantId: string, providerMessageId: string): string =>
+  `T#${tenantId}#PID#${providerMessageId}`;
+export const PROVIDER_ID_SK = 'PID';
 
 /** byPhone's partition: the tenant and the keyed hash of a number (never the number). */
 export const phonePk = (tenantId: string, phoneHash: string): string => `P#${tenantId}#${phoneHash}`;

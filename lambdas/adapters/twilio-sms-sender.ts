@@ -160,7 +160,7 @@ export interface CallContext {
   body?: string;
 }
 
-export class TwilioSmsSender implements SmsSender {
+export class TwilioSmsSender implements SmsSender<TwilioCredentials> {
   private readonly httpClient: RedirectingRequestClient;
   private readonly clients = new Map<string, MessagingClient>();
   private readonly timeoutMs: number;

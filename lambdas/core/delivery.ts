@@ -8,8 +8,9 @@
  *   attempt sends afresh;
  * - anything else (a timeout, a dropped connection, a crash before the result was written) is ambiguous: the
  *   record stays `sending` with its lease released, and the next attempt first asks the channel whether the
- *   earlier one arrived (`findSent`). A channel that cannot look up re-sends and relies on its receiver to
- *   deduplicate on the delivery id.
+ *   earlier one arrived (`findSent`). A channel without `findSent` re-sends and relies on its receiver to
+ *   deduplicate on the delivery id; one whose lookup answers a permanent error (a provider with no lookup) fails
+ *   the record instead of sending twice.
  * A record found in `sending` under a live lease belongs to another worker: SendInProgressError.
  */
 import { ConditionFailedError, DownstreamError, SendInProgressError } from './errors';
@@ -133,6 +134,12 @@ async function findEarlierAttempt<R extends DeliveryState>(
   try {
     return await job.channel.findSent(record, since);
   } catch (error) {
+    // A channel that can never look this attempt up says so (not retryable): it may have arrived, so it is not
+    // sent again; the record fails for good.
+    if (error instanceof DownstreamError && !error.retryable) {
+      await settleFailedAttempt(job, record, error);
+      throw error;
+    }
     // Without the lookup we cannot know whether the receiver has it: wait and ask again rather than send twice.
     const text = error instanceof Error ? error.message : String(error);
     const message = `could not check ${job.channel.label} for an interrupted send: ${text}`;

@@ -106,18 +106,23 @@ export class InvalidCursorError extends BadRequestError {
   }
 }
 
-/** A downstream (Twilio, Fineract, HTTP target) failure, classified for the retry policy. */
+/** Who answered (or did not): an SMS provider, the sender's Fineract, a forwarding target. */
+export type DownstreamService = 'twilio' | 'aws-sms' | 'africastalking' | 'fineract' | 'http' | 'eventbridge';
+
+/** A downstream (SMS provider, Fineract, HTTP target) failure, classified for the retry policy. */
 export class DownstreamError extends Error {
-  readonly service: 'twilio' | 'fineract' | 'http' | 'eventbridge';
+  readonly service: DownstreamService;
   readonly retryable: boolean;
   readonly status?: number;
   readonly code?: number | string;
   readonly retryAfterSeconds?: number;
-  /** Twilio 20003: the tenant's credentials are wrong; stop sending for it. */
+  /** Twilio 20003 (or another provider's equivalent): the tenant's credentials are wrong; stop sending for it. */
   readonly credentialsInvalid: boolean;
+  /** The provider refused this recipient (invalid, unreachable, opted out): final, `invalid-recipient`. */
+  readonly recipientRejected: boolean;
 
   constructor(
-    service: 'twilio' | 'fineract' | 'http' | 'eventbridge',
+    service: DownstreamService,
     message: string,
     options: {
       retryable: boolean;
@@ -125,6 +130,7 @@ export class DownstreamError extends Error {
       code?: number | string;
       retryAfterSeconds?: number;
       credentialsInvalid?: boolean;
+      recipientRejected?: boolean;
     },
   ) {
     super(message);
@@ -135,6 +141,7 @@ export class DownstreamError extends Error {
     this.code = options.code;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.credentialsInvalid = options.credentialsInvalid ?? false;
+    this.recipientRejected = options.recipientRejected ?? false;
   }
 }
 

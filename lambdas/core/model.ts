@@ -56,13 +56,21 @@ export interface ApiKeyRecord {
 
 export interface TenantConfig {
   tenantId: string;
+  /** One of SMS_PROVIDERS; records written before other providers existed say `twilio`. */
   smsProvider: string;
-  /** Twilio `From`: an E.164 number or an alphanumeric sender id. */
+  /**
+   * The hook's Phone Number: Twilio `From` (an E.164 number or an alphanumeric sender id), the AWS origination
+   * identity (phone number, its ARN, a pool ARN or a sender ID), or the Africa's Talking sender ID / short code.
+   */
   phoneNo?: string;
   messagingServiceSid?: string;
   /** 'cli' when an operator set the Messaging Service: it then survives re-registrations of the hook. */
   messagingServiceSidSource?: 'hook' | 'cli';
-  /** Twilio account SID; not a secret, but shown masked. */
+  /**
+   * The provider account the registration proved: the Twilio Account SID or the Africa's Talking username (absent
+   * for `aws`, which has no tenant account). Not a secret, but shown masked. Kept under its first name: renaming the
+   * stored attribute would be a data migration.
+   */
   accountSid?: string;
   /** Sender API base as registered, and the normalised one we call. */
   endpoint?: string;
@@ -93,7 +101,7 @@ export interface Enrollment {
 }
 
 export interface TenantSecret {
-  /** Twilio auth token. */
+  /** Twilio auth token or Africa's Talking API key; empty for `aws` (IAM, no tenant credential). */
   smsProviderToken: string;
   /** base64(user:password) or a bearer token of the MifosX/Fineract user, as the sender gave it. */
   mifosToken?: string;
@@ -222,26 +230,53 @@ export interface MessageRecord extends DeliveryState {
   body: string;
   encoding: 'GSM-7' | 'UCS-2';
   segments: number;
+  /** The provider's message id (Twilio SID, AWS MessageId, Africa's Talking messageId): stored as `sid`. */
   sid?: string;
   providerStatus?: string;
   /** Every provider status we were told of (send answer, status callbacks), oldest first; kept by the store. */
   providerHistory?: { at: string; status: string; errorCode?: string }[];
+  /** Which provider the last attempt went to; absent on records from before other providers existed (Twilio). */
+  provider?: SmsProvider;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Outbound calls
 
+/** The providers the hook form's SMS Provider field may name (lower case). */
+export const SMS_PROVIDERS = ['twilio', 'aws', 'africastalking'] as const;
+export type SmsProvider = (typeof SMS_PROVIDERS)[number];
+
+/** `provider` is optional here only: Twilio credentials predate the other providers. */
 export interface TwilioCredentials {
+  provider?: 'twilio';
   accountSid: string;
   authToken: string;
 }
 
+/** AWS End User Messaging SMS: the function's IAM role is the credential; nothing comes from the tenant. */
+export interface AwsSmsCredentials {
+  provider: 'aws';
+}
+
+export interface AfricasTalkingCredentials {
+  provider: 'africastalking';
+  /** `sandbox` targets their sandbox host. */
+  username: string;
+  apiKey: string;
+}
+
+/** Per-provider credentials, told apart by `provider` (absent means Twilio). */
+export type ProviderCredentials = TwilioCredentials | AwsSmsCredentials | AfricasTalkingCredentials;
+
 export interface OutboundSms {
   to: string;
+  /** Twilio `From`, the AWS origination identity, the Africa's Talking sender ID. */
   from?: string;
   messagingServiceSid?: string;
   body: string;
   statusCallback?: string;
+  /** Echoed back in the provider's delivery events where it has a place for it (AWS `Context`). */
+  context?: Record<string, string>;
 }
 
 export interface SentSms {

@@ -18,11 +18,11 @@ import type {
   MessageRecord,
   MessageStatus,
   OutboundSms,
+  ProviderCredentials,
   SentSms,
   StoredEvent,
   TenantConfig,
   TenantSecret,
-  TwilioCredentials,
   WorkMessage,
 } from './model';
 
@@ -180,6 +180,13 @@ export interface MessageStore {
     expect?: Partial<Pick<MessageRecord, 'leaseUntil' | 'sid'>>,
   ): Promise<MessageRecord>;
   listByEvent(tenantId: string, eventId: string): Promise<MessageRecord[]>;
+  /**
+   * Remembers which message a provider's message id belongs to, for providers whose delivery reports carry only
+   * their own id (Africa's Talking). Written before the send is recorded, so a fast report finds it.
+   */
+  linkProviderId(tenantId: string, providerMessageId: string, messageId: string): Promise<void>;
+  /** Our message id for a provider's message id of this tenant, if we sent it. */
+  findByProviderId(tenantId: string, providerMessageId: string): Promise<string | undefined>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -207,16 +214,27 @@ export interface QueueControl {
   deadLetter(body: string, reason: string): Promise<void>;
 }
 
-export interface SmsSender {
+/**
+ * One SMS provider's API, with that provider's credentials (`C`). The core talks to the union (`SmsSender`, a
+ * router by `credentials.provider`: sms-providers.ts); each adapter implements its own member.
+ */
+export interface SmsSender<C extends ProviderCredentials = ProviderCredentials> {
   /** Throws DownstreamError (classified) on failure. */
-  send(credentials: TwilioCredentials, message: OutboundSms): Promise<SentSms>;
-  /** A message to `to` with exactly `body` created at or after `since`, if Twilio has one. */
+  send(credentials: C, message: OutboundSms): Promise<SentSms>;
+  /**
+   * A message to `to` with exactly `body` created at or after `since`, if the provider has one. A provider with no
+   * way to list what it sent throws a DownstreamError that is not retryable (code `lookup_unavailable`): the
+   * earlier attempt may have gone out, so it is not sent again.
+   */
   findSent(
-    credentials: TwilioCredentials,
+    credentials: C,
     query: { to: string; from?: string; body: string; since: Date },
   ): Promise<SentSms | undefined>;
-  /** Resolves when Twilio accepts the credentials; throws DownstreamError otherwise. */
-  verifyAccount(credentials: TwilioCredentials): Promise<void>;
+  /**
+   * Resolves when the provider accepts the credentials (and, where it can tell, knows the sender `from`: the AWS
+   * origination identity); throws DownstreamError otherwise.
+   */
+  verifyAccount(credentials: C, options?: { from?: string }): Promise<void>;
 }
 
 export interface FineractClient {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { type Authenticator, type IssuedKey, issueApiKey } from './api-keys';
 import {
@@ -14,7 +14,8 @@ import type { HttpRequest, HttpResponse } from './http';
 import { parseHookBody } from './hook-parser';
 import { toE164 } from './phone';
 import type { Clock, Logger, Metrics, SecretStore, SmsSender, TenantStore, UrlPolicy } from './ports';
-import type { Enrollment, TenantConfig } from './model';
+import type { Enrollment, ProviderCredentials, SmsProvider, TenantConfig } from './model';
+import { isSmsProvider, PROVIDER_FACTS, SMS_PROVIDERS } from './sms-providers';
 import { endpointUnderPrefix, normaliseApiBase, sameApiEndpoint, validateOutboundUrl } from './url-policy';
 import { isMessagingServiceSid, isTwilioAccountSid, TENANT_ID_PATTERN } from './identifiers';
 
@@ -32,17 +33,6 @@ export interface RegisterDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** What the SMS Bridge template posts on its first event (docs/protocol.md §5); field names as the sender has them. */
-const RegistrationSchema = z.object({
-  phoneNo: z.string().trim().min(1, 'Phone Number is required'),
-  smsProvider: z.string().trim().min(1, 'SMS Provider is required'),
-  smsProviderAccountId: z.string().trim().min(1, 'SMS Provider Account Id is required'),
-  smsProviderToken: z.string().trim().min(1, 'SMS Provider Token is required'),
-  tenantId: z.string().trim().regex(TENANT_ID_PATTERN, 'tenantId must be 1-64 letters, digits, "_" or "-"'),
-  mifosToken: z.string().trim().optional().nullable(),
-  endpoint: z.string().trim().url('endpoint must be the http(s) URL of the MifosX/Fineract API'),
-});
-
 /** Where the hook form's field names differ from the JSON ones, name both so an admin finds them. */
 const FORM_LABELS: Record<string, string> = {
   phoneNo: 'phoneNo (hook field "Phone Number")',
@@ -54,9 +44,32 @@ const FORM_LABELS: Record<string, string> = {
   endpoint: 'endpoint',
 };
 
+/** What the SMS Bridge template posts on its first event (docs/protocol.md §5); field names as the sender has them. */
+const RegistrationSchema = z.object({
+  phoneNo: z.string().trim().min(1, 'Phone Number is required'),
+  smsProvider: z.string().trim().min(1, 'SMS Provider is required'),
+  // Required for Twilio and Africa's Talking (checked per provider below); `aws` ignores both.
+  smsProviderAccountId: z.string().trim().optional().nullable(),
+  smsProviderToken: z.string().trim().optional().nullable(),
+  tenantId: z.string().trim().regex(TENANT_ID_PATTERN, 'tenantId must be 1-64 letters, digits, "_" or "-"'),
+  mifosToken: z.string().trim().optional().nullable(),
+  endpoint: z.string().trim().url('endpoint must be the http(s) URL of the MifosX/Fineract API'),
+});
+
 interface Sender {
   phoneNo?: string;
   messagingServiceSid?: string;
+}
+
+/** What the hook's provider fields come to once checked for the provider they name. */
+interface ProviderChoice {
+  provider: SmsProvider;
+  sender: Sender;
+  /** Twilio Account SID, Africa's Talking username; none for aws. */
+  accountId?: string;
+  credentials: ProviderCredentials;
+  /** Who issued the tenant's keys, per provider (keys of another owner are revoked by a replacing registration). */
+  owner: string;
 }
 
 /** Twilio `From`: an E.164 number, a Messaging Service SID, or an alphanumeric sender id (1–11 characters). */
@@ -67,14 +80,36 @@ function parseSender(value: string): Sender | undefined {
   return e164.ok ? { phoneNo: e164.e164 } : undefined;
 }
 
+/**
+ * An AWS origination identity as SendTextMessage takes it: an E.164 phone number, a phone number or pool ARN
+ * (or their ids), or a sender ID (1–11 letters and digits).
+ */
+function parseAwsIdentity(value: string): string | undefined {
+  if (/^arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:(phone-number|pool|sender-id)\/[A-Za-z0-9_:/+-]{1,128}$/.test(value))
+    return value;
+  if (/^(phone|pool)-[0-9a-f]{32}$/.test(value)) return value;
+  if (/^(?=.*[A-Za-z])[A-Za-z0-9-]{1,11}$/.test(value)) return value;
+  const e164 = toE164(value);
+  return e164.ok ? e164.e164 : undefined;
+}
+
+/** Africa's Talking `from`: an alphanumeric sender ID (up to 11) or a short code (digits). */
+function parseAfricasTalkingSender(value: string): string | undefined {
+  if (/^[0-9]{3,8}$/.test(value)) return value;
+  if (/^(?=.*[A-Za-z])[A-Za-z0-9 .-]{1,11}$/.test(value)) return value;
+  return undefined;
+}
+
 const LOCK_LEASE_MS = 30_000;
 const LOCK_WAIT_MS = 15_000;
 
 /**
- * The SMS Bridge registration handshake: validate, check the credentials with Twilio, then, under the tenant's
- * lock, decide whether this request may (re-)register the tenant, store secrets and config, and issue a new key.
- * A tenant that exists is only re-registered by the same owner (same Twilio account with a token Twilio accepts,
- * same Fineract endpoint) or once after an operator's `tenants enroll --replace`; anything else is a 409.
+ * The SMS Bridge registration handshake: validate, check the credentials with the provider the hook names (Twilio,
+ * AWS End User Messaging SMS, Africa's Talking), then, under the tenant's lock, decide whether this request may
+ * (re-)register the tenant, store secrets and config, and issue a new key. A tenant that exists is only
+ * re-registered by the same owner (same provider account with a token the provider accepts, or for aws the same
+ * identity and stored Fineract credentials; same Fineract endpoint) or once after an operator's
+ * `tenants enroll --replace`; anything else is a 409.
  * Previous keys of the same owner keep working for the grace period, so two concurrent first events (the sender
  * can fire both) each get a working key.
  */
@@ -86,11 +121,11 @@ export async function handleRegistration(request: HttpRequest, deps: RegisterDep
     sourceIp: request.sourceIp ?? 'unknown',
   };
   try {
+    const choice = checkProviderFields(input);
     await checkEnrollment(input, deps);
-    const sender = checkTwilioFields(input);
     await checkEndpoint(input.endpoint, deps);
-    await verifyTwilioAccount(input, deps);
-    const issued = await storeRegistration(input, sender, deps, audit.sourceIp);
+    await verifyProviderAccount(input, choice, deps);
+    const issued = await storeRegistration(input, choice, deps, audit.sourceIp);
     // A JSON string literal: Fineract ≥ 1.5 parses the body strictly, MifosX takes it too (docs/protocol.md §5).
     return {
       statusCode: 201,
@@ -129,48 +164,110 @@ async function checkEnrollment(input: Registration, deps: RegisterDeps): Promise
   }
 }
 
-/** Provider, sender and account SID as Twilio takes them; returns the sender. */
-function checkTwilioFields(input: Registration): Sender {
-  if (input.smsProvider.toLowerCase() !== 'twilio') {
-    throw new UnprocessableError(
-      `SMS Provider "${input.smsProvider}" is not supported; set it to "twilio".`,
+/**
+ * The provider the hook names, and its Phone Number / Account Id / Token as that provider takes them. An unknown
+ * provider is a 400 naming the supported ones; a field the provider cannot use is a 422 naming the field.
+ */
+function checkProviderFields(input: Registration): ProviderChoice {
+  const provider = input.smsProvider.toLowerCase();
+  if (!isSmsProvider(provider)) {
+    throw new BadRequestError(
+      `SMS Provider "${input.smsProvider}" is not supported; set the hook's SMS Provider to one of: ${SMS_PROVIDERS.join(', ')}.`,
+      { field: 'smsProvider', supported: [...SMS_PROVIDERS] },
       'unsupported_provider',
     );
   }
-  const sender = parseSender(input.phoneNo);
-  if (!sender) {
-    throw new UnprocessableError(
-      'Phone Number is not a phone number in international format (e.g. +15005550006), a Twilio Messaging Service SID (MG…) or an alphanumeric sender id.',
-      'invalid_phone_number',
-    );
+  const accountId = input.smsProviderAccountId ?? '';
+  const token = input.smsProviderToken ?? '';
+  switch (provider) {
+    case 'aws': {
+      const identity = parseAwsIdentity(input.phoneNo);
+      if (!identity) {
+        throw new UnprocessableError(
+          'Phone Number must be an AWS End User Messaging origination identity: a phone number in international format (+15005550006), a phone number or pool ARN (arn:aws:sms-voice:…) or a sender ID.',
+          'invalid_phone_number',
+        );
+      }
+      // Account Id and Token are ignored: the receiver's IAM role sends, and nothing of them is stored.
+      return { provider, sender: { phoneNo: identity }, credentials: { provider }, owner: `aws:${identity}` };
+    }
+    case 'africastalking': {
+      const from = parseAfricasTalkingSender(input.phoneNo);
+      if (!from) {
+        throw new UnprocessableError(
+          "Phone Number must be your Africa's Talking sender ID (up to 11 letters and digits) or short code.",
+          'invalid_phone_number',
+        );
+      }
+      return {
+        provider,
+        sender: { phoneNo: from },
+        accountId,
+        credentials: { provider, username: accountId, apiKey: token },
+        owner: `africastalking:${accountId}`,
+      };
+    }
+    default: {
+      const sender = parseSender(input.phoneNo);
+      if (!sender) {
+        throw new UnprocessableError(
+          'Phone Number is not a phone number in international format (e.g. +15005550006), a Twilio Messaging Service SID (MG…) or an alphanumeric sender id.',
+          'invalid_phone_number',
+        );
+      }
+      if (!isTwilioAccountSid(accountId)) {
+        throw new UnprocessableError(
+          'SMS Provider Account Id must be a Twilio Account SID (AC followed by 32 hex digits).',
+          'invalid_account_sid',
+        );
+      }
+      // Twilio credentials keep their original shape (no `provider`): they predate the other providers.
+      return {
+        provider,
+        sender,
+        accountId,
+        credentials: { accountSid: accountId, authToken: token },
+        owner: accountId,
+      };
+    }
   }
-  if (!isTwilioAccountSid(input.smsProviderAccountId)) {
-    throw new UnprocessableError(
-      'SMS Provider Account Id must be a Twilio Account SID (AC followed by 32 hex digits).',
-      'invalid_account_sid',
-    );
-  }
-  return sender;
 }
 
-async function verifyTwilioAccount(input: Registration, deps: RegisterDeps): Promise<void> {
+/** What each provider's refusal means for the admin filling in the hook form. */
+const REJECTED: Record<SmsProvider, { code: string; message: string }> = {
+  twilio: {
+    code: 'twilio_credentials_rejected',
+    message: 'Twilio rejected the SMS Provider Account Id / Token. Check both in the hook and save it again.',
+  },
+  africastalking: {
+    code: 'africastalking_credentials_rejected',
+    message:
+      "Africa's Talking rejected the SMS Provider Account Id (username) / Token (API key). Check both in the hook and save it again.",
+  },
+  aws: {
+    code: 'origination_identity_not_found',
+    message:
+      'The Phone Number is not an origination identity of this AWS account and region (phone number, pool or sender ID), or the receiver may not use it. Check it in the AWS End User Messaging console and save the hook again.',
+  },
+};
+
+async function verifyProviderAccount(input: Registration, choice: ProviderChoice, deps: RegisterDeps): Promise<void> {
+  const facts = PROVIDER_FACTS[choice.provider];
   try {
-    await deps.sms.verifyAccount({ accountSid: input.smsProviderAccountId, authToken: input.smsProviderToken });
+    await deps.sms.verifyAccount(choice.credentials, { from: choice.sender.phoneNo });
   } catch (error) {
     if (error instanceof DownstreamError && !error.retryable) {
-      throw new UnprocessableError(
-        'Twilio rejected the SMS Provider Account Id / Token. Check both in the hook and save it again.',
-        'twilio_credentials_rejected',
-      );
+      throw new UnprocessableError(REJECTED[choice.provider].message, REJECTED[choice.provider].code);
     }
-    deps.logger.warn('Twilio could not be reached to check credentials', {
+    deps.logger.warn(`${facts.label} could not be reached to check credentials`, {
       tenantId: input.tenantId,
+      provider: choice.provider,
       error: (error as Error).message,
     });
     throw new AppError(
       503,
-      'twilio_unreachable',
-      'Twilio could not be reached to check the credentials; nothing was stored. The next event will register again.',
+      choice.provider === 'twilio' ? 'twilio_unreachable' : 'provider_unreachable',
+      `${facts.label} could not be reached to check the credentials; nothing was stored. The next event will register again.`,
       { expose: true },
     );
   }
@@ -184,7 +281,7 @@ type Outcome = 'registered' | 'reregistered' | 'replaced';
  */
 async function storeRegistration(
   input: Registration,
-  sender: Sender,
+  choice: ProviderChoice,
   deps: RegisterDeps,
   sourceIp: string,
 ): Promise<IssuedKey> {
@@ -195,16 +292,18 @@ async function storeRegistration(
     const now = deps.clock.now();
     const existing = await deps.tenants.getTenant(tenantId);
     const enrollment = await deps.tenants.getEnrollment(tenantId);
-    const outcome = decideOwnership(input, existing, enrollment, deps.settings.openEnrollment, now);
+    const proof = await ownershipProof(input, choice, existing, deps);
+    const outcome = decideOwnership(input, proof, existing, enrollment, deps.settings.openEnrollment, now);
     const registrationId = randomUUID();
     await deps.secrets.putTenantSecret(tenantId, {
-      smsProviderToken: input.smsProviderToken,
+      // aws has no tenant credential: whatever the Token field held is not kept.
+      smsProviderToken: choice.provider === 'aws' ? '' : (input.smsProviderToken ?? ''),
       mifosToken: input.mifosToken ?? undefined,
       registrationId,
     });
-    await deps.tenants.putTenant(tenantConfigOf({ input, sender, existing, registrationId, now }));
+    await deps.tenants.putTenant(tenantConfigOf({ input, choice, existing, registrationId, now }));
     if (enrollment) await useUpEnrollment(enrollment, outcome, now, deps);
-    const accountSid = input.smsProviderAccountId;
+    const accountSid = choice.owner;
     const issued = await issueApiKey(deps.tenants, deps.clock, tenantId, {
       // A replaced owner keeps nothing; the same owner's older keys get the grace period.
       graceSeconds: outcome === 'replaced' ? undefined : deps.settings.keyGraceSeconds,
@@ -220,6 +319,7 @@ async function storeRegistration(
       tenantId,
       sourceIp,
       outcome,
+      provider: choice.provider,
       keyFingerprint: issued.fingerprint,
       previousKeysValidUntil: issued.previousKeysValidUntil,
       revokedKeys: issued.revoked,
@@ -246,12 +346,37 @@ function replaceOpen(enrollment: Enrollment | undefined, now: Date): boolean {
 }
 
 /**
- * Who may register. The tenant's owner proves itself with the same Twilio account (its token was just accepted
- * by Twilio) and the same Fineract endpoint; anyone else needs an operator's one-time `--replace`. A new tenant
- * needs an unused enrollment unless enrollment is open.
+ * Whether this request proves it is the tenant's provider account. Twilio and Africa's Talking: the same
+ * provider and account, whose token the provider has just accepted. aws has no tenant credential, so the same
+ * origination identity proves nothing (it is printed on every SMS): the Fineract credentials the owner stored
+ * (`mifosToken`, a secret) must match too; without them only an operator's `--replace` changes the tenant.
+ */
+async function ownershipProof(
+  input: Registration,
+  choice: ProviderChoice,
+  existing: TenantConfig | undefined,
+  deps: RegisterDeps,
+): Promise<boolean> {
+  if (!existing || (existing.smsProvider ?? 'twilio').toLowerCase() !== choice.provider) return false;
+  if (choice.provider !== 'aws') return existing.accountSid === choice.accountId;
+  if (existing.phoneNo !== choice.sender.phoneNo || !input.mifosToken) return false;
+  const stored = await deps.secrets.getTenantSecret(input.tenantId, { fresh: true });
+  return stored?.mifosToken !== undefined && sameSecret(stored.mifosToken, input.mifosToken);
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+/**
+ * Who may register. The tenant's owner proves itself (ownershipProof) and keeps the same Fineract endpoint;
+ * anyone else needs an operator's one-time `--replace`. A new tenant needs an unused enrollment unless enrollment
+ * is open.
  */
 function decideOwnership(
   input: Registration,
+  sameAccount: boolean,
   existing: TenantConfig | undefined,
   enrollment: Enrollment | undefined,
   openEnrollment: boolean,
@@ -260,12 +385,11 @@ function decideOwnership(
   const { tenantId } = input;
   const replace = `npm run cli -- tenants enroll ${tenantId} --replace`;
   if (existing) {
-    const sameAccount = existing.accountSid === input.smsProviderAccountId;
     const sameEndpoint = existing.endpoint !== undefined && sameApiEndpoint(existing.endpoint, input.endpoint);
     if (sameAccount && sameEndpoint) return 'reregistered';
     if (replaceOpen(enrollment, now)) return 'replaced';
     throw new ConflictError(
-      `Tenant "${tenantId}" is already registered with another SMS Provider Account Id or endpoint; nothing was changed. If this MifosX/Fineract should now own the tenant, ask the receiver's operator to run: ${replace} (it allows one replacing registration within 24 hours), then save the hook again.`,
+      `Tenant "${tenantId}" is already registered with another SMS Provider, Account Id, Phone Number (aws) or endpoint; nothing was changed. If this MifosX/Fineract should now own the tenant, ask the receiver's operator to run: ${replace} (it allows one replacing registration within 24 hours), then save the hook again.`,
       'tenant_owned_by_another',
     );
   }
@@ -289,23 +413,25 @@ async function useUpEnrollment(enrollment: Enrollment, outcome: Outcome, now: Da
 /** What the hook sent, plus what an operator set and a re-registration keeps (CLI Messaging Service, country). */
 function tenantConfigOf(parts: {
   input: Registration;
-  sender: Sender;
+  choice: ProviderChoice;
   existing?: TenantConfig;
   registrationId: string;
   now: Date;
 }): TenantConfig {
-  const { input, sender, existing, registrationId } = parts;
+  const { input, choice, existing, registrationId } = parts;
+  const { sender } = choice;
   const iso = parts.now.toISOString();
+  const keepCliService = choice.provider === 'twilio' && existing?.messagingServiceSidSource === 'cli';
   return {
     tenantId: input.tenantId,
-    smsProvider: 'twilio',
+    smsProvider: choice.provider,
     phoneNo: sender.phoneNo,
     ...(sender.messagingServiceSid
       ? { messagingServiceSid: sender.messagingServiceSid, messagingServiceSidSource: 'hook' as const }
-      : existing?.messagingServiceSidSource === 'cli'
-        ? { messagingServiceSid: existing.messagingServiceSid, messagingServiceSidSource: 'cli' as const }
+      : keepCliService
+        ? { messagingServiceSid: existing?.messagingServiceSid, messagingServiceSidSource: 'cli' as const }
         : {}),
-    accountSid: input.smsProviderAccountId,
+    accountSid: choice.accountId,
     endpoint: input.endpoint,
     apiBase: normaliseApiBase(input.endpoint),
     defaultCountry: existing?.defaultCountry,
@@ -336,15 +462,36 @@ function parseRegistration(request: HttpRequest): Registration {
   // Same decoding as hook events: declared charset, gzip, JSON or form; a registration is a few hundred bytes.
   const raw = parseHookBody(request, 64 * 1024).body;
   const result = RegistrationSchema.safeParse(raw);
-  if (!result.success) {
-    const fields = [...new Set(result.error.issues.map((i) => String(i.path[0] ?? 'body')))];
+  const issues = [
+    ...(result.success ? [] : result.error.issues).map((i) => ({
+      field: String(i.path[0] ?? 'body'),
+      problem: i.message,
+    })),
+    ...missingProviderFields(raw),
+  ];
+  if (!result.success || issues.length > 0) {
+    const fields = [...new Set(issues.map((i) => i.field))];
     throw new BadRequestError(
       `The SMS Bridge registration is missing or has invalid fields: ${fields.map((f) => FORM_LABELS[f] ?? f).join(', ')}.`,
-      { fields: result.error.issues.map((i) => ({ field: String(i.path[0] ?? 'body'), problem: i.message })) },
+      { fields: issues },
       'invalid_registration',
     );
   }
   return result.data;
+}
+
+/** Twilio and Africa's Talking need an Account Id and a Token; aws ignores both (the receiver's IAM role sends). */
+function missingProviderFields(raw: unknown): { field: string; problem: string }[] {
+  const body = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  if (
+    String(body.smsProvider ?? '')
+      .trim()
+      .toLowerCase() === 'aws'
+  )
+    return [];
+  return (['smsProviderAccountId', 'smsProviderToken'] as const)
+    .filter((field) => typeof body[field] !== 'string' || (body[field] as string).trim() === '')
+    .map((field) => ({ field, problem: `${FORM_LABELS[field]} is required` }));
 }
 
 async function acquireRegistrationLock(tenantId: string, owner: string, deps: RegisterDeps): Promise<void> {

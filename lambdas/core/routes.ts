@@ -14,6 +14,7 @@ export type Operation =
   | 'listEvents'
   | 'resendEvents'
   | 'twilioStatus'
+  | 'africastalkingStatus'
   | 'createTarget'
   | 'listTargets'
   | 'deleteTarget'
@@ -67,6 +68,13 @@ export const ROUTES: readonly RouteDef[] = [
   { method: 'GET', path: '/modules/sms/events/{tenantId}', operation: 'listEvents', fn: 'admin' },
   { method: 'POST', path: '/modules/sms/events/{tenantId}/_resend', operation: 'resendEvents', fn: 'admin' },
   { method: 'POST', path: '/twilio/status/{tenantId}/{messageId}', operation: 'twilioStatus', fn: 'twilioStatus' },
+  // Africa's Talking posts every delivery report of an account to one URL (set in their dashboard): per tenant.
+  {
+    method: 'POST',
+    path: '/africastalking/status/{tenantId}',
+    operation: 'africastalkingStatus',
+    fn: 'twilioStatus',
+  },
   // The tenant API for forwarding (tenant-api.ts), served by the admin function with the tenant's admin key.
   ...(
     [

@@ -18,6 +18,14 @@ export interface Settings {
   allowPrivateEndpoints: boolean;
   smsDryRun: boolean;
   twilioApiBaseUrl?: string;
+  /** Africa's Talking base URL instead of their live/sandbox hosts (a fake or a proxy). */
+  africastalkingApiBaseUrl?: string;
+  /** The End User Messaging configuration set every AWS send names (its event destination reports deliveries). */
+  smsConfigurationSetName?: string;
+  /** The AWS origination identities the stack granted SendTextMessage on; registration refuses others. */
+  smsOriginationIdentities: string[];
+  /** Where the AWS SMS client is pointed instead of AWS (AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2): a local fake. */
+  smsVoiceEndpoint?: string;
   retryScheduleSeconds: number[];
   keyGraceSeconds: number;
   maxBodyBytes: number;
@@ -127,6 +135,13 @@ function parseSettings(env: NodeJS.ProcessEnv): Settings {
     allowPrivateEndpoints: bool(env.ALLOW_PRIVATE_ENDPOINTS, false),
     smsDryRun: bool(env.SMS_DRY_RUN, false),
     twilioApiBaseUrl: env.TWILIO_API_BASE_URL || undefined,
+    africastalkingApiBaseUrl: env.AFRICASTALKING_API_BASE_URL || undefined,
+    smsConfigurationSetName: env.SMS_CONFIGURATION_SET || undefined,
+    smsOriginationIdentities: (env.SMS_ORIGINATION_IDENTITIES ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    smsVoiceEndpoint: env.AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2 || undefined,
     retryScheduleSeconds: parseSchedule(env.RETRY_SCHEDULE_SECONDS),
     keyGraceSeconds: int(env.KEY_GRACE_SECONDS, 24 * 3600),
     maxBodyBytes: int(env.MAX_BODY_BYTES, 1024 * 1024),

@@ -1,6 +1,6 @@
 /**
  * The SMS delivery of one event: only SMS Bridge events of a registered tenant are texted, with the text
- * composed in sms-compose.ts and sent at most once (delivery.ts) over the tenant's own Twilio account.
+ * composed in sms-compose.ts and sent at most once (delivery.ts) with the tenant's provider (sms-providers.ts).
  * Failures are thrown as DownstreamError for the worker's retry policy.
  */
 import { deliverOnce } from './delivery';
@@ -19,6 +19,7 @@ import type {
 } from './ports';
 import { countSegments } from './segments';
 import { smsChannel } from './sms-channel';
+import { credentialsOf, PROVIDER_FACTS, providerOf } from './sms-providers';
 import { type ComposedSms, chooseSmsTemplate, composeSms } from './sms-compose';
 import { hookFromStored } from './stored-event';
 
@@ -77,13 +78,13 @@ const RECIPIENT_CODES = new Set(['21211', '21214', '21408', '21612', '21614', '2
 
 /** The final event status of a permanent SMS failure. */
 export function smsFailureStatus(error: unknown): EventStatus {
-  return error instanceof DownstreamError && error.service === 'twilio' && RECIPIENT_CODES.has(String(error.code))
-    ? 'invalid-recipient'
-    : 'failed';
+  if (!(error instanceof DownstreamError)) return 'failed';
+  if (error.recipientRejected) return 'invalid-recipient';
+  return error.service === 'twilio' && RECIPIENT_CODES.has(String(error.code)) ? 'invalid-recipient' : 'failed';
 }
 
 /**
- * The tenant's config and Twilio token, from one registration; throws while they disagree. The config may come
+ * The tenant's config and provider token, from one registration; throws while they disagree. The config may come
  * from a cache (adapters/cached-tenant-store.ts), so it is read afresh whenever it cannot be trusted to be current:
  * the event came with the key of another registration (or with none), the credentials are marked rejected (a
  * re-registration may have replaced them), or the secret names another registration. A re-registration is thus
@@ -114,9 +115,10 @@ async function loadCredentials(
     secret = await deps.secrets.getTenantSecret(tenantId, { fresh: true });
   }
   assertCredentialsUsable(tenant);
-  if (!secret) throw new DownstreamError('twilio', 'no stored credentials for this tenant', { retryable: false });
+  const service = PROVIDER_FACTS[providerOf(tenant)].service;
+  if (!secret) throw new DownstreamError(service, 'no stored credentials for this tenant', { retryable: false });
   if (secret.registrationId !== tenant.registrationId) {
-    throw new DownstreamError('twilio', 'the tenant is registering again; credentials not settled yet', {
+    throw new DownstreamError(service, 'the tenant is registering again; credentials not settled yet', {
       retryable: true,
     });
   }
@@ -125,9 +127,12 @@ async function loadCredentials(
 
 function assertCredentialsUsable(tenant: TenantConfig): void {
   if (tenant.credentialsInvalidAt) {
-    throw new DownstreamError('twilio', 'Twilio credentials were rejected (20003); register the hook again', {
+    const facts = PROVIDER_FACTS[providerOf(tenant)];
+    const twilio = facts.service === 'twilio';
+    const why = twilio ? 'Twilio credentials were rejected (20003)' : `${facts.label} rejected the credentials`;
+    throw new DownstreamError(facts.service, `${why}; register the hook again`, {
       retryable: false,
-      code: 20003,
+      code: twilio ? 20003 : 'credentials_rejected',
     });
   }
 }
@@ -141,9 +146,11 @@ async function sendSms(
 ): Promise<MessageRecord> {
   const channel = smsChannel({
     sms: deps.sms,
-    credentials: { accountSid: tenant.accountSid ?? '', authToken: secret.smsProviderToken },
+    credentials: credentialsOf(tenant, secret),
     metrics: deps.metrics,
     publicBaseUrl: deps.settings.publicBaseUrl,
+    messages: deps.messages,
+    sender: senderOf(tenant),
   });
   try {
     return await deliverOnce({
@@ -158,9 +165,10 @@ async function sendSms(
     if (error instanceof DownstreamError && error.credentialsInvalid) {
       // Conditional on the registration these credentials came from: a newer registration is not marked.
       await deps.tenants.markCredentialsInvalid(event.tenantId, deps.clock.now().toISOString(), tenant.registrationId);
-      deps.logger.error('Twilio rejected the tenant credentials; sends paused until it registers again', {
+      deps.logger.error('the SMS provider rejected the tenant credentials; sends paused until it registers again', {
         tenantId: event.tenantId,
         eventId: event.eventId,
+        provider: providerOf(tenant),
       });
     }
     throw error;
@@ -177,12 +185,20 @@ function messageDraft(event: StoredEvent, tenant: TenantConfig, sms: ComposedSms
     templateKey: sms.key,
     status: 'pending',
     to: sms.to,
-    from: tenant.messagingServiceSid ? undefined : tenant.phoneNo,
-    messagingServiceSid: tenant.messagingServiceSid,
+    ...senderOf(tenant),
+    ...(providerOf(tenant) === 'twilio' ? {} : { provider: providerOf(tenant) }),
     body: sms.body,
     encoding: segments.encoding,
     segments: segments.segments,
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
   };
+}
+
+/** Twilio sends from a Messaging Service when one is set; the other providers from the Phone Number. */
+function senderOf(tenant: TenantConfig): { from?: string; messagingServiceSid?: string } {
+  if (providerOf(tenant) !== 'twilio') return { from: tenant.phoneNo };
+  return tenant.messagingServiceSid
+    ? { from: undefined, messagingServiceSid: tenant.messagingServiceSid }
+    : { from: tenant.phoneNo, messagingServiceSid: undefined };
 }

@@ -26,7 +26,7 @@ const STATUS_MAP: Record<string, MessageStatus> = {
 };
 
 /** Delivery reports may arrive out of order: never move back from a final carrier status. */
-const ALLOWED_FROM: Record<MessageStatus, MessageStatus[]> = {
+export const ALLOWED_FROM: Record<MessageStatus, MessageStatus[]> = {
   pending: [],
   sending: [],
   sent: ['sending', 'sent'],

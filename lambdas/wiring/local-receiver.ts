@@ -53,7 +53,15 @@ import { makeHandler as makeRegisterHandler } from '../register/handler';
 import { makeHandler as makeStatusHandler } from '../twilio-status/handler';
 import { makeHandler as makeWorkerHandler } from '../worker/handler';
 import { timedFineractClient } from '../core/timed-fineract';
-import { createFineractClient, createHttpForwarder, createTwilioSender, createUrlPolicy } from './outbound';
+import {
+  createAfricasTalkingSender,
+  createAwsSmsSender,
+  createFineractClient,
+  createHttpForwarder,
+  createTwilioSender,
+  createUrlPolicy,
+} from './outbound';
+import { routeByProvider } from '../core/sms-providers';
 import {
   createConsoleSessionStore,
   createForwardStores,
@@ -299,17 +307,17 @@ function buildLocalPorts(db: EmbeddedDynamoDb, settings: Settings, context: Boot
   };
 }
 
-/** A test's sender, else Twilio when a base URL is configured, else the dry-run outbox file. */
+/**
+ * A test's sender, else per provider: the real adapter when its base URL is configured (TWILIO_API_BASE_URL,
+ * AFRICASTALKING_API_BASE_URL, AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2) or SMS_DRY_RUN is off, else the dry-run
+ * outbox file.
+ */
 function createLocalSmsSender(
   settings: Settings,
-  { options, dataDir, logger }: BootContext,
+  { options, dataDir, logger, env }: BootContext,
   fallbackDir: string,
 ): { sms: SmsSender; smsMode: string } {
   if (options.sms) return { sms: options.sms, smsMode: 'custom sender' };
-  if (!settings.smsDryRun) {
-    const at = settings.twilioApiBaseUrl ? ` at ${settings.twilioApiBaseUrl}` : '';
-    return { sms: createTwilioSender(settings), smsMode: `Twilio${at}` };
-  }
   const outbox = new OutboxSmsSender({
     dataDir: dataDir ?? fallbackDir,
     onMessage: (entry) =>
@@ -319,7 +327,30 @@ function createLocalSmsSender(
         chars: entry.body.length,
       }),
   });
-  return { sms: outbox, smsMode: `dry run → ${outbox.file}` };
+  const live = !settings.smsDryRun;
+  const twilio = live ? createTwilioSender(settings) : outbox;
+  const africastalking = live || settings.africastalkingApiBaseUrl ? createAfricasTalkingSender(settings) : outbox;
+  const aws =
+    live || settings.smsVoiceEndpoint ? createAwsSmsSender(settings, localSmsVoiceConfig(settings, env)) : outbox;
+  const at = (url: string | undefined) => (url ? ` at ${url}` : '');
+  const modes = [
+    twilio === outbox ? undefined : `Twilio${at(settings.twilioApiBaseUrl)}`,
+    africastalking === outbox ? undefined : `Africa's Talking${at(settings.africastalkingApiBaseUrl)}`,
+    aws === outbox ? undefined : `AWS SMS${at(settings.smsVoiceEndpoint)}`,
+  ].filter(Boolean);
+  const dryRun = twilio === outbox || africastalking === outbox || aws === outbox;
+  const smsMode = [...modes, ...(dryRun ? [`dry run → ${outbox.file}`] : [])].join('; ');
+  return { sms: routeByProvider({ twilio, aws, africastalking }), smsMode };
+}
+
+/** Pointed at a loopback fake (or another endpoint), the SDK client needs a region and, without any, placeholder keys. */
+function localSmsVoiceConfig(settings: Settings, env: NodeJS.ProcessEnv) {
+  if (!settings.smsVoiceEndpoint) return {};
+  return {
+    endpoint: settings.smsVoiceEndpoint,
+    region: env.AWS_REGION || 'us-east-1',
+    ...(env.AWS_ACCESS_KEY_ID ? {} : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+  };
 }
 
 function assembleDeps(ports: LocalPorts, settings: Settings, logger: Logger): LocalDepsBundle {

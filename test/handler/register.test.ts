@@ -207,7 +207,7 @@ test('malformed JSON → 400 malformed_json', async () => {
   expect(result.json).toMatchObject({ error: { code: 'malformed_json' } });
 });
 
-test('an SMS provider other than twilio → 422, nothing stored', async () => {
+test('an unknown SMS provider → 400 listing the supported ones, nothing stored', async () => {
   // Prepare
   const tenantId = nextTenant();
   const body = { ...bodyOf(registrationFor(tenantId)), smsProvider: 'nexmo' };
@@ -217,7 +217,7 @@ test('an SMS provider other than twilio → 422, nothing stored', async () => {
   const result = await h.invoke(event);
 
   // Assess
-  expect(result.statusCode).toBe(422);
+  expect(result.statusCode).toBe(400);
   expect(result.json).toMatchObject({ error: { code: 'unsupported_provider' } });
   expect(await h.stores.tenants.getTenant(tenantId)).toBeUndefined();
   expect(await h.secrets.getTenantSecret(tenantId)).toBeUndefined();

@@ -313,6 +313,16 @@ export class MemoryEventStore implements EventStore {
 
 export class MemoryMessageStore implements MessageStore {
   readonly items = new Map<string, MessageRecord>();
+  /** `{tenantId}\u0000{providerMessageId}` → messageId. */
+  readonly providerIds = new Map<string, string>();
+
+  async linkProviderId(tenantId: string, providerMessageId: string, messageId: string): Promise<void> {
+    this.providerIds.set(`${tenantId}\u0000${providerMessageId}`, messageId);
+  }
+
+  async findByProviderId(tenantId: string, providerMessageId: string): Promise<string | undefined> {
+    return this.providerIds.get(`${tenantId}\u0000${providerMessageId}`);
+  }
 
   private static keyOf(tenantId: string, messageId: string): string {
     return `${tenantId}\u0000${messageId}`;

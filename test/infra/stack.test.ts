@@ -212,7 +212,13 @@ describe('IAM', () => {
           'dynamodb:Query',
           'dynamodb:UpdateItem',
         ],
-        [secrets]: ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:RestoreSecret'],
+        // GetSecretValue: an aws tenant re-registering proves itself by the Fineract credentials it stored.
+        [secrets]: [
+          'secretsmanager:CreateSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:RestoreSecret',
+        ],
       },
       admin: {
         // PutItem and the secret writes: forwarding targets and their signing secrets (the tenant API); UpdateItem:

@@ -164,7 +164,7 @@ describe('handleRegistration', () => {
     nothingStored(world);
   });
 
-  it('answers 422 for a provider other than Twilio', async () => {
+  it('answers 400 listing the supported providers for an unknown one', async () => {
     // Prepare
     const { world, register } = setup();
 
@@ -172,11 +172,12 @@ describe('handleRegistration', () => {
     const response = await register({ ...MIFOSX_BODY, smsProvider: 'nexmo' });
 
     // Assess
-    expect(response.statusCode).toBe(422);
+    expect(response.statusCode).toBe(400);
     expect(errorOf(response)).toMatchObject({
       code: 'unsupported_provider',
       message: expect.stringContaining('nexmo'),
     });
+    expect(errorOf(response).message).toContain('twilio, aws, africastalking');
     nothingStored(world);
   });
 

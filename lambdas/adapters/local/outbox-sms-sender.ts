@@ -6,11 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { DownstreamError } from '../../core/errors';
 import type { SmsSender } from '../../core/ports';
-import type { OutboundSms, SentSms, TwilioCredentials } from '../../core/model';
+import type { OutboundSms, ProviderCredentials, SentSms } from '../../core/model';
 import { countSegments } from '../../core/segments';
-import { isTwilioAccountSid } from '../../core/identifiers';
+import { accountOf, checkDryRunAccount } from '../dry-run-sms-sender';
 
 export interface OutboxEntry {
   sid: string;
@@ -46,10 +45,10 @@ export class OutboxSmsSender implements SmsSender {
     this.now = options.now ?? (() => new Date());
   }
 
-  async send(credentials: TwilioCredentials, message: OutboundSms): Promise<SentSms> {
+  async send(credentials: ProviderCredentials, message: OutboundSms): Promise<SentSms> {
     const entry: OutboxEntry = {
       sid: `SM${randomBytes(16).toString('hex')}`,
-      accountSid: credentials.accountSid,
+      accountSid: accountOf(credentials),
       to: message.to,
       from: message.from ?? null,
       messagingServiceSid: message.messagingServiceSid ?? null,
@@ -66,7 +65,7 @@ export class OutboxSmsSender implements SmsSender {
   }
 
   async findSent(
-    credentials: TwilioCredentials,
+    credentials: ProviderCredentials,
     query: { to: string; from?: string; body: string; since: Date },
   ): Promise<SentSms | undefined> {
     const notBefore = query.since.getTime() - FIND_SKEW_MS;
@@ -74,7 +73,7 @@ export class OutboxSmsSender implements SmsSender {
     // Newest first, like Twilio's list.
     for (let i = entries.length - 1; i >= 0; i--) {
       const e = entries[i]!;
-      if (e.accountSid && e.accountSid !== credentials.accountSid) continue;
+      if (e.accountSid && e.accountSid !== accountOf(credentials)) continue;
       if (e.to !== query.to || e.body !== query.body) continue;
       if (query.from && e.from !== query.from) continue;
       if (Date.parse(e.at) < notBefore) continue;
@@ -83,13 +82,8 @@ export class OutboxSmsSender implements SmsSender {
     return undefined;
   }
 
-  async verifyAccount(credentials: TwilioCredentials): Promise<void> {
-    if (!isTwilioAccountSid(credentials.accountSid ?? '')) {
-      throw new DownstreamError('twilio', 'The account SID must be AC followed by 32 hex digits (dry run).', {
-        retryable: false,
-        credentialsInvalid: true,
-      });
-    }
+  async verifyAccount(credentials: ProviderCredentials, options: { from?: string } = {}): Promise<void> {
+    checkDryRunAccount(credentials, options.from);
   }
 
   /** Every entry in the outbox, oldest first; unreadable lines are skipped. */

@@ -4,6 +4,7 @@ import { readSettings } from '../../core/settings';
 import { createSmsSender, createUrlPolicy } from '../outbound';
 import { createStores } from '../stores';
 import { createSecretsClient } from './secrets-client';
+import { clientConfigFor } from './sdk-budgets';
 import { basePorts, createFunctionDocumentClient, type LambdaObservability } from './lambda';
 
 export function registerDeps(observability: LambdaObservability, env = process.env): RegisterDeps {
@@ -18,7 +19,7 @@ export function registerDeps(observability: LambdaObservability, env = process.e
       prefix: settings.secretPrefix,
       cacheTtlMs: 0,
     }),
-    sms: createSmsSender(settings, base.logger),
+    sms: createSmsSender(settings, base.logger, clientConfigFor('register', 'smsVoice')),
     urlPolicy: createUrlPolicy(settings),
   };
 }

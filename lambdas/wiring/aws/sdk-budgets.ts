@@ -13,7 +13,7 @@ export interface SdkBudget {
   maxAttempts: number;
 }
 
-export type AwsService = 'dynamodb' | 'sqs' | 'secretsManager' | 'eventBridge' | 'lambda';
+export type AwsService = 'dynamodb' | 'sqs' | 'secretsManager' | 'eventBridge' | 'lambda' | 'smsVoice';
 export type FunctionName = 'ingest' | 'register' | 'admin' | 'twilioStatus' | 'worker' | 'sweeper';
 
 const QUICK: SdkBudget = { connectionTimeoutMs: 300, requestTimeoutMs: 1200, maxAttempts: 2 };
@@ -37,6 +37,8 @@ const uniform = (budget: SdkBudget): Record<AwsService, SdkBudget> => ({
   secretsManager: budget,
   eventBridge: budget,
   lambda: budget,
+  // One attempt whatever the budget says: AwsSmsSender never lets the SDK re-send a text.
+  smsVoice: budget,
 });
 
 export const SDK_BUDGETS: Record<FunctionName, Record<AwsService, SdkBudget>> = {

@@ -36,7 +36,7 @@ export function workerDeps(observability: LambdaObservability, env = process.env
         prefix: settings.secretPrefix,
         cacheTtlMs: settings.tenantCacheSeconds * 1000,
       }),
-      sms: createSmsSender(settings, base.logger),
+      sms: createSmsSender(settings, base.logger, clientConfigFor('worker', 'smsVoice')),
       fineract: timedFineractClient(createFineractClient(settings), base),
       // Forwarding runs in the worker: one pipeline, one delivery state machine, one retry and dead state.
       forward: {

@@ -42,7 +42,10 @@ export const CLI_COMMANDS: readonly OperatorCommand[] = [
   { command: 'tenants list', uses: { tenants: ['listTenants'] } },
   { command: 'tenants show', uses: { tenants: ['getTenant', 'listApiKeys', 'getEnrollment'] } },
   { command: 'tenants set', uses: { tenants: ['getTenant', 'putTenant', 'getEnrollment', 'putEnrollment'] } },
-  { command: 'tenants rotate-key', uses: { tenants: ['putApiKey', 'listApiKeys', 'expireApiKey', 'deleteApiKey'] } },
+  {
+    command: 'tenants rotate-key',
+    uses: { tenants: ['getTenant', 'putApiKey', 'listApiKeys', 'expireApiKey', 'deleteApiKey'] },
+  },
   { command: 'templates list', uses: { tenants: ['getTemplates'] } },
   { command: 'templates set', uses: { tenants: ['putTemplate'] } },
   { command: 'templates unset', uses: { tenants: ['deleteTemplate'] } },

@@ -288,10 +288,13 @@ function registerRotateKey(tenants: Command, context: CliContext): void {
     .action(
       withRuntime(context, async (rt, out, [tenantId]: [string], options: { graceHours?: number }) => {
         const hours = options.graceHours ?? rt.settings.keyGraceSeconds / 3600;
+        // The registration current now: events the new key brings let the worker keep using its cached config.
+        const config = await rt.tenants.getTenant(tenantId);
         const issued = await issueApiKey(rt.tenants, rt.clock, tenantId, {
           graceSeconds: hours * 3600,
           label: 'rotation',
           scope: 'admin',
+          registrationId: config?.registrationId,
         });
         const until = issued.previousKeysValidUntil ?? null;
         out.result(

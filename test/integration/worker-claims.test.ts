@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import type { MessageRecord, StoredEvent } from '../../lambdas/core/model';
+import { startTestDynamo, type TestDynamo, type TestStores } from '../helpers/dynamo';
+
+/** The worker's two conditional writes that read as they write, on the embedded engine with the real SDK. */
+let dynamo: TestDynamo;
+let s: TestStores;
+let counter = 0;
+let tenant: string;
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+  s = await dynamo.createStores('claims');
+});
+
+afterAll(async () => {
+  await dynamo.close();
+});
+
+beforeEach(() => {
+  tenant = `t${++counter}`;
+});
+
+const AT = {
+  updatedAt: '2026-01-01T10:00:00.000Z',
+  dueAt: '2026-01-01T10:05:00.000Z',
+  dueBy: '2026-01-01T10:00:01.000Z',
+};
+
+function storedEvent(overrides: Partial<StoredEvent> = {}): StoredEvent {
+  const eventId = randomBytes(11).toString('hex').slice(0, 22);
+  return {
+    tenantId: tenant,
+    eventId,
+    dedupKey: `${tenant}|CLIENT|CREATE|cmd:${eventId}`,
+    entity: 'CLIENT',
+    action: 'CREATE',
+    entityRaw: 'CLIENT',
+    actionRaw: 'CREATE',
+    source: 'fineract',
+    template: 'sms-bridge',
+    shape: 'envelope',
+    encoding: 'json',
+    failed: false,
+    ids: { clientId: 42 },
+    rawBody: '{"clientId":42}',
+    contentType: 'application/json',
+    receivedAt: '2026-01-01T09:59:59.000Z',
+    updatedAt: '2026-01-01T09:59:59.000Z',
+    status: 'received',
+    attempts: 0,
+    dueAt: '2026-01-01T10:04:59.000Z',
+    registrationId: 'reg-1',
+    ...overrides,
+  };
+}
+
+describe('DynamoDbEventStore.claim', () => {
+  test('claims a received event and returns it whole: processing, one attempt, due again, ttl gone', async () => {
+    // Prepare
+    const event = storedEvent();
+    await s.events.putIfAbsent(event);
+
+    // Act
+    const claim = await s.events.claim(tenant, event.eventId, AT);
+
+    // Assess
+    expect(claim).toEqual({
+      claimed: true,
+      event: { ...event, status: 'processing', attempts: 1, updatedAt: AT.updatedAt, dueAt: AT.dueAt },
+    });
+    const raw = await s.rawItem(s.tables.eventsTable, `T#${tenant}`, `E#${event.eventId}`);
+    expect(raw?.duePk).toBeDefined();
+    expect(raw?.ttl).toBeUndefined();
+  });
+
+  test('claims a retrying event that is due, or due within the tolerance', async () => {
+    // Prepare
+    const due = storedEvent({ status: 'retrying', attempts: 2, nextAttemptAt: '2026-01-01T10:00:00.500Z' });
+    await s.events.putIfAbsent(due);
+
+    // Act
+    const claim = await s.events.claim(tenant, due.eventId, AT);
+
+    // Assess
+    expect(claim.claimed).toBe(true);
+    expect(claim.event).toMatchObject({ status: 'processing', attempts: 3 });
+  });
+
+  test.each([
+    ['final', { status: 'sent' as const }],
+    ['retrying, not due yet', { status: 'retrying' as const, nextAttemptAt: '2026-01-01T10:00:30.000Z' }],
+  ])('leaves a %s event as it is and returns it', async (_label, overrides) => {
+    // Prepare
+    const event = storedEvent({ ...overrides, attempts: 1 });
+    await s.events.putIfAbsent(event);
+
+    // Act
+    const claim = await s.events.claim(tenant, event.eventId, AT);
+
+    // Assess
+    expect(claim).toEqual({ claimed: false, event });
+  });
+
+  test('reports a missing event without creating it', async () => {
+    // Prepare
+    const eventId = 'no-such-event';
+
+    // Act
+    const claim = await s.events.claim(tenant, eventId, AT);
+
+    // Assess
+    expect(claim).toEqual({ claimed: false, event: undefined });
+    expect(await s.events.get(tenant, eventId)).toBeUndefined();
+  });
+});
+
+describe('DynamoDbMessageStore.createClaimed', () => {
+  function message(overrides: Partial<MessageRecord> = {}): MessageRecord {
+    return {
+      tenantId: tenant,
+      messageId: 'evt1.CLIENT.CREATE',
+      eventId: 'evt1',
+      templateKey: 'CLIENT.CREATE',
+      status: 'sending',
+      leaseUntil: '2026-01-01T10:01:00.000Z',
+      attemptStartedAt: AT.updatedAt,
+      to: '+254712345678',
+      from: '+15005550006',
+      body: 'Hello Jane Doe, welcome!',
+      encoding: 'GSM-7',
+      segments: 1,
+      createdAt: AT.updatedAt,
+      updatedAt: AT.updatedAt,
+      ...overrides,
+    };
+  }
+
+  test('one of two racing creators wins; the other gets the winner’s record', async () => {
+    // Prepare
+    const first = message();
+    const second = message({ leaseUntil: '2026-01-01T10:02:00.000Z', body: 'another text' });
+
+    // Act
+    const results = await Promise.all([s.messages.createClaimed(first), s.messages.createClaimed(second)]);
+
+    // Assess
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    const winner = results.find((r) => r.created)!.record;
+    const loser = results.find((r) => !r.created)!.record;
+    expect(loser).toEqual(winner);
+    expect(await s.messages.get(tenant, first.messageId)).toEqual(winner);
+  });
+});

@@ -158,6 +158,17 @@ describe('events find', () => {
   });
 });
 
+describe('--help', () => {
+  it.each([['find'], ['trace']])('explains events %s and exits 0', async (command) => {
+    // Act
+    const run = await cli(['events', command, '--help']);
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: cli events/);
+  });
+});
+
 describe('events trace', () => {
   it('tells the story of the event that was retried, then sent and delivered', async () => {
     // Act

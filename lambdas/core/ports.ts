@@ -6,6 +6,7 @@
 import type {
   ApiKeyRecord,
   Enrollment,
+  EventFilter,
   EventStatus,
   BusEntry,
   FineractAuth,
@@ -77,11 +78,6 @@ export interface EventPage {
   items: StoredEvent[];
   nextCursor?: string;
 }
-
-/** The business ids a search may filter on: top-level attributes of the event item, as strings. */
-export const SEARCH_ID_FIELDS = ['clientId', 'loanId', 'savingsId', 'commandId'] as const;
-export type SearchIdField = (typeof SEARCH_ID_FIELDS)[number];
-export type EventFilter = Partial<Record<SearchIdField, string>>;
 
 export interface SearchPage {
   /** ISO time: nothing received before it. */

@@ -10,17 +10,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailedError, InvalidCursorError, PayloadTooLargeError } from '../core/errors';
 import { IN_FLIGHT_STATUSES, isFinal } from '../core/lifecycle';
-import {
-  type DueEvent,
-  type EventClaim,
-  type EventFilter,
-  type EventPage,
-  type EventSearch,
-  type EventStore,
-  SEARCH_ID_FIELDS,
-  type SearchPage,
-} from '../core/ports';
-import type { EventHistoryEntry, StoredEvent } from '../core/model';
+import type { DueEvent, EventClaim, EventPage, EventSearch, EventStore, SearchPage } from '../core/ports';
+import { type EventFilter, type EventHistoryEntry, SEARCH_ID_FIELDS, type StoredEvent } from '../core/model';
 import type { DataProtection } from './data-protection';
 import { isConditionFailed } from './dynamodb-client';
 import {

@@ -117,10 +117,18 @@ export async function deliverOnce<R extends DeliveryState>(job: DeliveryJob<R>):
     job.logger.info(`message found at ${channel.label} after an interrupted send; not sending again`, {
       messageId: record.messageId,
     });
-    return store.transition(record.tenantId, record.messageId, ['sending'], {
-      ...found,
-      ...statePatch<R>({ status: 'sent', updatedAt: now.toISOString() }),
-    });
+    try {
+      return await store.transition(record.tenantId, record.messageId, ['sending'], {
+        ...found,
+        ...statePatch<R>({ status: 'sent', updatedAt: now.toISOString() }),
+      });
+    } catch (error) {
+      // Another copy found it too (or its own send finished) and recorded it first: that record stands.
+      const current =
+        error instanceof ConditionFailedError ? await store.get(record.tenantId, record.messageId) : undefined;
+      if (current && current.status !== 'pending' && current.status !== 'sending') return current;
+      throw error;
+    }
   }
   return attempt(job, await claim(job, record, leaseUntil));
 }

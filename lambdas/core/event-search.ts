@@ -4,17 +4,15 @@
  * numbers are searched by their keyed hash only, and shown masked.
  */
 import { BadRequestError } from './errors';
-import type { ForwardDelivery, HookIds, MessageRecord, StoredEvent } from './model';
-import type {
-  Clock,
-  EventFilter,
-  EventSearch,
-  EventStore,
-  ForwardDeliveryStore,
-  MessageStore,
-  PhoneHasher,
-} from './ports';
-import { SEARCH_ID_FIELDS } from './ports';
+import {
+  type EventFilter,
+  type ForwardDelivery,
+  type HookIds,
+  type MessageRecord,
+  SEARCH_ID_FIELDS,
+  type StoredEvent,
+} from './model';
+import type { Clock, EventSearch, EventStore, ForwardDeliveryStore, MessageStore, PhoneHasher } from './ports';
 import { toE164 } from './phone';
 import { maskPhone } from './redaction';
 

@@ -27,6 +27,11 @@ export const ID_FIELDS = [
 export type IdField = (typeof ID_FIELDS)[number];
 export type HookIds = Partial<Record<IdField, number | string>>;
 
+/** The business ids `events find` filters on: top-level attributes of the event item, as strings. */
+export const SEARCH_ID_FIELDS = ['clientId', 'loanId', 'savingsId', 'commandId'] as const satisfies readonly IdField[];
+export type SearchIdField = (typeof SEARCH_ID_FIELDS)[number];
+export type EventFilter = Partial<Record<SearchIdField, string>>;
+
 // ---------------------------------------------------------------------------------------------------------------
 // Tenants and keys
 

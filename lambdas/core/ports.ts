@@ -6,6 +6,7 @@
 import type {
   ApiKeyRecord,
   Enrollment,
+  EventFilter,
   EventStatus,
   BusEntry,
   ConsoleGrant,
@@ -88,11 +89,6 @@ export type DueEvent = Pick<StoredEvent, 'tenantId' | 'eventId' | 'dueAt'>;
  * as it is now (undefined when there is none).
  */
 export type EventClaim = { claimed: true; event: StoredEvent } | { claimed: false; event?: StoredEvent };
-
-/** The business ids a search may filter on: top-level attributes of the event item, as strings. */
-export const SEARCH_ID_FIELDS = ['clientId', 'loanId', 'savingsId', 'commandId'] as const;
-export type SearchIdField = (typeof SEARCH_ID_FIELDS)[number];
-export type EventFilter = Partial<Record<SearchIdField, string>>;
 
 export interface SearchPage {
   /** ISO time: nothing received before it. */

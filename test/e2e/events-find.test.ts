@@ -158,6 +158,17 @@ describe('events find', () => {
   });
 });
 
+describe('--help', () => {
+  it.each([['find'], ['trace']])('explains events %s and exits 0', async (command) => {
+    // Act
+    const run = await cli(['events', command, '--help']);
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: cli events/);
+  });
+});
+
 describe('events trace', () => {
   it('tells the story of the event that was retried, then sent and delivered', async () => {
     // Act
@@ -174,13 +185,11 @@ describe('events trace', () => {
       received: { hook: 'SMS Bridge', source: 'fineract', senderVersion: 'Fineract ≥ 1.5 (envelope body)' },
       ids: { clientId: '42' },
     });
-    expect(trace.history.map((s) => [s.attempt, s.status])).toEqual([
-      [1, 'processing'],
-      [1, 'retrying'],
-      [2, 'processing'],
-      [2, 'sent'],
-    ]);
-    expect(trace.history[1]!.error).toMatch(/Twilio/);
+    // Two attempts: the first ended `retrying` on the Twilio 500, the second `sent` (a slow machine may let the
+    // queue hand out a second copy while the first still runs: the order of the middle entries may vary).
+    expect(trace.history.filter((s) => s.status === 'processing').map((s) => s.attempt)).toEqual([1, 2]);
+    expect(trace.history.find((s) => s.status === 'retrying')?.error).toMatch(/Twilio/);
+    expect(trace.history.at(-1)).toMatchObject({ attempt: 2, status: 'sent', error: null });
     const [sms] = trace.messages;
     expect(sms).toMatchObject({
       to: '+254*******42',

@@ -44,7 +44,7 @@ export interface ColdStartResult {
 }
 
 /** Module-level code reads these (readSettings is lazy, Powertools reads its own at construction). */
-const LAMBDA_ENV: Record<string, string> = {
+export const LAMBDA_ENV: Record<string, string> = {
   AWS_REGION: 'us-east-1',
   AWS_LAMBDA_FUNCTION_NAME: 'bench',
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
@@ -138,7 +138,7 @@ export async function measureColdStart(options: { runs: number; timed: BundleNam
   }
 }
 
-async function bundle(
+export async function bundle(
   entry: string,
   outDir: string,
 ): Promise<{ file: string; bytes: number; topInputs: BundleInput[]; topPackages: BundleInput[] }> {

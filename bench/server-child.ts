@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -45,6 +46,13 @@ interface Running {
 
 const dataDir = path.join(tmpdir(), `fhr-bench-${process.pid}-${Date.now()}`);
 let running: Running | undefined;
+let profiler: Session | undefined;
+
+function post(session: Session, method: string, params?: object): Promise<unknown> {
+  return new Promise((resolve, reject) =>
+    session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
+  );
+}
 
 serveRpc({
   async start(args) {
@@ -72,6 +80,23 @@ serveRpc({
   async counts() {
     const { requestCounterFromEnv } = await import('../lambdas/adapters/request-counter');
     return requestCounterFromEnv()?.snapshot() ?? {};
+  },
+  /** A CPU profile of this process between the two calls (bench/profile.ts): the load alone, not the start-up. */
+  async profileStart(args) {
+    const { intervalUs } = (args ?? {}) as { intervalUs?: number };
+    profiler = new Session();
+    profiler.connect();
+    await post(profiler, 'Profiler.enable');
+    if (intervalUs) await post(profiler, 'Profiler.setSamplingInterval', { interval: intervalUs });
+    await post(profiler, 'Profiler.start');
+    return true;
+  },
+  async profileStop() {
+    if (!profiler) throw new Error('profileStart was not called');
+    const { profile } = (await post(profiler, 'Profiler.stop')) as { profile: unknown };
+    profiler.disconnect();
+    profiler = undefined;
+    return profile;
   },
   async stop() {
     await running?.close();

@@ -358,6 +358,12 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
   return (server.address() as AddressInfo).port;
 }
 
+/**
+ * Under a burst the count of requests in hand drops to zero for a moment between two of them; without this gap
+ * the worker would take full batches in those moments and share the event loop with the burst after all.
+ */
+const BURST_GAP_MS = 100;
+
 /** The worker (Lambda's SQS event source, played locally) and the sweeper (its schedule, played by a timer). */
 async function startBackground(
   queue: LocalQueue,
@@ -372,7 +378,7 @@ async function startBackground(
       concurrency: Number(env.LOCAL_WORKER_CONCURRENCY ?? 4),
       batchSize: 10,
       onError: (error) => logger.error('local worker batch failed', { error: describeError(error) }),
-      busy: () => tracker.active > 0,
+      busy: () => tracker.active > 0 || Date.now() - (tracker.lastDoneAt ?? 0) < BURST_GAP_MS,
     },
   );
   tracker.onIdle = () => runner.pump();

@@ -1,6 +1,7 @@
 /**
- * 3. Cold start: each Lambda entry bundled as lib/hook-function.ts has the CDK bundle it (esbuild: platform node,
- * target node22, format cjs, minify, bundle, external @aws-sdk/*), its size, and its module init time: the median
+ * 3. Cold start: each Lambda entry bundled as lib/hook-function.ts has the CDK bundle it (esbuild with the options
+ * of lib/bundling.ts: platform node, target node24, cjs, minified; the runtime's SDK left external, except in
+ * ingest, which carries its own tree-shaken copy), its size, and its module init time: the median
  * over fresh `node` processes of the time `require()` of the bundle takes, measured inside the child with
  * process.hrtime so node's own boot is excluded. Compared with an empty handler bundled the same way.
  */
@@ -9,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
+import { esbuildOptionsFor } from '../lib/bundling';
 import { REPO_ROOT } from './ipc';
 import { median, round } from './stats';
 
@@ -85,7 +87,7 @@ export async function measureColdStart(options: { runs: number; timed: BundleNam
       ...FUNCTIONS.map((fn): [BundleName, string] => [fn, path.join(REPO_ROOT, 'lambdas', fn, 'handler.ts')]),
     ];
     const built = [];
-    for (const [name, entry] of entries) built.push({ name, ...(await bundle(entry, path.join(dir, name))) });
+    for (const [name, entry] of entries) built.push({ name, ...(await bundle(entry, path.join(dir, name), name)) });
 
     const measure = path.join(dir, 'measure-init.cjs');
     writeFileSync(measure, MEASURE);
@@ -112,7 +114,7 @@ export async function measureColdStart(options: { runs: number; timed: BundleNam
     const emptyCpu = median(cpu.get('empty')!);
     return {
       runs: options.runs,
-      resolution: `bundles in a temp dir; children run with NODE_PATH=${path.join(REPO_ROOT, 'node_modules')} so @aws-sdk/* resolve from the repo's node_modules (Lambda's runtime provides them)`,
+      resolution: `bundles in a temp dir; children run with NODE_PATH=${path.join(REPO_ROOT, 'node_modules')} so the external @aws-sdk/* resolve from the repo's node_modules (Lambda's runtime provides them)`,
       bundles: built.map((b) => {
         const w = wall.get(b.name);
         const c = cpu.get(b.name);
@@ -138,9 +140,11 @@ export async function measureColdStart(options: { runs: number; timed: BundleNam
   }
 }
 
+/** Bundles `entry` with the options the stack gives the function `entryDir` (lib/bundling.ts). */
 export async function bundle(
   entry: string,
   outDir: string,
+  entryDir: string,
 ): Promise<{ file: string; bytes: number; topInputs: BundleInput[]; topPackages: BundleInput[] }> {
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, 'index.js');
@@ -148,12 +152,7 @@ export async function bundle(
     absWorkingDir: REPO_ROOT,
     entryPoints: [entry],
     outfile: file,
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    minify: true,
-    external: ['@aws-sdk/*'],
+    ...esbuildOptionsFor(entryDir),
     metafile: true,
     logLevel: 'silent',
   });

@@ -67,7 +67,7 @@ async function underLoad(mode: 'ingest' | 'ingest-no-worker' | 'storage'): Promi
 
 async function cold(name: string): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'fhr-profile-bundle-'));
-  const built = await bundle(path.join(REPO_ROOT, 'lambdas', name, 'handler.ts'), path.join(dir, name));
+  const built = await bundle(path.join(REPO_ROOT, 'lambdas', name, 'handler.ts'), path.join(dir, name), name);
   const script = path.join(dir, 'require.cjs');
   writeFileSync(script, 'require(process.argv[2]);\n');
   const profDir = path.join(outDir, `cold-${name}-${Date.now()}`);

@@ -36,6 +36,8 @@ export interface ColdStartBundle {
   /** The largest inputs by bytes in the output, and the same grouped by npm package (or "lambdas/…"). */
   topInputs: BundleInput[];
   topPackages: BundleInput[];
+  /** Bytes of the AWS SDK (and its own dependencies) inside the bundle: 0 where the runtime's copy is used. */
+  sdkBytes: number;
 }
 
 export interface ColdStartResult {
@@ -132,6 +134,7 @@ export async function measureColdStart(options: { runs: number; timed: BundleNam
             : {}),
           topInputs: b.topInputs,
           topPackages: b.topPackages,
+          sdkBytes: b.sdkBytes,
         };
       }),
     };
@@ -145,7 +148,7 @@ export async function bundle(
   entry: string,
   outDir: string,
   entryDir: string,
-): Promise<{ file: string; bytes: number; topInputs: BundleInput[]; topPackages: BundleInput[] }> {
+): Promise<{ file: string; bytes: number; topInputs: BundleInput[]; topPackages: BundleInput[]; sdkBytes: number }> {
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, 'index.js');
   const result = await build({
@@ -159,7 +162,14 @@ export async function bundle(
   return { file, bytes: statSync(file).size, ...largestInputs(result.metafile) };
 }
 
-function largestInputs(metafile: Metafile): { topInputs: BundleInput[]; topPackages: BundleInput[] } {
+/** The SDK's packages and the few third-party packages only the SDK pulls in (its endpoint cache). */
+const SDK_PACKAGE = /^(@aws-sdk\/|@smithy\/|@aws\/|mnemonist$|obliterator$|tslib$)/;
+
+function largestInputs(metafile: Metafile): {
+  topInputs: BundleInput[];
+  topPackages: BundleInput[];
+  sdkBytes: number;
+} {
   const output = Object.values(metafile.outputs)[0]!;
   const inputs = Object.entries(output.inputs).map(([p, v]) => ({ path: p, bytes: v.bytesInOutput }));
   const byPackage = new Map<string, number>();
@@ -168,7 +178,10 @@ function largestInputs(metafile: Metafile): { topInputs: BundleInput[]; topPacka
     byPackage.set(key, (byPackage.get(key) ?? 0) + input.bytes);
   }
   const kib = (bytes: number) => round(bytes / 1024, 1);
+  let sdkBytes = 0;
+  for (const [p, bytes] of byPackage) if (SDK_PACKAGE.test(p)) sdkBytes += bytes;
   return {
+    sdkBytes,
     topInputs: inputs
       .sort((a, b) => b.bytes - a.bytes)
       .slice(0, 8)

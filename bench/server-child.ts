@@ -121,17 +121,14 @@ async function startReceiver(env: Record<string, string>): Promise<Running> {
 
 async function startStorage(eventShaped: boolean): Promise<Running> {
   const { startEmbeddedDynamoDb, createTables } = await import('../lambdas/adapters/local/embedded-dynamodb');
-  const { createDocumentClient } = await import('../lambdas/adapters/dynamodb-client');
+  const { createLocalDocumentClient } = await import('../lambdas/wiring/stores');
   const { readSettings } = await import('../lambdas/core/settings');
   const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
   const settings = readSettings({});
   const db = await startEmbeddedDynamoDb({ path: path.join(dataDir, 'dynamodb') });
   await createTables(db.client, settings);
-  const doc = createDocumentClient({
-    endpoint: db.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  // The local server's document client, built the same way (in-process handler to the engine).
+  const doc = createLocalDocumentClient(db.endpoint, db.requestHandler);
   const table = settings.eventsTable;
   const server = createServer((req, res) => {
     void (async () => {

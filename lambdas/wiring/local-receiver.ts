@@ -240,7 +240,7 @@ async function boot(db: EmbeddedDynamoDb, context: BootContext): Promise<LocalRe
 
 function buildLocalPorts(db: EmbeddedDynamoDb, settings: Settings, context: BootContext): LocalPorts {
   const { env, dataDir } = context;
-  const doc = createLocalDocumentClient(db.endpoint);
+  const doc = createLocalDocumentClient(db.endpoint, db.requestHandler);
   const stores = createStores(doc, settings);
   const secrets = new FileSecretStore({ dataDir: dataDir ?? path.join(tmpdir(), `fhr-${process.pid}-${Date.now()}`) });
   const queue = new LocalQueue({

@@ -4,6 +4,7 @@ import { DynamoDbEventStore } from '../adapters/dynamodb-event-store';
 import { DynamoDbForwardDeliveryStore, DynamoDbMessageStore } from '../adapters/dynamodb-message-store';
 import { DynamoDbTargetStore } from '../adapters/dynamodb-target-store';
 import { DynamoDbTenantStore } from '../adapters/dynamodb-tenant-store';
+import type { EmbeddedDynamoDb } from '../adapters/local/embedded-dynamodb';
 import type { EventStore, ForwardDeliveryStore, MessageStore, TargetStore, TenantStore } from '../core/ports';
 import type { Settings } from '../core/settings';
 
@@ -41,11 +42,18 @@ export function createForwardStores(
   };
 }
 
-/** A document client for the embedded engine (local server and `cli --local`): any credentials will do. */
-export function createLocalDocumentClient(endpoint: string): DynamoDBDocumentClient {
+/**
+ * A document client for the embedded engine (local server and `cli --local`): any credentials will do. With the
+ * engine's in-process handler (same process) requests skip the loopback socket; without it they go over HTTP.
+ */
+export function createLocalDocumentClient(
+  endpoint: string,
+  requestHandler?: EmbeddedDynamoDb['requestHandler'],
+): DynamoDBDocumentClient {
   return createDocumentClient({
     endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    ...(requestHandler ? { requestHandler } : {}),
   });
 }

@@ -1,7 +1,7 @@
 /**
- * `npm run bench:profile [ingest|ingest-no-worker|storage|cold] …`: where the CPU goes, as the profile the
+ * `npm run bench:profile [ingest|ingest-no-worker|storage|storage-read-put|cold] …`: where the CPU goes, as the profile the
  * README's Performance section quotes.
- *   ingest / ingest-no-worker / storage   the throughput section's load (distinct Fineract envelopes, 10
+ *   ingest / ingest-no-worker / storage / storage-read-put   the throughput section's load (distinct Fineract envelopes, 10
  *       connections) against that server; the profile covers the measured seconds only (inspector session in the
  *       server child, started after the warm-up), not the start-up.
  *   cold   `node --cpu-prof` of a fresh process requiring the ingest bundle as bench/cold-start.ts builds it (or
@@ -31,15 +31,15 @@ const intervalUs = Number(process.env.BENCH_PROFILE_INTERVAL_US ?? 200);
 /** BENCH_PROFILE_INTERVAL_US=0: the same load and CPU-ms/event figure without a profiler attached. */
 const profiling = intervalUs > 0;
 
-async function underLoad(mode: 'ingest' | 'ingest-no-worker' | 'storage'): Promise<void> {
+async function underLoad(mode: 'ingest' | 'ingest-no-worker' | 'storage' | 'storage-read-put'): Promise<void> {
+  const storage = mode.startsWith('storage');
   const fakes = await Fakes.start();
   try {
-    const server =
-      mode === 'storage'
-        ? await ServerUnderTest.start('storage')
-        : await startReceiver(fakes, mode === 'ingest-no-worker' ? { LOCAL_WORKER_CONCURRENCY: '0' } : {});
+    const server = storage
+      ? await ServerUnderTest.start(mode as 'storage' | 'storage-read-put')
+      : await startReceiver(fakes, mode === 'ingest-no-worker' ? { LOCAL_WORKER_CONCURRENCY: '0' } : {});
     try {
-      const apiKey = mode === 'storage' ? 'fhk_not-checked' : await register(server, fakes);
+      const apiKey = storage ? 'fhk_not-checked' : await register(server, fakes);
       const source = eventSource({ apiKey, ...nextRange(), mix: 'envelope' });
       await fire({ url: server.url, connections: 10, durationSeconds: 2, source });
       const cpu0 = processCpuMs(server.pid);

@@ -43,7 +43,7 @@ const config = {
       'storage',
       'receiver-no-worker',
       'bare',
-      ...(process.env.BENCH_DIAG === '1' ? ['storage-event-item', 'receiver-worker-1'] : []),
+      ...(process.env.BENCH_DIAG === '1' ? ['storage-read-put', 'storage-event-item', 'receiver-worker-1'] : []),
     ] as ThroughputTarget[],
   },
   e2e: {

@@ -9,6 +9,8 @@
  *   storage-event-item  the same put, but of an item shaped like a stored event (every attribute the event store
  *                    writes, including the keys of the events table's two GSIs, which dynalite then maintains):
  *                    separates the cost of the item from the cost of the code around it (a diagnostic)
+ *   storage-read-put the put preceded by one GetItem of another key, as ingest reads the previous dedup window
+ *                    for an event without a commandId: the storage floor of that design (a diagnostic)
  *   bare             node:http answering 200 with a fixed JSON body: the ceiling of HTTP on this machine
  *
  * All three answer `{"status":"accepted","eventId":…}` so the load generator does the same work for each.
@@ -22,7 +24,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serveRpc } from './ipc';
 
-export type ServerMode = 'receiver' | 'storage' | 'storage-event-item' | 'bare';
+export type ServerMode = 'receiver' | 'storage' | 'storage-event-item' | 'storage-read-put' | 'bare';
 
 export interface StartArgs {
   mode: ServerMode;
@@ -63,7 +65,7 @@ serveRpc({
         ? await startReceiver(env ?? {})
         : mode === 'bare'
           ? await startBare()
-          : await startStorage(mode === 'storage-event-item');
+          : await startStorage(mode === 'storage-event-item', mode === 'storage-read-put');
     return { url: running.url, pid: process.pid };
   },
   /** Zero loss: every acknowledged event id must be in the events table. */
@@ -119,11 +121,11 @@ async function startReceiver(env: Record<string, string>): Promise<Running> {
   };
 }
 
-async function startStorage(eventShaped: boolean): Promise<Running> {
+async function startStorage(eventShaped: boolean, readFirst = false): Promise<Running> {
   const { startEmbeddedDynamoDb, createTables } = await import('../lambdas/adapters/local/embedded-dynamodb');
   const { createLocalDocumentClient } = await import('../lambdas/wiring/stores');
   const { readSettings } = await import('../lambdas/core/settings');
-  const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+  const { GetCommand, PutCommand } = await import('@aws-sdk/lib-dynamodb');
   const settings = readSettings({});
   const db = await startEmbeddedDynamoDb({ path: path.join(dataDir, 'dynamodb') });
   await createTables(db.client, settings);
@@ -137,6 +139,9 @@ async function startStorage(eventShaped: boolean): Promise<Running> {
       const item: Record<string, unknown> = { pk: 'T#bench', sk: `E#${eventId}`, rawBody: body.toString('utf8') };
       if (eventShaped) Object.assign(item, eventShape(eventId, item.rawBody as string));
       let status = 'accepted';
+      if (readFirst) {
+        await doc.send(new GetCommand({ TableName: table, Key: { pk: 'T#bench', sk: `E#prev-${eventId}` } }));
+      }
       try {
         await doc.send(
           new PutCommand({ TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),

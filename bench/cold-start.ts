@@ -1,6 +1,7 @@
 /**
- * 3. Cold start: each Lambda entry bundled as lib/hook-function.ts has the CDK bundle it (esbuild: platform node,
- * target node22, format cjs, minify, bundle, external @aws-sdk/*), its size, and its module init time: the median
+ * 3. Cold start: each Lambda entry bundled as lib/hook-function.ts has the CDK bundle it (esbuild with the options
+ * of lib/bundling.ts: platform node, target node24, cjs, minified; the runtime's SDK left external, except in
+ * ingest, which carries its own tree-shaken copy), its size, and its module init time: the median
  * over fresh `node` processes of the time `require()` of the bundle takes, measured inside the child with
  * process.hrtime so node's own boot is excluded. Compared with an empty handler bundled the same way.
  */
@@ -9,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
+import { esbuildOptionsFor } from '../lib/bundling';
 import { REPO_ROOT } from './ipc';
 import { median, round } from './stats';
 
@@ -34,6 +36,8 @@ export interface ColdStartBundle {
   /** The largest inputs by bytes in the output, and the same grouped by npm package (or "lambdas/…"). */
   topInputs: BundleInput[];
   topPackages: BundleInput[];
+  /** Bytes of the AWS SDK (and its own dependencies) inside the bundle: 0 where the runtime's copy is used. */
+  sdkBytes: number;
 }
 
 export interface ColdStartResult {
@@ -44,7 +48,7 @@ export interface ColdStartResult {
 }
 
 /** Module-level code reads these (readSettings is lazy, Powertools reads its own at construction). */
-const LAMBDA_ENV: Record<string, string> = {
+export const LAMBDA_ENV: Record<string, string> = {
   AWS_REGION: 'us-east-1',
   AWS_LAMBDA_FUNCTION_NAME: 'bench',
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
@@ -85,7 +89,7 @@ export async function measureColdStart(options: { runs: number; timed: BundleNam
       ...FUNCTIONS.map((fn): [BundleName, string] => [fn, path.join(REPO_ROOT, 'lambdas', fn, 'handler.ts')]),
     ];
     const built = [];
-    for (const [name, entry] of entries) built.push({ name, ...(await bundle(entry, path.join(dir, name))) });
+    for (const [name, entry] of entries) built.push({ name, ...(await bundle(entry, path.join(dir, name), name)) });
 
     const measure = path.join(dir, 'measure-init.cjs');
     writeFileSync(measure, MEASURE);
@@ -112,7 +116,7 @@ export async function measureColdStart(options: { runs: number; timed: BundleNam
     const emptyCpu = median(cpu.get('empty')!);
     return {
       runs: options.runs,
-      resolution: `bundles in a temp dir; children run with NODE_PATH=${path.join(REPO_ROOT, 'node_modules')} so @aws-sdk/* resolve from the repo's node_modules (Lambda's runtime provides them)`,
+      resolution: `bundles in a temp dir; children run with NODE_PATH=${path.join(REPO_ROOT, 'node_modules')} so the external @aws-sdk/* resolve from the repo's node_modules (Lambda's runtime provides them)`,
       bundles: built.map((b) => {
         const w = wall.get(b.name);
         const c = cpu.get(b.name);
@@ -130,6 +134,7 @@ export async function measureColdStart(options: { runs: number; timed: BundleNam
             : {}),
           topInputs: b.topInputs,
           topPackages: b.topPackages,
+          sdkBytes: b.sdkBytes,
         };
       }),
     };
@@ -138,29 +143,33 @@ export async function measureColdStart(options: { runs: number; timed: BundleNam
   }
 }
 
-async function bundle(
+/** Bundles `entry` with the options the stack gives the function `entryDir` (lib/bundling.ts). */
+export async function bundle(
   entry: string,
   outDir: string,
-): Promise<{ file: string; bytes: number; topInputs: BundleInput[]; topPackages: BundleInput[] }> {
+  entryDir: string,
+): Promise<{ file: string; bytes: number; topInputs: BundleInput[]; topPackages: BundleInput[]; sdkBytes: number }> {
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, 'index.js');
   const result = await build({
     absWorkingDir: REPO_ROOT,
     entryPoints: [entry],
     outfile: file,
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    minify: true,
-    external: ['@aws-sdk/*'],
+    ...esbuildOptionsFor(entryDir),
     metafile: true,
     logLevel: 'silent',
   });
   return { file, bytes: statSync(file).size, ...largestInputs(result.metafile) };
 }
 
-function largestInputs(metafile: Metafile): { topInputs: BundleInput[]; topPackages: BundleInput[] } {
+/** The SDK's packages and the few third-party packages only the SDK pulls in (its endpoint cache). */
+const SDK_PACKAGE = /^(@aws-sdk\/|@smithy\/|@aws\/|mnemonist$|obliterator$|tslib$)/;
+
+function largestInputs(metafile: Metafile): {
+  topInputs: BundleInput[];
+  topPackages: BundleInput[];
+  sdkBytes: number;
+} {
   const output = Object.values(metafile.outputs)[0]!;
   const inputs = Object.entries(output.inputs).map(([p, v]) => ({ path: p, bytes: v.bytesInOutput }));
   const byPackage = new Map<string, number>();
@@ -169,7 +178,10 @@ function largestInputs(metafile: Metafile): { topInputs: BundleInput[]; topPacka
     byPackage.set(key, (byPackage.get(key) ?? 0) + input.bytes);
   }
   const kib = (bytes: number) => round(bytes / 1024, 1);
+  let sdkBytes = 0;
+  for (const [p, bytes] of byPackage) if (SDK_PACKAGE.test(p)) sdkBytes += bytes;
   return {
+    sdkBytes,
     topInputs: inputs
       .sort((a, b) => b.bytes - a.bytes)
       .slice(0, 8)

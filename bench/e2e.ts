@@ -103,18 +103,32 @@ async function sendPaced(
     const event = source.next();
     const t0 = performance.now();
     sent.set(event.tag, { at: Date.now(), shape: event.shape });
-    answers.push(
-      post(url, agent, event).then((status) => {
-        ackMs.push(performance.now() - t0);
-        if (status !== 200) throw new Error(`event ${event.tag} answered ${status}`);
-      }),
-    );
+    const answer = post(url, agent, event).then((status) => {
+      ackMs.push(performance.now() - t0);
+      if (status !== 200) throw new Error(`event ${event.tag} answered ${status}`);
+    });
+    // Failures are reported by Promise.all below; until the loop gets there they must not end the process.
+    answer.catch(() => undefined);
+    answers.push(answer);
   }
   await Promise.all(answers);
   return { sent, ackMs };
 }
 
-function post(url: URL, agent: Agent, event: HookRequest): Promise<number> {
+/**
+ * One POST; sent again once when the connection was reset, which is what a kept-alive socket the server closed
+ * meanwhile looks like (a repeat of a stored event is answered 200 duplicate, so nothing is counted twice).
+ */
+async function post(url: URL, agent: Agent, event: HookRequest): Promise<number> {
+  try {
+    return await postOnce(url, agent, event);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') throw error;
+    return postOnce(url, agent, event);
+  }
+}
+
+function postOnce(url: URL, agent: Agent, event: HookRequest): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,

@@ -68,6 +68,13 @@ export class ServerUnderTest {
   stats<T>(): Promise<T> {
     return this.handle.call('stats');
   }
+  /** A V8 CPU profile of the server between the two calls (bench/profile.ts). */
+  profileStart(intervalUs?: number): Promise<boolean> {
+    return this.handle.call('profileStart', { intervalUs });
+  }
+  profileStop(): Promise<unknown> {
+    return this.handle.call('profileStop');
+  }
   stop(): Promise<void> {
     return this.handle.stop();
   }

@@ -9,6 +9,8 @@
  *   storage-event-item  the same put, but of an item shaped like a stored event (every attribute the event store
  *                    writes, including the keys of the events table's two GSIs, which dynalite then maintains):
  *                    separates the cost of the item from the cost of the code around it (a diagnostic)
+ *   storage-read-put the put preceded by one GetItem of another key, as ingest reads the previous dedup window
+ *                    for an event without a commandId: the storage floor of that design (a diagnostic)
  *   bare             node:http answering 200 with a fixed JSON body: the ceiling of HTTP on this machine
  *
  * All three answer `{"status":"accepted","eventId":…}` so the load generator does the same work for each.
@@ -16,12 +18,13 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serveRpc } from './ipc';
 
-export type ServerMode = 'receiver' | 'storage' | 'storage-event-item' | 'bare';
+export type ServerMode = 'receiver' | 'storage' | 'storage-event-item' | 'storage-read-put' | 'bare';
 
 export interface StartArgs {
   mode: ServerMode;
@@ -45,6 +48,13 @@ interface Running {
 
 const dataDir = path.join(tmpdir(), `fhr-bench-${process.pid}-${Date.now()}`);
 let running: Running | undefined;
+let profiler: Session | undefined;
+
+function post(session: Session, method: string, params?: object): Promise<unknown> {
+  return new Promise((resolve, reject) =>
+    session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
+  );
+}
 
 serveRpc({
   async start(args) {
@@ -55,7 +65,7 @@ serveRpc({
         ? await startReceiver(env ?? {})
         : mode === 'bare'
           ? await startBare()
-          : await startStorage(mode === 'storage-event-item');
+          : await startStorage(mode === 'storage-event-item', mode === 'storage-read-put');
     return { url: running.url, pid: process.pid };
   },
   /** Zero loss: every acknowledged event id must be in the events table. */
@@ -72,6 +82,23 @@ serveRpc({
   async counts() {
     const { requestCounterFromEnv } = await import('../lambdas/adapters/request-counter');
     return requestCounterFromEnv()?.snapshot() ?? {};
+  },
+  /** A CPU profile of this process between the two calls (bench/profile.ts): the load alone, not the start-up. */
+  async profileStart(args) {
+    const { intervalUs } = (args ?? {}) as { intervalUs?: number };
+    profiler = new Session();
+    profiler.connect();
+    await post(profiler, 'Profiler.enable');
+    if (intervalUs) await post(profiler, 'Profiler.setSamplingInterval', { interval: intervalUs });
+    await post(profiler, 'Profiler.start');
+    return true;
+  },
+  async profileStop() {
+    if (!profiler) throw new Error('profileStart was not called');
+    const { profile } = (await post(profiler, 'Profiler.stop')) as { profile: unknown };
+    profiler.disconnect();
+    profiler = undefined;
+    return profile;
   },
   async stop() {
     await running?.close();
@@ -94,20 +121,17 @@ async function startReceiver(env: Record<string, string>): Promise<Running> {
   };
 }
 
-async function startStorage(eventShaped: boolean): Promise<Running> {
+async function startStorage(eventShaped: boolean, readFirst = false): Promise<Running> {
   const { startEmbeddedDynamoDb, createTables } = await import('../lambdas/adapters/local/embedded-dynamodb');
-  const { createDocumentClient } = await import('../lambdas/adapters/dynamodb-client');
+  const { createLocalDocumentClient } = await import('../lambdas/wiring/stores');
   const { readSettings } = await import('../lambdas/core/settings');
-  const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+  const { GetCommand, PutCommand } = await import('@aws-sdk/lib-dynamodb');
   const keys = await import('../lambdas/adapters/table-schema');
   const settings = readSettings({});
   const db = await startEmbeddedDynamoDb({ path: path.join(dataDir, 'dynamodb') });
   await createTables(db.client, settings);
-  const doc = createDocumentClient({
-    endpoint: db.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  // The local server's document client, built the same way (in-process handler to the engine).
+  const doc = createLocalDocumentClient(db.endpoint, db.requestHandler);
   const table = settings.eventsTable;
   const server = createServer((req, res) => {
     void (async () => {
@@ -120,6 +144,14 @@ async function startStorage(eventShaped: boolean): Promise<Running> {
       };
       if (eventShaped) Object.assign(item, eventShape(eventId, item.rawBody as string, keys));
       let status = 'accepted';
+      if (readFirst) {
+        await doc.send(
+          new GetCommand({
+            TableName: table,
+            Key: { pk: keys.eventPk('bench', `prev-${eventId}`), sk: keys.EVENT_SK },
+          }),
+        );
+      }
       try {
         await doc.send(
           new PutCommand({ TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),

@@ -4,6 +4,7 @@
  *   bare              node:http 200: HTTP on this machine
  *   storage           one conditional PutItem per request into dynalite through the SDK: the storage-bound limit
  *   storage-event-item  the same put of an item shaped like a stored event, GSI keys included (diagnostic)
+ *   storage-read-put  a GetItem (ingest's previous dedup window read) before the put (diagnostic, BENCH_DIAG=1)
  *   receiver          the local server, worker running and sending to the fake Twilio (the figure)
  *   receiver-no-worker  the local server with LOCAL_WORKER_CONCURRENCY=0 (diagnostic: the worker's share)
  *   receiver-worker-1   LOCAL_WORKER_CONCURRENCY=1 instead of 4 (diagnostic, BENCH_DIAG=1)
@@ -19,6 +20,7 @@ export type ThroughputTarget =
   | 'bare'
   | 'storage'
   | 'storage-event-item'
+  | 'storage-read-put'
   | 'receiver'
   | 'receiver-worker-1'
   | 'receiver-no-worker';
@@ -84,7 +86,7 @@ async function runOnce(fakes: Fakes, options: ThroughputOptions, target: Through
   await fakes.reset();
   const server = receiver
     ? await startReceiver(fakes, concurrency ? { LOCAL_WORKER_CONCURRENCY: concurrency } : {})
-    : await ServerUnderTest.start(target as 'bare' | 'storage' | 'storage-event-item');
+    : await ServerUnderTest.start(target as 'bare' | 'storage' | 'storage-event-item' | 'storage-read-put');
   try {
     // The storage servers ignore the key; every server gets byte-for-byte the same kind of request.
     const apiKey = receiver ? await register(server, fakes) : 'fhk_not-checked-by-this-server';

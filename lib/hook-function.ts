@@ -6,6 +6,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BUNDLE_TARGET, bundlingFor } from './bundling';
 import { type PortUse, queueActions, secretActions, type TableUse, tableUses, unique } from './access';
 import { acknowledgeWildcardResource } from './nag';
 
@@ -68,7 +69,7 @@ function consoleBuildCommands(outputDir: string): string[] {
 
 /**
  * A Node.js function with the house defaults (Node 24 on arm64, minified CJS bundle with the SDK left to the
- * runtime, its own log group) and bind helpers that grant access and set the matching env var in one call, so a
+ * runtime except where lib/bundling.ts says otherwise, its own log group) and bind helpers that grant access and set the matching env var in one call, so a
  * function never holds a permission without the name that goes with it.
  */
 export class HookFunction extends Construct {
@@ -104,12 +105,12 @@ export class HookFunction extends Construct {
       logGroup: this.logGroup,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       bundling: {
-        target: 'node24',
+        target: BUNDLE_TARGET,
         format: OutputFormat.CJS,
         minify: true,
         sourceMap: false,
-        // The Node 24 runtime ships SDK v3; bundling it would add megabytes and cold-start time.
-        externalModules: ['@aws-sdk/*'],
+        // The runtime's SDK v3, or for ingest its own tree-shaken copy (lib/bundling.ts).
+        ...bundlingFor(props.entryDir),
         ...(props.withConsole
           ? {
               commandHooks: {

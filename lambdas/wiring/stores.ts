@@ -6,6 +6,7 @@ import { DynamoDbEventStore } from '../adapters/dynamodb-event-store';
 import { DynamoDbForwardDeliveryStore, DynamoDbMessageStore } from '../adapters/dynamodb-message-store';
 import { DynamoDbTargetStore } from '../adapters/dynamodb-target-store';
 import { DynamoDbTenantStore } from '../adapters/dynamodb-tenant-store';
+import type { EmbeddedDynamoDb } from '../adapters/local/embedded-dynamodb';
 import type {
   ConsoleSessionStore,
   EventStore,
@@ -62,13 +63,22 @@ export function createConsoleSessionStore(
   return new DynamoDbConsoleSessionStore(doc, settings.tenantsTable);
 }
 
-/** A document client for the embedded engine (local server and `cli --local`): any credentials will do. */
-export function createLocalDocumentClient(endpoint: string, scope?: string): DynamoDBDocumentClient {
+/**
+ * A document client for the embedded engine (local server and `cli --local`): any credentials will do. With the
+ * engine's in-process handler (same process) requests skip the loopback socket; without it they go over HTTP.
+ * `scope` names the requests in the bench's count (request-counter.ts).
+ */
+export function createLocalDocumentClient(
+  endpoint: string,
+  requestHandler?: EmbeddedDynamoDb['requestHandler'],
+  scope?: string,
+): DynamoDBDocumentClient {
   return createDocumentClient(
     {
       endpoint,
       region: 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      ...(requestHandler ? { requestHandler } : {}),
     },
     scope,
   );

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
@@ -18,7 +19,96 @@ import { EVENTS_TABLE, type KeyAttribute, keyAttributes, type TableSchema, TENAN
 export interface EmbeddedDynamoDb {
   endpoint: string;
   client: DynamoDBClient;
+  /**
+   * An SDK request handler that gives each request to the engine's own listener in this process: the same API,
+   * signing and (de)serialisation, without a loopback socket and HTTP parsing on both sides. The endpoint stays
+   * open for other processes (`npm run cli` on the same DATA_DIR).
+   */
+  requestHandler: InProcessRequestHandler;
   close(): Promise<void>;
+}
+
+/** The part of the SDK's HttpRequest the engine reads. */
+interface SdkRequest {
+  method: string;
+  path: string;
+  query?: Record<string, string | string[] | null>;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+type EngineListener = (req: EventEmitter, res: EngineResponse) => void;
+
+/** What dynalite's listener calls on a response (statusCode, setHeader, end). */
+interface EngineResponse {
+  statusCode: number;
+  contentType?: string;
+  setHeader(name: string, value: string | number): void;
+  end(body?: string | Buffer): void;
+}
+
+export interface InProcessRequestHandler {
+  handle(
+    request: SdkRequest,
+  ): Promise<{ response: { statusCode: number; headers: Record<string, string>; body: Uint8Array } }>;
+  updateHttpClientConfig(): void;
+  httpHandlerConfigs(): Record<string, never>;
+  destroy(): void;
+}
+
+export function inProcessRequestHandler(listener: EngineListener): InProcessRequestHandler {
+  return {
+    handle: (request) =>
+      new Promise((resolve) => {
+        const req = Object.assign(new EventEmitter(), {
+          method: request.method,
+          url: request.path + queryString(request.query),
+          headers: lowerCaseKeys(request.headers),
+        });
+        const headers: Record<string, string> = {};
+        const res: EngineResponse = {
+          statusCode: 200,
+          setHeader(name, value) {
+            headers[name.toLowerCase()] = String(value);
+          },
+          end(body) {
+            const bytes = body === undefined ? new Uint8Array() : typeof body === 'string' ? Buffer.from(body) : body;
+            resolve({ response: { statusCode: res.statusCode, headers, body: bytes } });
+          },
+        };
+        listener(req, res);
+        // The listener subscribes to 'data' and 'end' synchronously; the body follows, as from a socket.
+        const bytes = bodyBytes(request.body);
+        if (bytes.length > 0) req.emit('data', bytes);
+        req.emit('end');
+      }),
+    updateHttpClientConfig: () => {},
+    httpHandlerConfigs: () => ({}),
+    destroy: () => {},
+  };
+}
+
+/** The SDK's JSON body is a string or a Uint8Array view (read as bytes: its string methods warn). */
+function bodyBytes(body: unknown): Buffer {
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  return Buffer.alloc(0);
+}
+
+function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v;
+  return out;
+}
+
+function queryString(query: SdkRequest['query']): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    for (const value of Array.isArray(v) ? v : [v]) params.append(k, value ?? '');
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
 }
 
 export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Promise<EmbeddedDynamoDb> {
@@ -29,14 +119,17 @@ export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Pr
   });
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
+  const requestHandler = inProcessRequestHandler(server.listeners('request')[0] as EngineListener);
   const client = new DynamoDBClient({
     endpoint,
     region: process.env.AWS_REGION ?? 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    requestHandler,
   });
   return {
     endpoint,
     client,
+    requestHandler,
     close: () =>
       new Promise<void>((resolve) => {
         client.destroy();

@@ -2,7 +2,7 @@
  * The local server's log file, `DATA_DIR/server.log` (mode 0600): every line the server logs, as JSON, appended
  * as well as printed, so `logs tail --local` can read it back like CloudWatch.
  */
-import { appendFileSync, chmodSync, existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { Logger } from '../../core/ports';
 import { type LogFilter, type LogLine, matches, parseFields } from '../log-lines';
 
@@ -10,25 +10,26 @@ export const SERVER_LOG_FILE = 'server.log';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
-/** A logger that hands every line to `inner` and appends it to `file` as one JSON line. */
+/**
+ * A logger that hands every line to `inner` and appends it to `file` as one JSON line. The file stays open
+ * (append mode; one write per line, in the file once the call returns): opening and closing it for every line
+ * was a tenth of the local server's CPU per event.
+ */
 export function fileTeeLogger(inner: Logger, file: string, now: () => Date = () => new Date()): Logger {
-  let prepared = false;
+  let fd: number | undefined;
   const write = (level: Level, message: string, extra?: Record<string, unknown>) => {
     try {
-      appendFileSync(
-        file,
-        `${JSON.stringify({ timestamp: now().toISOString(), level: level.toUpperCase(), message, ...extra })}\n`,
-        {
-          mode: 0o600,
-        },
-      );
-      if (!prepared) {
+      const line = `${JSON.stringify({ timestamp: now().toISOString(), level: level.toUpperCase(), message, ...extra })}\n`;
+      if (fd === undefined) {
+        fd = openSync(file, 'a', 0o600);
         // An existing file keeps the mode it was created with: make sure it is the owner's only.
-        chmodSync(file, 0o600);
-        prepared = true;
+        fchmodSync(fd, 0o600);
       }
+      writeSync(fd, line);
     } catch {
-      // The log file is a convenience: a full disk must not take the receiver down with it.
+      // The log file is a convenience: a full disk must not take the receiver down with it. Reopen next time.
+      if (fd !== undefined) closeQuietly(fd);
+      fd = undefined;
     }
   };
   const level =
@@ -38,6 +39,14 @@ export function fileTeeLogger(inner: Logger, file: string, now: () => Date = () 
       write(name, message, extra);
     };
   return { debug: level('debug'), info: level('info'), warn: level('warn'), error: level('error') };
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already gone.
+  }
 }
 
 /** Lines of the local log from byte `offset` on that pass the filter, and the offset to read from next time. */

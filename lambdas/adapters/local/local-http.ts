@@ -14,6 +14,8 @@ export type HttpLambda = (
  */
 export interface RequestTracker {
   active: number;
+  /** When the last request finished (Date.now()); 0 before the first. */
+  lastDoneAt?: number;
   onIdle?: () => void;
 }
 
@@ -45,6 +47,7 @@ export function createLocalHttpServer(
       .finally(() => {
         if (!counted) return;
         tracker.active--;
+        tracker.lastDoneAt = Date.now();
         if (tracker.active === 0) tracker.onIdle?.();
       });
   });

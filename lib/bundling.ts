@@ -1,0 +1,70 @@
+/**
+ * How each function is bundled (esbuild through NodejsFunction), in one place so the stack, the bench
+ * (bench/cold-start.ts) and the bundle tests build the same thing.
+ *
+ * Ingest answers every hook, and most hooks of a small MFI hit a cold function, so its module init is the sender's
+ * wait. Requiring the runtime's SDK v3 from node_modules (hundreds of files resolved, read and compiled one by one)
+ * was most of that init; the ingest bundle therefore carries its own SDK: ES module builds (`mainFields`), so
+ * esbuild keeps only the commands and middleware it uses, minified into one file. What it leaves out is code a
+ * Lambda invocation never reaches, behind a dynamic import that the runtime's SDK copy answers if it ever is.
+ */
+
+/** Lambda's nodejs24.x. */
+export const BUNDLE_TARGET = 'node24';
+
+/** The functions whose bundle includes the SDK clients they use. The others use the runtime's copy. */
+export const SDK_BUNDLED: ReadonlySet<string> = new Set(['ingest']);
+
+/**
+ * Loaded by dynamic import only, so leaving them out costs nothing at init: the Lambda client (ingest hands a
+ * path variant to another function, rarely) and every credential source after the environment, which is where
+ * Lambda puts the function's credentials (shared files, SSO, process, web identity, container and instance
+ * metadata, and the STS/SSO clients they use).
+ */
+export const SDK_LAZY_EXTERNALS: readonly string[] = [
+  '@aws-sdk/client-lambda',
+  '@aws-sdk/nested-clients',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-login',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-http',
+  '@aws-sdk/token-providers',
+  '@smithy/credential-provider-imds',
+];
+
+export interface FunctionBundling {
+  /** Left to the runtime (esbuild `external`). */
+  externalModules: string[];
+  /** package.json fields esbuild resolves a package by; undefined keeps esbuild's default for node. */
+  mainFields?: string[];
+}
+
+/** The bundling of the function in `lambdas/<entryDir>/handler.ts`. */
+export function bundlingFor(entryDir: string): FunctionBundling {
+  if (!SDK_BUNDLED.has(entryDir)) return { externalModules: ['@aws-sdk/*'] };
+  return { externalModules: [...SDK_LAZY_EXTERNALS], mainFields: ['module', 'main'] };
+}
+
+/** The esbuild options NodejsFunction passes besides entry and output: the bench and the tests build with these. */
+export function esbuildOptionsFor(entryDir: string): {
+  bundle: true;
+  platform: 'node';
+  target: string;
+  format: 'cjs';
+  minify: true;
+  external: string[];
+  mainFields?: string[];
+} {
+  const { externalModules, mainFields } = bundlingFor(entryDir);
+  return {
+    bundle: true,
+    platform: 'node',
+    target: BUNDLE_TARGET,
+    format: 'cjs',
+    minify: true,
+    external: externalModules,
+    ...(mainFields ? { mainFields } : {}),
+  };
+}

@@ -23,6 +23,8 @@ export const SDK_BUNDLED: ReadonlySet<string> = new Set(['ingest']);
  */
 export const SDK_LAZY_EXTERNALS: readonly string[] = [
   '@aws-sdk/client-lambda',
+  // The data key (sealing stored bodies) is read once per container, off the answer path of the first hook.
+  '@aws-sdk/client-secrets-manager',
   '@aws-sdk/nested-clients',
   '@aws-sdk/credential-provider-ini',
   '@aws-sdk/credential-provider-sso',

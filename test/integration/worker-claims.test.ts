@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { EVENT_SK, eventPk } from '../../lambdas/adapters/table-schema';
 import type { MessageRecord, StoredEvent } from '../../lambdas/core/model';
 import { startTestDynamo, type TestDynamo, type TestStores } from '../helpers/dynamo';
 
@@ -67,9 +68,16 @@ describe('DynamoDbEventStore.claim', () => {
     // Assess
     expect(claim).toEqual({
       claimed: true,
-      event: { ...event, status: 'processing', attempts: 1, updatedAt: AT.updatedAt, dueAt: AT.dueAt },
+      event: {
+        ...event,
+        status: 'processing',
+        attempts: 1,
+        updatedAt: AT.updatedAt,
+        dueAt: AT.dueAt,
+        history: [{ at: AT.updatedAt, status: 'processing' }],
+      },
     });
-    const raw = await s.rawItem(s.tables.eventsTable, `T#${tenant}`, `E#${event.eventId}`);
+    const raw = await s.rawItem(s.tables.eventsTable, eventPk(tenant, event.eventId), EVENT_SK);
     expect(raw?.duePk).toBeDefined();
     expect(raw?.ttl).toBeUndefined();
   });

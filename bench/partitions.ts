@@ -246,6 +246,7 @@ async function main(): Promise<void> {
         }
       }),
     );
+    if ((i + size) % 1000 === 0) process.stderr.write(`${i + size} events\n`);
   }
   if (outcomes.get('ack sent') !== EVENTS) {
     throw new Error(`expected ${EVENTS} events sent, got ${JSON.stringify(Object.fromEntries(outcomes))}`);

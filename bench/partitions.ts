@@ -1,135 +1,156 @@
 /**
- * `npm run bench:partitions`: how far one deployment's DynamoDB writes scale before a single partition key caps
- * them. 10 000 SMS events go through the happy path of their lifecycle (stored, claimed, message created, sending,
- * sent, final) against the embedded engine with the real stores; every write is recorded with the partition key
- * it lands on in the table and in each index. The largest share any one key takes, with DynamoDB's 1 000 WCU/s per
- * partition, gives the sustained ceiling in events per second. One tenant: a single MifosX is the worst case.
- * Writes the figures to bench/results.json under `partitions`. Not a test.
+ * `npm run bench:partitions`: how far one deployment's DynamoDB traffic scales before a single partition key caps
+ * it. 10 000 SMS Bridge `sms/send` hooks of ONE tenant (a single MFI is the worst case) go through the real code
+ * against the embedded engine: ingest (`handleHookEvent`), the worker (`processWorkMessage`, with a fake SMS
+ * provider) and two Twilio delivery reports each (`handleTwilioStatus`). Every request the stores send is recorded
+ * with the partition key it lands on, in the tables and in each index of the events table.
+ *
+ * Index writes are modelled as DynamoDB bills them: the item is read before and after each write, and an index is
+ * written only when one of its key or projected attributes (table-schema.ts, `indexAttributes`) changed: one write
+ * to put or delete an entry, two when its key moves. A read costs 1 RCU when strongly consistent, 0.5 otherwise
+ * (items under 4 KB; a Query's items together under 4 KB). The worker's targets are cached as in AWS
+ * (lambdas/wiring/aws/worker.ts). With 1 000 WCU/s and 3 000 RCU/s per partition, the hottest key of each row gives
+ * its sustained ceiling in events per second; the deployment's is the lowest. Writes the figures to
+ * bench/results.json under `partitions`. Not a test.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbEventStore } from '../lambdas/adapters/dynamodb-event-store';
-import { DynamoDbMessageStore } from '../lambdas/adapters/dynamodb-message-store';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { CachedTargetStore } from '../lambdas/adapters/cached-target-store';
 import { createTables, startEmbeddedDynamoDb } from '../lambdas/adapters/local/embedded-dynamodb';
-import { BY_DUE, BY_TENANT_TIME, duePk, PK } from '../lambdas/adapters/table-schema';
-import { eventIdFor } from '../lambdas/core/dedup';
-import type { StoredEvent } from '../lambdas/core/model';
-import { createLocalDocumentClient } from '../lambdas/wiring/stores';
+import { noMetrics } from '../lambdas/adapters/observability';
+import { EVENTS_TABLE, indexAttributes, PK, SK, TENANTS_TABLE } from '../lambdas/adapters/table-schema';
+import { Authenticator, fingerprintOf, hashApiKey } from '../lambdas/core/api-keys';
+import type { HttpRequest } from '../lambdas/core/http';
+import { handleHookEvent } from '../lambdas/core/ingest';
+import type { SentSms, WorkMessage } from '../lambdas/core/model';
+import type { Clock, Logger, SecretStore, SmsSender } from '../lambdas/core/ports';
+import { readSettings } from '../lambdas/core/settings';
+import { handleTwilioStatus } from '../lambdas/core/status-callback';
+import { processWorkMessage } from '../lambdas/core/worker';
+import { createForwardStores, createLocalDocumentClient, createStores } from '../lambdas/wiring/stores';
 
 const EVENTS = Number(process.env.BENCH_PARTITION_EVENTS ?? 10_000);
 const WCU_PER_PARTITION = 1000;
+const RCU_PER_PARTITION = 3000;
+const TENANT = 'default';
+const API_KEY = 'bench-partitions-key-0123456789abcdef';
 const TABLES = { tenantsTable: 'bench-tenants', eventsTable: 'bench-events' };
 
-type Target = 'table' | typeof BY_TENANT_TIME.indexName | typeof BY_DUE.indexName;
-const writes: Record<Target, Map<string, number>> = {
-  table: new Map(),
-  [BY_TENANT_TIME.indexName]: new Map(),
-  [BY_DUE.indexName]: new Map(),
-};
+type Item = Record<string, unknown>;
+type Row = { kind: 'writes' | 'reads'; target: string; counts: Map<string, number> };
 
-function count(target: Target, key: unknown): void {
-  if (typeof key !== 'string') return;
-  writes[target].set(key, (writes[target].get(key) ?? 0) + 1);
+const rows = new Map<string, Row>();
+
+function count(kind: Row['kind'], target: string, key: unknown, n = 1): void {
+  if (typeof key !== 'string' || n === 0) return;
+  const id = `${kind} ${target}`;
+  const row = rows.get(id) ?? { kind, target, counts: new Map() };
+  row.counts.set(key, (row.counts.get(key) ?? 0) + n);
+  rows.set(id, row);
 }
 
-/** Every write the stores send, with the partition keys of the table and of each index it touches. */
+/** An index entry as DynamoDB would hold it: its attributes only (the whole item for ALL), or none without keys. */
+function indexView(item: Item | undefined, index: (typeof EVENTS_TABLE.indexes)[number]): Item | undefined {
+  if (!item || item[index.partitionKey.name] === undefined || item[index.sortKey.name] === undefined) return undefined;
+  const names = indexAttributes(EVENTS_TABLE, index) ?? Object.keys(item);
+  return Object.fromEntries(names.filter((n) => item[n] !== undefined).map((n) => [n, item[n]]));
+}
+
+const same = (a: Item, b: Item): boolean =>
+  JSON.stringify(Object.entries(a).sort(([x], [y]) => x.localeCompare(y))) ===
+  JSON.stringify(Object.entries(b).sort(([x], [y]) => x.localeCompare(y)));
+
+/** The index writes one item change costs, per index partition. */
+function countIndexWrites(before: Item | undefined, after: Item | undefined): void {
+  for (const index of EVENTS_TABLE.indexes) {
+    const was = indexView(before, index);
+    const is = indexView(after, index);
+    const keyOf = (view: Item) => `${String(view[index.partitionKey.name])}\u0000${String(view[index.sortKey.name])}`;
+    if (was && is && keyOf(was) === keyOf(is)) {
+      if (!same(was, is)) count('writes', index.indexName, is[index.partitionKey.name]);
+      continue;
+    }
+    if (was) count('writes', index.indexName, was[index.partitionKey.name]);
+    if (is) count('writes', index.indexName, is[index.partitionKey.name]);
+  }
+}
+
+/** The value a Query's key condition gives the partition key `attribute` (`name = :value`). */
+function queriedPartition(input: Item, attribute: string): unknown {
+  const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+  const values = (input.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
+  for (const [, name = '', value = ''] of String(input.KeyConditionExpression).matchAll(/([#\w]+)\s*=\s*(:\w+)/g)) {
+    if ((names[name] ?? name) === attribute) return values[value];
+  }
+  return undefined;
+}
+
+/** Records every request the stores send; writes to the events table are read around to price their index writes. */
 function recording(doc: DynamoDBDocumentClient): void {
-  const send = doc.send.bind(doc) as (command: unknown) => Promise<Record<string, unknown>>;
+  const send = doc.send.bind(doc) as (command: unknown) => Promise<Item>;
+  const read = async (table: string, key: Item): Promise<Item | undefined> =>
+    (await send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item as Item | undefined;
   (doc as unknown as { send: typeof send }).send = async (command) => {
-    const out = await send(command);
     const name = (command as object).constructor.name;
-    if (name !== 'PutCommand' && name !== 'UpdateCommand') return out;
-    const input = (command as { input: Record<string, unknown> }).input;
-    const item = (input.Item ?? out.Attributes ?? {}) as Record<string, unknown>;
-    const key = (input.Key ?? input.Item) as Record<string, unknown>;
-    count('table', key[PK]);
-    count(BY_TENANT_TIME.indexName, item[BY_TENANT_TIME.partitionKey.name]);
-    // An update that drops the due entry still writes (a delete in) the index partition it leaves.
-    const due = item[BY_DUE.partitionKey.name] ?? (removesDue(input) ? duePk(String(item.eventId)) : undefined);
-    count(BY_DUE.indexName, due);
+    const input = (command as { input: Item }).input;
+    const table = String(input.TableName);
+    const label = table === TABLES.eventsTable ? 'events table' : 'tenants table';
+    const units = input.ConsistentRead ? 1 : 0.5;
+    if (name === 'GetCommand') count('reads', label, (input.Key as Item)[PK], units);
+    if (name === 'QueryCommand') {
+      const index = EVENTS_TABLE.indexes.find((i) => i.indexName === input.IndexName);
+      count('reads', index?.indexName ?? label, queriedPartition(input, index?.partitionKey.name ?? PK), units);
+    }
+    if (name === 'BatchGetCommand') {
+      const requests = input.RequestItems as Record<string, { Keys: Item[]; ConsistentRead?: boolean }>;
+      for (const [t, request] of Object.entries(requests)) {
+        const target = t === TABLES.eventsTable ? 'events table' : 'tenants table';
+        for (const key of request.Keys) count('reads', target, key[PK], request.ConsistentRead ? 1 : 0.5);
+      }
+    }
+    if (name !== 'PutCommand' && name !== 'UpdateCommand' && name !== 'DeleteCommand') return send(command);
+    const key = (input.Key ?? { [PK]: (input.Item as Item)[PK], [SK]: (input.Item as Item)[SK] }) as Item;
+    // A write whose condition fails is billed too (and changes no index).
+    count('writes', label, key[PK]);
+    if (table !== TABLES.eventsTable) return send(command);
+    const before = await read(table, key);
+    const out = await send(command);
+    countIndexWrites(before, await read(table, key));
     return out;
   };
 }
 
-function removesDue(input: Record<string, unknown>): boolean {
-  return typeof input.UpdateExpression === 'string' && /REMOVE[^=]*#duePk/.test(input.UpdateExpression);
-}
-
-function event(i: number): StoredEvent {
-  const receivedAt = new Date(Date.UTC(2026, 2, 2, 9) + i * 10).toISOString();
-  const dedupKey = `default|SMS|SEND|body:${i}`;
+/** The hook as MifosX posts it (test/fixtures/mifosx-sms-send-ugd.json), one distinct number per event. */
+function hook(i: number): HttpRequest {
+  const body = JSON.stringify({
+    mobileNo: `2547${String(i).padStart(8, '0')}`,
+    message: 'Dear client, we received your payment. Thank you.',
+  });
   return {
-    tenantId: 'default',
-    eventId: eventIdFor(dedupKey),
-    dedupKey,
-    entity: 'SMS',
-    action: 'SEND',
-    entityRaw: 'sms',
-    actionRaw: 'send',
-    source: 'mifosx',
-    template: 'sms-bridge',
-    shape: 'sms-send',
-    encoding: 'json',
-    failed: false,
-    ids: {},
-    rawBody: `{"mobileNo":"2547${String(i).padStart(8, '0')}","message":"Dear client, we received your payment."}`,
-    contentType: 'application/json',
-    receivedAt,
-    updatedAt: receivedAt,
-    status: 'received',
-    attempts: 0,
-    dueAt: new Date(Date.parse(receivedAt) + 300_000).toISOString(),
+    method: 'POST',
+    path: '/modules/sms/',
+    headers: {
+      'x-mifos-entity': 'sms',
+      'x-mifos-action': 'send',
+      'x-mifos-platform-tenantid': TENANT,
+      'x-mifos-api-key': API_KEY,
+      'content-type': 'application/json; charset=UTF-8',
+    },
+    query: {},
+    params: {},
+    body: Buffer.from(body),
   };
 }
 
-async function lifecycle(e: StoredEvent, events: DynamoDbEventStore, messages: DynamoDbMessageStore): Promise<void> {
-  const at = e.receivedAt;
-  await events.putIfAbsent(e);
-  await events.update(
-    e.tenantId,
-    e.eventId,
-    { status: 'processing', updatedAt: at, dueAt: at },
-    { incrementAttempts: true },
-  );
-  const messageId = `${e.eventId}.SMS.SEND`;
-  await messages.createIfAbsent({
-    tenantId: e.tenantId,
-    messageId,
-    eventId: e.eventId,
-    templateKey: 'SMS.SEND',
-    status: 'pending',
-    to: '+254700000000',
-    body: 'Dear client, we received your payment.',
-    encoding: 'GSM-7',
-    segments: 1,
-    createdAt: at,
-    updatedAt: at,
-  });
-  await messages.transition(e.tenantId, messageId, ['pending'], { status: 'sending', updatedAt: at });
-  await messages.transition(e.tenantId, messageId, ['sending'], {
-    status: 'sent',
-    sid: `SM${e.eventId}`,
-    updatedAt: at,
-  });
-  await events.update(e.tenantId, e.eventId, { status: 'sent', updatedAt: at });
-}
-
-function summary(target: Target) {
-  const counts = [...writes[target].entries()];
-  const total = counts.reduce((n, [, c]) => n + c, 0);
-  const [hotKey, hot] = counts.reduce((a, b) => (b[1] > a[1] ? b : a), ['', 0] as [string, number]);
-  const share = total === 0 ? 0 : hot / total;
-  // Writes per event landing on the hottest key; each write of these small items is 1 WCU.
-  const perEventOnHotKey = hot / EVENTS;
-  const ceiling = perEventOnHotKey === 0 ? Number.POSITIVE_INFINITY : WCU_PER_PARTITION / perEventOnHotKey;
+function statusReport(tenantId: string, messageId: string, sid: string, status: string): HttpRequest {
   return {
-    target,
-    writes: total,
-    keys: counts.length,
-    hotKey,
-    hotShare: share,
-    ceilingEventsPerSecond: Math.floor(ceiling),
+    method: 'POST',
+    path: `/twilio/status/${tenantId}/${messageId}`,
+    headers: { 'x-twilio-signature': `${'A'.repeat(27)}=`, 'content-type': 'application/x-www-form-urlencoded' },
+    query: {},
+    params: { tenantId, messageId },
+    body: Buffer.from(new URLSearchParams({ MessageSid: sid, MessageStatus: status }).toString()),
   };
 }
 
@@ -137,27 +158,141 @@ async function main(): Promise<void> {
   const db = await startEmbeddedDynamoDb();
   await createTables(db.client, TABLES);
   const doc = createLocalDocumentClient(db.endpoint);
+  const settings = { ...readSettings({}), ...TABLES, publicBaseUrl: 'https://hooks.example.org' };
+  const stores = createStores(doc, settings);
+  const forward = createForwardStores(doc, settings);
+  // The clock moves 1 ms per event: one tenant at 1 000 events/s, arrival order as in a burst.
+  let tick = Date.UTC(2026, 2, 2, 9);
+  const clock: Clock = { now: () => new Date(tick) };
+  const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+  const common = { clock, logger: silent, metrics: noMetrics, settings };
+
+  await stores.tenants.putTenant({
+    tenantId: TENANT,
+    smsProvider: 'twilio',
+    phoneNo: '+15005550006',
+    accountSid: `AC${'0'.repeat(32)}`,
+    registeredAt: new Date(tick).toISOString(),
+    updatedAt: new Date(tick).toISOString(),
+    registrationId: 'bench',
+  });
+  const keyHash = hashApiKey(API_KEY);
+  await stores.tenants.putApiKey({
+    tenantId: TENANT,
+    keyHash,
+    fingerprint: fingerprintOf(keyHash),
+    createdAt: new Date(tick).toISOString(),
+    scope: 'ingest',
+  });
+  const secrets: SecretStore = {
+    getTenantSecret: async () => ({ smsProviderToken: 'bench-token', registrationId: 'bench' }),
+    putTenantSecret: async () => {},
+    deleteTenantSecret: async () => {},
+  };
+  let sids = 0;
+  const sms: SmsSender = {
+    send: async (): Promise<SentSms> => ({ sid: `SM${String(++sids).padStart(32, '0')}`, status: 'queued' }),
+    findSent: async () => undefined,
+    verifyAccount: async () => {},
+  };
+  const queued: WorkMessage[] = [];
+  const ingest = {
+    ...common,
+    auth: new Authenticator(stores.tenants, clock, settings.authCacheSeconds),
+    events: stores.events,
+    queue: { enqueue: async (message: WorkMessage) => void queued.push(message) },
+  };
+  const worker = {
+    ...common,
+    ...stores,
+    secrets,
+    sms,
+    fineract: { get: async () => ({}) },
+    forward: {
+      ...forward,
+      targets: new CachedTargetStore(forward.targets, 10_000, () => tick),
+      targetSecrets: {
+        getTargetSecrets: async () => undefined,
+        putTargetSecrets: async () => {},
+        deleteTargetSecrets: async () => {},
+      },
+      webhooks: { post: async () => ({ statusCode: 204, latencyMs: 1, excerpt: '' }) },
+      bus: { publish: async () => {} },
+    },
+  };
+  const status = { ...common, messages: stores.messages, secrets, signatures: { verifyTwilio: () => true } };
+
   recording(doc);
-  const events = new DynamoDbEventStore(doc, TABLES.eventsTable);
-  const messages = new DynamoDbMessageStore(doc, TABLES.eventsTable);
+  const outcomes = new Map<string, number>();
   const batch = 50;
   for (let i = 0; i < EVENTS; i += batch) {
+    const size = Math.min(batch, EVENTS - i);
     await Promise.all(
-      Array.from({ length: Math.min(batch, EVENTS - i) }, (_, j) => lifecycle(event(i + j), events, messages)),
+      Array.from({ length: size }, async (_, j) => {
+        const answer = await handleHookEvent(hook(i + j), ingest);
+        if (answer.statusCode !== 200) throw new Error(`ingest answered ${answer.statusCode}: ${answer.body}`);
+      }),
     );
+    tick += size;
+    await Promise.all(
+      queued.splice(0).map(async (message) => {
+        const outcome = await processWorkMessage(message, worker);
+        const key = outcome.action === 'ack' ? `ack ${outcome.status}` : outcome.action;
+        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+        for (const record of await stores.messages.listByEvent(message.tenantId, message.eventId)) {
+          for (const report of ['sent', 'delivered']) {
+            await handleTwilioStatus(statusReport(record.tenantId, record.messageId, record.sid ?? '', report), status);
+          }
+        }
+      }),
+    );
+    if ((i + size) % 1000 === 0) process.stderr.write(`${i + size} events\n`);
   }
-  const rows = (['table', BY_TENANT_TIME.indexName, BY_DUE.indexName] as Target[]).map(summary);
-  const ceiling = Math.min(...rows.map((r) => r.ceilingEventsPerSecond));
-  for (const r of rows) {
+  if (outcomes.get('ack sent') !== EVENTS) {
+    throw new Error(`expected ${EVENTS} events sent, got ${JSON.stringify(Object.fromEntries(outcomes))}`);
+  }
+
+  const summaries = [...rows.values()].map((row) => {
+    const counts = [...row.counts.entries()];
+    const total = counts.reduce((n, [, c]) => n + c, 0);
+    const [hotKey, hot] = counts.reduce((a, b) => (b[1] > a[1] ? b : a), ['', 0] as [string, number]);
+    const perPartition = row.kind === 'writes' ? WCU_PER_PARTITION : RCU_PER_PARTITION;
+    // Capacity units per event landing on the hottest key.
+    const perEventOnHotKey = hot / EVENTS;
+    return {
+      kind: row.kind,
+      target: row.target,
+      units: total,
+      perEvent: Number((total / EVENTS).toFixed(2)),
+      keys: counts.length,
+      hotKey,
+      hotShare: Number((total === 0 ? 0 : hot / total).toFixed(4)),
+      ceilingEventsPerSecond: perEventOnHotKey === 0 ? null : Math.floor(perPartition / perEventOnHotKey),
+    };
+  });
+  summaries.sort((a, b) => a.kind.localeCompare(b.kind) || a.target.localeCompare(b.target));
+  const ceiling = Math.min(...summaries.map((r) => r.ceilingEventsPerSecond ?? Number.POSITIVE_INFINITY));
+  for (const r of summaries) {
     console.log(
-      `${r.target.padEnd(13)} ${String(r.writes).padStart(7)} writes over ${String(r.keys).padStart(3)} keys; ` +
-        `hottest ${r.hotKey} takes ${(r.hotShare * 100).toFixed(1)} % → ${r.ceilingEventsPerSecond} events/s`,
+      `${r.kind.padEnd(6)} ${r.target.padEnd(15)} ${String(r.units).padStart(7)} units (${r.perEvent.toFixed(2)}/event) ` +
+        `over ${String(r.keys).padStart(5)} keys; hottest ${r.hotKey} takes ${(r.hotShare * 100).toFixed(2)} % → ` +
+        `${r.ceilingEventsPerSecond} events/s`,
     );
   }
-  console.log(`sustained ceiling (one tenant, ${WCU_PER_PARTITION} WCU/s per partition): ${ceiling} events/s`);
+  console.log(
+    `sustained ceiling (one tenant, ${WCU_PER_PARTITION} WCU/s and ${RCU_PER_PARTITION} RCU/s per partition): ` +
+      `${ceiling} events/s`,
+  );
   const file = path.join(__dirname, 'results.json');
   const results = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  results.partitions = { events: EVENTS, wcuPerPartition: WCU_PER_PARTITION, rows, ceilingEventsPerSecond: ceiling };
+  results.partitions = {
+    events: EVENTS,
+    tables: { events: EVENTS_TABLE.indexes.map((i) => i.indexName), tenants: TENANTS_TABLE.indexes.length },
+    wcuPerPartition: WCU_PER_PARTITION,
+    rcuPerPartition: RCU_PER_PARTITION,
+    rows: summaries,
+    ceilingEventsPerSecond: ceiling,
+  };
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   doc.destroy();
   await db.close();

@@ -28,6 +28,8 @@ import type { Clock, Logger, SecretStore, SmsSender } from '../lambdas/core/port
 import { readSettings } from '../lambdas/core/settings';
 import { handleTwilioStatus } from '../lambdas/core/status-callback';
 import { processWorkMessage } from '../lambdas/core/worker';
+import { CachedTenantStore } from '../lambdas/adapters/cached-tenant-store';
+import { DataProtection, newDataKeyDocument } from '../lambdas/adapters/data-protection';
 import { createForwardStores, createLocalDocumentClient, createStores } from '../lambdas/wiring/stores';
 
 const EVENTS = Number(process.env.BENCH_PARTITION_EVENTS ?? 10_000);
@@ -159,7 +161,9 @@ async function main(): Promise<void> {
   await createTables(db.client, TABLES);
   const doc = createLocalDocumentClient(db.endpoint);
   const settings = { ...readSettings({}), ...TABLES, publicBaseUrl: 'https://hooks.example.org' };
-  const stores = createStores(doc, settings);
+  // Sealed and phone-hashed as in AWS, so byPhone's writes are counted too.
+  const key = newDataKeyDocument();
+  const stores = createStores(doc, settings, new DataProtection({ load: async () => key }));
   const forward = createForwardStores(doc, settings);
   // The clock moves 1 ms per event: one tenant at 1 000 events/s, arrival order as in a burst.
   let tick = Date.UTC(2026, 2, 2, 9);
@@ -205,12 +209,14 @@ async function main(): Promise<void> {
   const worker = {
     ...common,
     ...stores,
+    // Config and templates cached per container as lambdas/wiring/aws/worker.ts does.
+    tenants: new CachedTenantStore(stores.tenants, settings.tenantCacheSeconds * 1000, () => tick),
     secrets,
     sms,
     fineract: { get: async () => ({}) },
     forward: {
       ...forward,
-      targets: new CachedTargetStore(forward.targets, 10_000, () => tick),
+      targets: new CachedTargetStore(forward.targets, settings.tenantCacheSeconds * 1000, () => tick),
       targetSecrets: {
         getTargetSecrets: async () => undefined,
         putTargetSecrets: async () => {},

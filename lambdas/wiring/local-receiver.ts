@@ -456,7 +456,9 @@ async function startBackground(
       busy: () => tracker.active > 0 || Date.now() - (tracker.lastDoneAt ?? 0) < BURST_GAP_MS,
     },
   );
-  tracker.onIdle = () => runner.pump();
+  // Pumped once the burst gap has passed: pumped at once, the runner would still see the gap as busy and wait its
+  // whole busy interval, holding a paced sender's messages back by up to a second.
+  tracker.onIdle = () => setTimeout(() => runner.pump(), BURST_GAP_MS + 1).unref();
   const runSweep = () => sweep(current().sweeper);
   // After a restart the queue is empty: whatever is still in flight in the store was orphaned, send it on now.
   // Read from the table, not the due index: a kill -9 between the embedded engine's item and index writes can

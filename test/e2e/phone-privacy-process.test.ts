@@ -122,6 +122,7 @@ test('npm start: no plaintext phone number in any stored item or log line of an 
   // Assess
   expect(twilio.messages[0]).toMatchObject({ to: '+254712345678' });
   expect(items.map((item) => item.sk)).toEqual(expect.arrayContaining(['EVENT', expect.stringMatching(/^M#/)]));
+  expect(items.find((item) => item.sk === 'EVENT')?.eventId).toBe(eventId);
   expect(output.split('\n').length).toBeGreaterThan(10);
   expect(leaking(loadDelivery('fineract-sms-client-create-envelope').body)).toBe(true);
   expect(items.filter((item) => leaking(JSON.stringify(item, binaryAsText)))).toEqual([]);

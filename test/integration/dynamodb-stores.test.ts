@@ -15,6 +15,7 @@ import type { ApiKeyRecord, MessageRecord, StoredEvent, TenantConfig } from '../
 import { DynamoDbForwardDeliveryStore, DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-message-store';
 import { startTestDynamo, type TestDynamo, type TestStores } from '../helpers/dynamo';
 import { rejectionOf } from '../helpers/errors';
+import { aStoredEvent } from '../helpers/stored-events';
 
 let dynamo: TestDynamo;
 let s: TestStores;
@@ -35,30 +36,15 @@ beforeEach(() => {
 });
 
 function storedEvent(overrides: Partial<StoredEvent> = {}): StoredEvent {
-  const eventId = overrides.eventId ?? randomBytes(11).toString('hex').slice(0, 22);
-  return {
-    tenantId: tenant,
-    eventId,
-    dedupKey: `${tenant}|LOAN|REPAYMENT|cmd:${eventId}`,
+  return aStoredEvent(tenant, {
     entity: 'LOAN',
     action: 'REPAYMENT',
-    entityRaw: 'LOAN',
-    actionRaw: 'REPAYMENT',
-    source: 'fineract',
-    template: 'sms-bridge',
-    shape: 'envelope',
-    encoding: 'json',
-    failed: false,
     ids: { clientId: 42, loanId: 7 },
     rawBody: '{"clientId":42,"loanId":7}',
     contentType: 'application/json; charset=UTF-8',
-    receivedAt: '2024-10-24T09:00:00.000Z',
-    updatedAt: '2024-10-24T09:00:00.000Z',
-    status: 'received',
-    attempts: 0,
     dueAt: '2024-10-24T09:05:00.000Z',
     ...overrides,
-  };
+  });
 }
 
 /** The error a promise rejects with (awaited at once, so later steps run strictly after it). */

@@ -12,6 +12,7 @@ import { InvalidCursorError } from '../../lambdas/core/errors';
 import type { MessageRecord, StoredEvent } from '../../lambdas/core/model';
 import { startTestDynamo, type TestDynamo, type TestStores } from '../helpers/dynamo';
 import { rejectionOf } from '../helpers/errors';
+import { aStoredEvent } from '../helpers/stored-events';
 
 const NUMBER = '+254712345678';
 const SINCE = '2024-10-01T00:00:00.000Z';
@@ -43,28 +44,13 @@ beforeEach(() => {
 
 function storedEvent(minute: number, ids: StoredEvent['ids'], rawBody = `{"mobileNo":"254712345678"}`): StoredEvent {
   const at = new Date(Date.parse('2024-10-24T09:00:00.000Z') + minute * 60_000).toISOString();
-  const eventId = randomBytes(11).toString('hex');
-  return {
-    tenantId: tenant,
-    eventId,
-    dedupKey: `${tenant}|CLIENT|CREATE|cmd:${eventId}`,
-    entity: 'CLIENT',
-    action: 'CREATE',
-    entityRaw: 'CLIENT',
-    actionRaw: 'CREATE',
-    source: 'fineract',
-    template: 'sms-bridge',
-    shape: 'envelope',
-    encoding: 'json',
-    failed: false,
+  return aStoredEvent(tenant, {
+    eventId: randomBytes(11).toString('hex'),
     ids,
     rawBody,
-    contentType: 'application/json',
     receivedAt: at,
     updatedAt: at,
-    status: 'received',
-    attempts: 0,
-  };
+  });
 }
 
 function message(event: StoredEvent, to = NUMBER): MessageRecord {

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { EVENT_SK, eventPk } from '../../lambdas/adapters/table-schema';
 import type { MessageRecord, StoredEvent } from '../../lambdas/core/model';
 import { startTestDynamo, type TestDynamo, type TestStores } from '../helpers/dynamo';
+import { aStoredEvent } from '../helpers/stored-events';
 
 /** The worker's two conditional writes that read as they write, on the embedded engine with the real SDK. */
 let dynamo: TestDynamo;
@@ -29,31 +29,13 @@ const AT = {
 };
 
 function storedEvent(overrides: Partial<StoredEvent> = {}): StoredEvent {
-  const eventId = randomBytes(11).toString('hex').slice(0, 22);
-  return {
-    tenantId: tenant,
-    eventId,
-    dedupKey: `${tenant}|CLIENT|CREATE|cmd:${eventId}`,
-    entity: 'CLIENT',
-    action: 'CREATE',
-    entityRaw: 'CLIENT',
-    actionRaw: 'CREATE',
-    source: 'fineract',
-    template: 'sms-bridge',
-    shape: 'envelope',
-    encoding: 'json',
-    failed: false,
-    ids: { clientId: 42 },
-    rawBody: '{"clientId":42}',
-    contentType: 'application/json',
+  return aStoredEvent(tenant, {
     receivedAt: '2026-01-01T09:59:59.000Z',
     updatedAt: '2026-01-01T09:59:59.000Z',
-    status: 'received',
-    attempts: 0,
     dueAt: '2026-01-01T10:04:59.000Z',
     registrationId: 'reg-1',
     ...overrides,
-  };
+  });
 }
 
 describe('DynamoDbEventStore.claim', () => {

@@ -187,6 +187,8 @@ async function main(): Promise<void> {
     fingerprint: fingerprintOf(keyHash),
     createdAt: new Date(tick).toISOString(),
     scope: 'ingest',
+    // As registration issues it: the worker then trusts its cached config for this registration's events.
+    registrationId: 'bench',
   });
   const secrets: SecretStore = {
     getTenantSecret: async () => ({ smsProviderToken: 'bench-token', registrationId: 'bench' }),

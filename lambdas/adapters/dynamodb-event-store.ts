@@ -379,19 +379,21 @@ export class DynamoDbEventStore implements EventStore, EventSearch {
   private async batchGetRaw(keys: Record<string, unknown>[], projection?: string): Promise<Record<string, unknown>[]> {
     const out: Record<string, unknown>[] = [];
     const unique = [...new Map(keys.map((k) => [`${k[PK]}|${k[SK]}`, k])).values()];
-    for (let i = 0; i < unique.length; i += 100) {
-      let request: Record<string, unknown>[] | undefined = unique.slice(i, i + 100);
-      for (let round = 0; request?.length && round < 10; round++) {
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round));
+    for (let i = 0; i < unique.length; i += BATCH_GET_MAX) {
+      let pending: Record<string, unknown>[] = unique.slice(i, i + BATCH_GET_MAX);
+      for (let round = 0; pending.length > 0; round++) {
+        // A page must never silently miss events: keys still unprocessed after the last round are an error.
+        if (round === BATCH_GET_ROUNDS) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** (round - 1)));
         const answer = await this.doc.send(
           new BatchGetCommand({
             RequestItems: {
-              [this.table]: { Keys: request, ConsistentRead: true, ProjectionExpression: projection },
+              [this.table]: { Keys: pending, ConsistentRead: true, ProjectionExpression: projection },
             },
           }),
         );
         out.push(...(answer.Responses?.[this.table] ?? []));
-        request = answer.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined;
+        pending = (answer.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
       }
     }
     return out;

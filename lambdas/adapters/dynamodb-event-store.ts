@@ -230,7 +230,8 @@ export class DynamoDbEventStore implements EventStore, EventSearch {
       ),
     );
     const floors = perShard.flatMap((shard) => (shard.floor === undefined ? [] : [shard.floor]));
-    const floor = floors.length ? floors.reduce((a, b) => (a > b ? a : b)) : undefined;
+    // The highest floor (sort keys compare as strings): below it some shard was not read.
+    const floor = floors.sort().at(-1);
     const merged = perShard
       .flatMap((shard) => shard.entries)
       .filter((entry) => floor === undefined || entry.sortKey > floor)

@@ -19,7 +19,6 @@ import {
   handleRotateSecret,
   handleTestTarget,
   handleTraceEvent,
-  type TenantApiDeps,
 } from '../core/tenant-api';
 import { adminDeps } from '../wiring/aws/admin';
 import { awsLambda } from '../wiring/aws/lambda';

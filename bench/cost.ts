@@ -24,6 +24,12 @@ export const COST_ASSUMPTIONS = {
   platformLogBytesPerInvocation: 600,
   appLogLinesPerEvent: { ingest: 1, worker: 1, twilioStatus: 1 },
   appLogBytesPerLine: 350,
+  /**
+   * Index writes of one SMS event, which the embedded engine leaves out of the capacity it reports (it reports the
+   * table's only): byDueV2 4 (stored; claimed, its sort key moves: 2; final), byTenantTimeV2 1, byPhone 1, each
+   * index item under 1 KB. Measured per event by `npm run bench:partitions` (README, Performance).
+   */
+  indexWruPerSmsEvent: 6,
   /** Secrets (API key hash, Twilio credentials) are cached per container: one call per ~1000 events. */
   secretsCallsPerEvent: 0.001,
   /**
@@ -106,7 +112,11 @@ export function smsEventCost(counts: RequestCounts, events: number, ingestDurati
   const estimated = (rows: [string, OperationCount][], perItem: number) =>
     rows.reduce((s, [op, c]) => s + estimatedUnits(op, c, perItem), 0) / Math.max(1, events);
   const dynamoRru = sum(reads, (c) => c.readCapacityUnits) + estimated(reads, 0.5) + r * a.perDeliveryReport.dynamoRru;
-  const dynamoWru = sum(writes, (c) => c.writeCapacityUnits) + estimated(writes, 1) + r * a.perDeliveryReport.dynamoWru;
+  const dynamoWru =
+    sum(writes, (c) => c.writeCapacityUnits) +
+    estimated(writes, 1) +
+    a.indexWruPerSmsEvent +
+    r * a.perDeliveryReport.dynamoWru;
   const lines = a.appLogLinesPerEvent;
   const invocations = 1 + 1 / a.workerBatch + r;
   const logLines = lines.ingest + lines.worker + r * lines.twilioStatus + 2 * invocations;

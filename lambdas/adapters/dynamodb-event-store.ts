@@ -48,6 +48,9 @@ const BATCH_GET_MAX = 100;
 /** Rounds for keys BatchGetItem leaves unprocessed (throttling); the delay doubles from 25 ms. */
 const BATCH_GET_ROUNDS = 6;
 
+/** Sorts before every receivedAt (ISO 8601): a search from here reads a tenant's whole history. */
+const BEFORE_ANY_EVENT = '0';
+
 /** Index items one search request reads at most before it answers with what it found (and a cursor). */
 const SEARCH_READ_BUDGET = 1000;
 
@@ -97,54 +100,12 @@ export class DynamoDbEventStore implements EventStore, EventSearch {
   }
 
   /**
-   * Newest first across the tenant's byTenantTimeV2 shards: each shard is read newest first from the cursor on, the
-   * merge keeps the `limit` newest, and their items (status and the rest are not in the index) come from the table in
-   * one BatchGetItem. The cursor is the last index sort key handed out, so the next page starts strictly after it.
+   * Newest first across the tenant's byTenantTimeV2 shards: a search without a filter over the whole history, so
+   * the listing and `events find` share one shard merge and one cursor. The cursor is the last index sort key handed
+   * out, so the next page starts strictly after it.
    */
   async listByTenant(tenantId: string, options: { limit: number; cursor?: string }): Promise<EventPage> {
-    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, tenantId);
-    const perShard = await Promise.all(
-      tenantTimePartitions(tenantId).map((partition) => this.newestIn(partition, options.limit + 1, after)),
-    );
-    const merged = perShard.flat().sort((a, b) => (a.sortKey < b.sortKey ? 1 : a.sortKey > b.sortKey ? -1 : 0));
-    const page = merged.slice(0, options.limit);
-    const items = await this.batchGet(page.map((entry) => entry.key));
-    const last = page.at(-1);
-    return {
-      // An index entry whose item is gone (expired, not yet dropped from the index) is skipped.
-      items,
-      nextCursor: merged.length > options.limit && last ? encodeCursor(tenantId, last.sortKey) : undefined,
-    };
-  }
-
-  /** Up to `want` index entries of one shard, newest first, strictly older than `after`. */
-  private async newestIn(
-    partition: string,
-    want: number,
-    after: string | undefined,
-  ): Promise<{ sortKey: string; key: Record<string, unknown> }[]> {
-    const entries: { sortKey: string; key: Record<string, unknown> }[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: BY_TENANT_TIME.indexName,
-          KeyConditionExpression: after === undefined ? '#p = :p' : '#p = :p AND #s < :after',
-          ExpressionAttributeNames: { '#p': GSI1_PK, ...(after === undefined ? {} : { '#s': GSI1_SK }) },
-          ExpressionAttributeValues: { ':p': partition, ...(after === undefined ? {} : { ':after': after }) },
-          ProjectionExpression: `${PK}, ${SK}, ${GSI1_SK}`,
-          ScanIndexForward: false,
-          Limit: want - entries.length,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        entries.push({ sortKey: String(item[GSI1_SK]), key: { [PK]: item[PK], [SK]: item[SK] } });
-      }
-      start = out.LastEvaluatedKey;
-    } while (start && entries.length < want);
-    return entries;
+    return this.findByIds(tenantId, {}, { since: BEFORE_ANY_EVENT, limit: options.limit, cursor: options.cursor });
   }
 
   /**

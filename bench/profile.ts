@@ -26,6 +26,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const [what = 'ingest', fn = 'ingest'] = process.argv.slice(2);
 const outDir = process.env.BENCH_PROFILE_DIR ?? mkdtempSync(path.join(tmpdir(), 'fhr-profile-'));
+mkdirSync(outDir, { recursive: true });
 const seconds = Number(process.env.BENCH_DURATION ?? 8);
 const intervalUs = Number(process.env.BENCH_PROFILE_INTERVAL_US ?? 200);
 /** BENCH_PROFILE_INTERVAL_US=0: the same load and CPU-ms/event figure without a profiler attached. */

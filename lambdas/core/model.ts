@@ -2,6 +2,7 @@
  * The records and vocabulary of the domain: what is stored, queued and sent. Ports (ports.ts) move these records;
  * nothing here does I/O.
  */
+import type { EventStatus } from './event-status';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Hook vocabulary
@@ -117,24 +118,7 @@ export interface TenantSecret {
 // ---------------------------------------------------------------------------------------------------------------
 // Events
 
-/**
- * Event lifecycle. `received`/`processing`/`retrying` are in flight; every other status is final (lifecycle.ts).
- * `failed` and `dead` can be re-driven by an operator (`_resend`, `cli events resend`).
- */
-export const EVENT_STATUSES = [
-  'received',
-  'processing',
-  'retrying',
-  'sent',
-  'forwarded',
-  'ignored',
-  'failed-command',
-  'no-recipient',
-  'invalid-recipient',
-  'failed',
-  'dead',
-] as const;
-export type EventStatus = (typeof EVENT_STATUSES)[number];
+export { EVENT_STATUSES, type EventStatus } from './event-status';
 
 export interface StoredEvent {
   tenantId: string;

@@ -1,19 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, type EventPage, type EventRow } from './api';
 import { tenantPath, useConsole } from './context';
+import { EVENT_STATUSES } from '../../core/event-status';
 
-const STATUSES = [
-  'received',
-  'retrying',
-  'sent',
-  'forwarded',
-  'ignored',
-  'failed-command',
-  'no-recipient',
-  'invalid-recipient',
-  'failed',
-  'dead',
-];
 const PERIODS = { any: 0, '24h': 24, '7d': 24 * 7, '30d': 24 * 30 } as const;
 type Period = keyof typeof PERIODS;
 type SearchKind = 'clientId' | 'loanId' | 'phone';
@@ -125,7 +114,7 @@ export function EventsView() {
               onChange={(e) => setDraft({ ...draft, status: e.currentTarget.value })}
             >
               <option value="">{tr.t('anyStatus')}</option>
-              {STATUSES.map((s) => (
+              {EVENT_STATUSES.map((s) => (
                 <option key={s} value={s}>
                   {tr.status(s)}
                 </option>

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type EventDetail } from './api';
 import { tenantPath, useConsole } from './context';
+import { Table } from './table';
 
 const RESENDABLE = ['failed', 'dead'];
 
@@ -124,35 +125,24 @@ export function EventView({ id }: { id: string }) {
           {forwards.length === 0 ? (
             <p>{tr.t('noForwards')}</p>
           ) : (
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">{tr.t('target')}</th>
-                    <th scope="col">{tr.t('status')}</th>
-                    <th scope="col">{tr.t('statusCode')}</th>
-                    <th scope="col">{tr.t('latency')}</th>
-                    <th scope="col">{tr.t('attemptsColumn')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {forwards.map((f) => (
-                    <tr key={f.targetId}>
-                      <td>
-                        <code>{f.targetId}</code>
-                      </td>
-                      <td>
-                        <span class={`badge st-${f.status}`}>{tr.status(f.status)}</span>
-                        {f.error ? ` · ${f.error}` : ''}
-                      </td>
-                      <td>{f.lastStatusCode ?? tr.t('none')}</td>
-                      <td>{f.latencyMs == null ? tr.t('none') : tr.t('ms', { n: tr.number(f.latencyMs) })}</td>
-                      <td>{f.attempts ?? 0}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table
+              headers={[tr.t('target'), tr.t('status'), tr.t('statusCode'), tr.t('latency'), tr.t('attemptsColumn')]}
+            >
+              {forwards.map((f) => (
+                <tr key={f.targetId}>
+                  <td>
+                    <code>{f.targetId}</code>
+                  </td>
+                  <td>
+                    <span class={`badge st-${f.status}`}>{tr.status(f.status)}</span>
+                    {f.error ? ` · ${f.error}` : ''}
+                  </td>
+                  <td>{f.lastStatusCode ?? tr.t('none')}</td>
+                  <td>{f.latencyMs == null ? tr.t('none') : tr.t('ms', { n: tr.number(f.latencyMs) })}</td>
+                  <td>{f.attempts ?? 0}</td>
+                </tr>
+              ))}
+            </Table>
           )}
         </>
       )}

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, type EventPage, type EventRow } from './api';
 import { tenantPath, useConsole } from './context';
 import { EVENT_STATUSES } from '../../core/event-status';
+import { Table } from './table';
 
 const PERIODS = { any: 0, '24h': 24, '7d': 24 * 7, '30d': 24 * 30 } as const;
 type Period = keyof typeof PERIODS;
@@ -187,36 +188,23 @@ export function EventsView() {
           <p role="status" class="count">
             {tr.n('eventCount', rows.length)}
           </p>
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{tr.t('time')}</th>
-                  <th scope="col">{tr.t('event')}</th>
-                  <th scope="col">{tr.t('status')}</th>
-                  <th scope="col">{tr.t('recipient')}</th>
-                  <th scope="col">{tr.t('delivery')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((row) => (
-                  <tr key={row.id}>
-                    <td>
-                      <a href={`#/events/${encodeURIComponent(row.id)}`}>{tr.date(row.createdOn)}</a>
-                    </td>
-                    <td>
-                      {row.entity}.{row.action}
-                    </td>
-                    <td>
-                      <span class={`badge st-${row.status}`}>{tr.status(row.status)}</span>
-                    </td>
-                    <td>{row.sms?.map((m) => m.to).join(', ') || tr.t('none')}</td>
-                    <td>{row.sms?.map((m) => tr.status(m.status)).join(', ') || tr.t('none')}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table headers={[tr.t('time'), tr.t('event'), tr.t('status'), tr.t('recipient'), tr.t('delivery')]}>
+            {rows.map((row) => (
+              <tr key={row.id}>
+                <td>
+                  <a href={`#/events/${encodeURIComponent(row.id)}`}>{tr.date(row.createdOn)}</a>
+                </td>
+                <td>
+                  {row.entity}.{row.action}
+                </td>
+                <td>
+                  <span class={`badge st-${row.status}`}>{tr.status(row.status)}</span>
+                </td>
+                <td>{row.sms?.map((m) => m.to).join(', ') || tr.t('none')}</td>
+                <td>{row.sms?.map((m) => tr.status(m.status)).join(', ') || tr.t('none')}</td>
+              </tr>
+            ))}
+          </Table>
         </>
       )}
       {cursor && !searching && (

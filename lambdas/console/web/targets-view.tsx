@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Target } from './api';
 import { tenantPath, useConsole } from './context';
+import { Table } from './table';
 
 interface TestResult {
   targetId: string;
@@ -101,63 +102,58 @@ export function TargetsView() {
       ) : targets.length === 0 ? (
         <p>{tr.t('noTargets')}</p>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{tr.t('target')}</th>
-                <th scope="col">{tr.t('destination')}</th>
-                <th scope="col">{tr.t('filtersColumn')}</th>
-                <th scope="col">{tr.t('format')}</th>
-                <th scope="col">{tr.t('status')}</th>
-                {editor && <th scope="col">{tr.t('actions')}</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {targets.map((t) => (
-                <tr key={t.targetId}>
-                  <td>
-                    <code>{t.targetId}</code>
-                  </td>
-                  <td class="wrap">{t.url ?? t.eventBusArn}</td>
-                  <td>{t.events.length ? t.events.join(', ') : tr.t('allEvents')}</td>
-                  <td>{t.format === 'original' ? tr.t('formatOriginal') : tr.t('formatEnvelope')}</td>
-                  <td>{t.status === 'enabled' ? tr.t('enabled') : tr.t('disabled')}</td>
-                  {editor && (
-                    <td class="actions">
-                      <button
-                        type="button"
-                        class="secondary"
-                        onClick={() => test(t.targetId)}
-                        aria-label={`${tr.t('test')} ${t.targetId}`}
-                      >
-                        {tr.t('test')}
-                      </button>
-                      <button
-                        type="button"
-                        class="secondary"
-                        onClick={() => rotate(t.targetId)}
-                        aria-label={`${tr.t('rotate')} ${t.targetId}`}
-                      >
-                        {tr.t('rotate')}
-                      </button>
-                      {t.status === 'enabled' && (
-                        <button
-                          type="button"
-                          class="secondary"
-                          onClick={() => disable(t.targetId)}
-                          aria-label={`${tr.t('disable')} ${t.targetId}`}
-                        >
-                          {tr.t('disable')}
-                        </button>
-                      )}
-                    </td>
+        <Table
+          headers={[
+            tr.t('target'),
+            tr.t('destination'),
+            tr.t('filtersColumn'),
+            tr.t('format'),
+            tr.t('status'),
+            editor && tr.t('actions'),
+          ]}
+        >
+          {targets.map((t) => (
+            <tr key={t.targetId}>
+              <td>
+                <code>{t.targetId}</code>
+              </td>
+              <td class="wrap">{t.url ?? t.eventBusArn}</td>
+              <td>{t.events.length ? t.events.join(', ') : tr.t('allEvents')}</td>
+              <td>{t.format === 'original' ? tr.t('formatOriginal') : tr.t('formatEnvelope')}</td>
+              <td>{t.status === 'enabled' ? tr.t('enabled') : tr.t('disabled')}</td>
+              {editor && (
+                <td class="actions">
+                  <button
+                    type="button"
+                    class="secondary"
+                    onClick={() => test(t.targetId)}
+                    aria-label={`${tr.t('test')} ${t.targetId}`}
+                  >
+                    {tr.t('test')}
+                  </button>
+                  <button
+                    type="button"
+                    class="secondary"
+                    onClick={() => rotate(t.targetId)}
+                    aria-label={`${tr.t('rotate')} ${t.targetId}`}
+                  >
+                    {tr.t('rotate')}
+                  </button>
+                  {t.status === 'enabled' && (
+                    <button
+                      type="button"
+                      class="secondary"
+                      onClick={() => disable(t.targetId)}
+                      aria-label={`${tr.t('disable')} ${t.targetId}`}
+                    >
+                      {tr.t('disable')}
+                    </button>
                   )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+                </td>
+              )}
+            </tr>
+          ))}
+        </Table>
       )}
       {editor && (
         <form class="card add-target" onSubmit={add} aria-labelledby="add-title">

@@ -34,7 +34,10 @@ export function createMetrics(): PowertoolsMetrics {
  */
 export function metricsPort(
   metrics: PowertoolsMetrics,
-  options: { perTenant?: boolean } = { perTenant: process.env.PER_TENANT_METRICS === 'true' },
+  options: { perTenant?: boolean; lineLevel?: string } = {
+    perTenant: process.env.PER_TENANT_METRICS === 'true',
+    lineLevel: metricLineLevel(),
+  },
 ): Metrics {
   return {
     count(name, value = 1, dimensions) {
@@ -43,6 +46,7 @@ export function metricsPort(
       if (options.perTenant && tenantId) {
         const single = metrics.singleMetric();
         single.addDimension('tenantId', tenantId);
+        if (options.lineLevel) single.addMetadata('level', options.lineLevel);
         single.addMetric(name, MetricUnit.Count, value);
       }
     },
@@ -51,13 +55,30 @@ export function metricsPort(
 
 export const noMetrics: Metrics = { count: () => {} };
 
+/** Lambda's levels from the most to the least detailed; a line without a level counts as INFO. */
+const LAMBDA_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+
+/**
+ * The level a metric line must carry to pass Lambda's application log filter (AWS_LAMBDA_LOG_LEVEL, set from the
+ * function's application log level, lib/hook-function.ts), or undefined when it passes without one. An EMF line
+ * has no `level`, Lambda counts it as INFO, and above INFO it would be dropped: the metrics, and the alarms on
+ * them, with it. So it carries the filter's own level; a metadata key, which CloudWatch does not make a dimension.
+ */
+export function metricLineLevel(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const level = env.AWS_LAMBDA_LOG_LEVEL?.toUpperCase();
+  if (!level || !LAMBDA_LEVELS.includes(level)) return undefined;
+  return LAMBDA_LEVELS.indexOf(level) > LAMBDA_LEVELS.indexOf('INFO') ? level : undefined;
+}
+
 /**
  * Middy middleware that flushes metrics after each invocation when there are any. Powertools' own `logMetrics`
  * warns on every invocation without metrics (pings, duplicates), which would be most log lines here.
  */
-export function flushMetrics(metrics: PowertoolsMetrics) {
+export function flushMetrics(metrics: PowertoolsMetrics, lineLevel = metricLineLevel()) {
   const flush = async () => {
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    if (!metrics.hasStoredMetrics()) return;
+    if (lineLevel) metrics.addMetadata('level', lineLevel);
+    metrics.publishStoredMetrics();
   };
   return { after: flush, onError: flush };
 }

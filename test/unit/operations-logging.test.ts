@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
-import { metricsPort } from '../../lambdas/adapters/observability';
+import { flushMetrics, metricLineLevel, metricsPort } from '../../lambdas/adapters/observability';
 import middy from '@middy/core';
 import { DownstreamError } from '../../lambdas/core/errors';
 import type { FineractClient } from '../../lambdas/core/ports';
@@ -101,6 +101,37 @@ describe('per-tenant metrics switch', () => {
     expect(lines).toHaveLength(2);
     expect(tagged).toHaveLength(1);
     expect(tagged[0]).toMatchObject({ SmsSent: 1 });
+  });
+});
+
+describe('metric lines under Lambda log-level filtering', () => {
+  test('carry the filter level when it is above INFO, which Lambda gives a line without one', () => {
+    // Act
+    const levels = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'error', 'FATAL', '', 'NOISY'].map((level) =>
+      metricLineLevel({ AWS_LAMBDA_LOG_LEVEL: level }),
+    );
+    // Assess
+    expect(levels).toEqual([undefined, undefined, undefined, 'WARN', 'ERROR', 'FATAL', undefined, undefined]);
+    expect(metricLineLevel({})).toBeUndefined();
+  });
+
+  test('the flushed EMF line and a per-tenant line keep their metrics and gain the level', async () => {
+    // Prepare
+    const metrics = new PowertoolsMetrics({ namespace: 'Test', serviceName: 'svc' });
+    const flush = flushMetrics(metrics, 'WARN');
+    const out = capture();
+    // Act
+    try {
+      metricsPort(metrics, { perTenant: true, lineLevel: 'WARN' }).count('SmsSent', 1, { tenantId: 'acme' });
+      await flush.after();
+    } finally {
+      out.restore();
+    }
+    // Assess
+    const lines = out.lines();
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line).toMatchObject({ level: 'WARN', SmsSent: 1 });
+    expect(JSON.stringify(lines.map((line) => line._aws))).not.toContain('level');
   });
 });
 

@@ -8,6 +8,7 @@ import type { Context } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogItem } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { LambdaLogFormatter } from '../lambdas/adapters/log-format';
 import { METRICS_SERVICE } from '../lib/hook-function';
 
 /**
@@ -46,15 +47,21 @@ function localLine(message: string, extra: Record<string, unknown>): string {
 }
 
 /**
- * Bytes Powertools adds to an application line in Lambda over the local log file's line of the same call: the
- * service, sampling rate, trace id, the Lambda context keys (`injectLambdaContext`) and the API request id
- * (`apiRequestId`, on lines of API-invoked functions; counted on every line, a slight over-estimate).
+ * Bytes a function's application line has over the local log file's line of the same call: what the functions'
+ * formatter keeps of the Lambda context (lambdas/adapters/log-format.ts) and the API request id (`apiRequestId`,
+ * on lines of API-invoked functions; counted on every line, a slight over-estimate).
  */
 export function lambdaLineOverheadBytes(): number {
   const previous = process.env._X_AMZN_TRACE_ID;
   process.env._X_AMZN_TRACE_ID = TRACE_HEADER;
   try {
-    const logger = new RenderingLogger({ serviceName: METRICS_SERVICE, logLevel: 'INFO' });
+    // As createLogger builds it for a function (lambdas/adapters/observability.ts); a warm invocation's line.
+    const logger = new RenderingLogger({
+      serviceName: METRICS_SERVICE,
+      logLevel: 'INFO',
+      logFormatter: new LambdaLogFormatter(),
+    });
+    logger.addContext(CONTEXT);
     logger.addContext(CONTEXT);
     logger.appendKeys({ apiRequestId: 'c0ffee00-0000-4000-8000-000000000001' });
     const extra = { tenantId: 'default', eventId: 'MK13gwM-nanlhPJgA2GMks', status: 'sent', attempts: 1 };

@@ -283,7 +283,8 @@ export class Observability extends Construct {
         'trace one eventId',
         all,
         new QueryString({
-          fields: ['@timestamp', 'function_name', 'level', 'message', 'status', 'attempts', 'delaySeconds', 'error'],
+          // `@log` is the function's log group: the lines no longer repeat the function's name.
+          fields: ['@timestamp', '@log', 'level', 'message', 'status', 'attempts', 'delaySeconds', 'error'],
           filterStatements: ["eventId = '<eventId>'"],
           sort: '@timestamp asc',
           limit: 100,
@@ -306,7 +307,7 @@ export class Observability extends Construct {
         pick('ingest', 'register', 'twilioStatus'),
         new QueryString({
           filterStatements: ["message = 'request rejected'"],
-          statsStatements: ['count(*) as requests by statusCode, code, function_name'],
+          statsStatements: ['count(*) as requests by statusCode, code, @log'],
           sort: 'requests desc',
         }),
       ),

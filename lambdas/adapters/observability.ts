@@ -1,12 +1,20 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
 import type { Logger as LoggerPort, Metrics } from '../core/ports';
+import { LambdaLogFormatter } from './log-format';
 
 const SERVICE = process.env.POWERTOOLS_SERVICE_NAME ?? 'fineract-hook-receiver';
 
-/** Structured JSON logs (Powertools) in Lambda and locally; the core only sees the Logger port. */
-export function createLogger(serviceName = SERVICE): Logger {
-  return new Logger({ serviceName, logLevel: (process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO' });
+/**
+ * Structured JSON logs (Powertools) in Lambda and locally; the core only sees the Logger port. `lambda`: the
+ * functions' shorter line (log-format.ts); the local server keeps Powertools' own.
+ */
+export function createLogger(serviceName = SERVICE, options: { lambda?: boolean } = {}): Logger {
+  return new Logger({
+    serviceName,
+    logLevel: (process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO',
+    ...(options.lambda ? { logFormatter: new LambdaLogFormatter() } : {}),
+  });
 }
 
 /** The core's Logger port over Powertools (whose signature takes the extras as a rest parameter). */

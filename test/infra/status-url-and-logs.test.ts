@@ -172,6 +172,21 @@ describe('Lambda logs: JSON, platform lines at WARN, application lines at LOG_LE
     expect(new Set(levels.map((pair) => pair.join(' ')))).toEqual(new Set(['WARN WARN']));
   });
 
+  test('saved queries use only keys the functions still write: the log group names the function', () => {
+    // Prepare
+    const { template } = synthStack();
+    // Act
+    const queries = Object.values(resourcesOfType(template, 'AWS::Logs::QueryDefinition')).map((q) =>
+      String(q.Properties.QueryString),
+    );
+    // Assess
+    expect(queries.length).toBeGreaterThan(0);
+    for (const query of queries) {
+      expect(query).not.toMatch(/function_name|function_arn|function_memory_size|sampling_rate|xray_trace_id/);
+    }
+    expect(queries.some((query) => query.includes('@log'))).toBe(true);
+  });
+
   test("Powertools' levels Lambda lacks map to FATAL, which Powertools reads back as CRITICAL", () => {
     // Act
     const mapped = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'].map(applicationLogLevel);

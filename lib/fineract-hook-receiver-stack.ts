@@ -90,6 +90,7 @@ export class FineractHookReceiverStack extends Stack {
       ingest: this.api.ingest.lambda,
       worker: this.processing.worker.lambda,
       sweeper: this.processing.sweeper.lambda,
+      statusUrlFunction: this.api.statusUrl ? this.api.twilioStatus.lambda : undefined,
       queue: this.processing.queue,
       deadLetterQueue: this.processing.deadLetterQueue,
       removalPolicy: config.removalPolicy,

@@ -50,6 +50,8 @@ export interface ObservabilityProps {
   readonly ingest: IFunction;
   readonly worker: IFunction;
   readonly sweeper: IFunction;
+  /** The status function when it has its own URL (lib/api.ts): its reports bypass the API's metrics. */
+  readonly statusUrlFunction?: IFunction;
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
   readonly removalPolicy: RemovalPolicy;
@@ -434,6 +436,18 @@ export class Observability extends Construct {
       }),
     );
     this.addOperationsWidgets(dashboard, fiveMinutes);
+    if (props.statusUrlFunction) {
+      // Lambda's own metrics of a function URL (the API's graphs above no longer see delivery reports).
+      const url = (name: string, label: string) =>
+        props.statusUrlFunction!.metric(name, { period: fiveMinutes, statistic: 'Sum', label });
+      dashboard.addWidgets(
+        new GraphWidget({
+          title: 'Delivery reports (status function URL)',
+          width: 8,
+          left: [url('UrlRequestCount', 'requests'), url('Url4xxCount', '4xx'), url('Url5xxCount', '5xx')],
+        }),
+      );
+    }
     return dashboard;
   }
 

@@ -95,6 +95,15 @@ describe('the status function URL (default)', () => {
     expect(reserved).toBe(STATUS_URL_RESERVED_CONCURRENCY);
   });
 
+  test("the dashboard graphs the URL's requests and errors, which the API's graphs no longer see", () => {
+    // Act
+    const dashboard = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Dashboard'))[0]!;
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    // Assess
+    expect(body).toContain('Delivery reports (status function URL)');
+    for (const metric of ['UrlRequestCount', 'Url4xxCount', 'Url5xxCount']) expect(body).toContain(metric);
+  });
+
   test("outputs the URL and the Africa's Talking delivery-report URL to paste in their dashboard", () => {
     // Prepare
     const url = { 'Fn::GetAtt': [logicalId(stack.api.statusUrl!), 'FunctionUrl'] };

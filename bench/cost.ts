@@ -32,10 +32,11 @@ export const COST_ASSUMPTIONS = {
   platformLogBytesPerInvocation: 0,
   /**
    * Application lines when the run measured none (the lines the local server logs are measured: bench/e2e.ts),
-   * as the local log file writes them; Powertools' Lambda keys are added to each (bench/log-bytes.ts).
+   * as the local log file writes them (196 B a line in a 100-event run); the Lambda keys are added to each
+   * (bench/log-bytes.ts).
    */
   appLogLinesPerEvent: { ingest: 1, worker: 1 },
-  appLogBytesPerLine: 180,
+  appLogBytesPerLine: 196,
   /** A delivery report logs nothing at INFO (lambdas/core/status-callback.ts): it is on the message record. */
   appLogLinesPerDeliveryReport: 0,
   /** What each invocation counts, from the code: one EMF line per invocation (bench/log-bytes.ts weighs it). */

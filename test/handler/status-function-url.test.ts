@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { MessageRecord } from '../../lambdas/core/model';
 import { type StatusCallbackDeps, statusCallbackUrl } from '../../lambdas/core/status-callback';
-import { functionUrlOrigin, makeEventHandler } from '../../lambdas/twilio-status/handler';
+import { functionUrlOrigin, makeEventHandler, makeHandler } from '../../lambdas/twilio-status/handler';
 import { FakeSignatureVerifier, memoryWorld } from '../helpers/memory-ports';
 
 const PUBLIC_BASE_URL = 'https://hooks.example.org';
@@ -80,6 +80,8 @@ async function setup() {
   };
   await world.messages.createIfAbsent(record);
   const handle = makeEventHandler(() => deps);
+  // What the local server runs: its events' domainName is the request's Host header (local-http.ts).
+  const local = makeHandler(() => deps);
 
   /** A Twilio report signed over `signedBase` + the status path, sent the way `via` delivers it. */
   const report = async (
@@ -96,7 +98,7 @@ async function setup() {
     const event = httpEvent(via, PATH, new URLSearchParams(delivered).toString(), headers, options.domainName);
     return (await handle(event)) as APIGatewayProxyStructuredResultV2;
   };
-  return { world, handle, report };
+  return { world, handle, local, report };
 }
 
 describe('status reports through the function URL', () => {
@@ -150,6 +152,26 @@ describe('status reports through the function URL', () => {
     // Assess
     expect([publicSignedToFunction, functionSignedToApi, hostSigned].map((r) => r.statusCode)).toEqual([403, 403, 403]);
     expect((await world.messages.get('default', MESSAGE_ID))?.status).toBe('sent');
+  });
+
+  it("the local server's handler never takes a base from the event: a Host made to look like a function URL", async () => {
+    // Prepare
+    const { world, local } = await setup();
+    const signature = FakeSignatureVerifier.sign(
+      TOKEN,
+      statusCallbackUrl(FUNCTION_URL, 'default', MESSAGE_ID),
+      delivered,
+    );
+    const event = httpEvent('functionUrl', PATH, new URLSearchParams(delivered).toString(), {
+      'x-twilio-signature': signature,
+    });
+
+    // Act
+    const response = (await local(event)) as APIGatewayProxyStructuredResultV2;
+
+    // Assess
+    expect(response.statusCode).toBe(403);
+    expect(world.signatures.calls.map((c) => c.url)).toEqual([`${PUBLIC_BASE_URL}${PATH}`]);
   });
 
   it("serves Africa's Talking reports and nothing but the status routes on the function URL", async () => {

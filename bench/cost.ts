@@ -6,7 +6,9 @@
  */
 import type { OperationCount, RequestCounts } from '../lambdas/adapters/request-counter';
 import { FUNCTION_MEMORY_MB } from '../lib/memory';
+import { lambdaLineOverheadBytes, metricLineBytes } from './log-bytes';
 import { type EventUsage, type Price, pricePerMillion } from './pricing';
+import type { LogUsage } from './server-child';
 
 /** Everything the local server cannot measure, per the AWS deployment (bench/README.md, "Cost per event"). */
 export const COST_ASSUMPTIONS = {
@@ -20,10 +22,29 @@ export const COST_ASSUMPTIONS = {
   workerBatchDurationMs: 300,
   /** Used when the measured ack p50 is missing: ingest handler time in AWS. */
   ingestDurationMs: 25,
-  /** Logs: JSON platform lines (start, report) per invocation, and application lines per function. */
-  platformLogBytesPerInvocation: 600,
-  appLogLinesPerEvent: { ingest: 1, worker: 1, twilioStatus: 1 },
-  appLogBytesPerLine: 350,
+  /**
+   * Delivery reports come through the status function's own URL (lib/api.ts), not the HTTP API: 0 requests each
+   * (1 with `-c statusFunctionUrl=false`). Ingest's hook is the one HTTP API request per SMS event.
+   */
+  httpApiRequestsPerDeliveryReport: 0,
+  /** Lambda's START/END/REPORT lines: none at system log level WARN (lib/hook-function.ts); 2 lines, ~600 B before. */
+  platformLogLinesPerInvocation: 0,
+  platformLogBytesPerInvocation: 0,
+  /**
+   * Application lines when the run measured none (the lines the local server logs are measured: bench/e2e.ts),
+   * as the local log file writes them (196 B a line in a 100-event run); the Lambda keys are added to each
+   * (bench/log-bytes.ts).
+   */
+  appLogLinesPerEvent: { ingest: 1, worker: 1 },
+  appLogBytesPerLine: 196,
+  /** A delivery report logs nothing at INFO (lambdas/core/status-callback.ts): it is on the message record. */
+  appLogLinesPerDeliveryReport: 0,
+  /** What each invocation counts, from the code: one EMF line per invocation (bench/log-bytes.ts weighs it). */
+  metricsPerInvocation: {
+    ingest: { EventAccepted: 1 },
+    worker: { Event_sent: 10, SmsSent: 10 },
+    twilioStatus: { SmsStatus_delivered: 1 },
+  },
   /**
    * Index writes of one SMS event, which the embedded engine leaves out of the capacity it reports (it reports the
    * table's only): byDueV2 4 (stored; claimed, its sort key moves: 2; final), byTenantTimeV2 1, byPhone 1, each
@@ -54,6 +75,8 @@ export interface CostRow {
   secretsCalls: number;
   logLines: number;
   logBytes: number;
+  /** True when the application lines are the ones the local server logged in the run, not COST_ASSUMPTIONS'. */
+  logsMeasured: boolean;
   usage: EventUsage;
   perMillion: Price;
   /** The same with every function at 512 MB (the previous default), to show the memory choice's effect. */
@@ -99,7 +122,12 @@ export function workerDynamoRequests(counts: RequestCounts, events: number): Wor
 }
 
 /** Per SMS event (ingest + worker, measured) with its delivery reports (assumed), priced. */
-export function smsEventCost(counts: RequestCounts, events: number, ingestDurationMs?: number): CostRow {
+export function smsEventCost(
+  counts: RequestCounts,
+  events: number,
+  ingestDurationMs?: number,
+  logs?: LogUsage,
+): CostRow {
   const a = COST_ASSUMPTIONS;
   // Every client's requests (ingest, worker, sweeper) under `DynamoDB.`; the `worker:` copies are not added again.
   const dynamo = Object.entries(counts).filter(([op]) => op.startsWith('DynamoDB.'));
@@ -117,12 +145,10 @@ export function smsEventCost(counts: RequestCounts, events: number, ingestDurati
     estimated(writes, 1) +
     a.indexWruPerSmsEvent +
     r * a.perDeliveryReport.dynamoWru;
-  const lines = a.appLogLinesPerEvent;
   const invocations = 1 + 1 / a.workerBatch + r;
-  const logLines = lines.ingest + lines.worker + r * lines.twilioStatus + 2 * invocations;
-  const logBytes =
-    (lines.ingest + lines.worker + r * lines.twilioStatus) * a.appLogBytesPerLine +
-    invocations * a.platformLogBytesPerInvocation;
+  const log = logUsagePerEvent(events, logs);
+  const logLines = log.lines + invocations * a.platformLogLinesPerInvocation;
+  const logBytes = log.bytes + invocations * a.platformLogBytesPerInvocation;
   const lambda = (memory: (fn: 'ingest' | 'worker' | 'twilioStatus') => number) => [
     { fn: 'ingest', invocations: 1, durationMs: ingestDurationMs ?? a.ingestDurationMs, memoryMb: memory('ingest') },
     { fn: 'worker', invocations: 1 / a.workerBatch, durationMs: a.workerBatchDurationMs, memoryMb: memory('worker') },
@@ -138,7 +164,7 @@ export function smsEventCost(counts: RequestCounts, events: number, ingestDurati
     (c) => c.requests,
   );
   const usage: EventUsage = {
-    httpApiRequests: 1 + r,
+    httpApiRequests: 1 + r * a.httpApiRequestsPerDeliveryReport,
     lambda: lambda((fn) => FUNCTION_MEMORY_MB[fn]),
     dynamoWru,
     dynamoRru,
@@ -157,9 +183,36 @@ export function smsEventCost(counts: RequestCounts, events: number, ingestDurati
     secretsCalls: usage.secretsCalls,
     logLines,
     logBytes,
+    logsMeasured: log.measured,
     usage,
     perMillion: pricePerMillion(usage),
     perMillionAt512: pricePerMillion({ ...usage, lambda: lambda(() => 512) }),
+  };
+}
+
+/**
+ * Application and metric log lines of one SMS event with its reports, in bytes as CloudWatch ingests them: the
+ * lines the local server logged in the run (else the assumed ones), each with the keys Powertools adds in Lambda,
+ * plus one EMF line per invocation (ingest, a tenth of a worker batch, each report).
+ */
+export function logUsagePerEvent(events: number, logs?: LogUsage): { lines: number; bytes: number; measured: boolean } {
+  const a = COST_ASSUMPTIONS;
+  const r = a.deliveryReportsPerSms;
+  const measured = logs !== undefined && logs.lines > 0;
+  const appLines = measured
+    ? logs.lines / Math.max(1, events)
+    : a.appLogLinesPerEvent.ingest + a.appLogLinesPerEvent.worker;
+  const appBytes = measured ? logs.bytes / Math.max(1, events) : appLines * a.appLogBytesPerLine;
+  const reportLines = r * a.appLogLinesPerDeliveryReport;
+  const lambdaKeys = (appLines + reportLines) * lambdaLineOverheadBytes();
+  const m = a.metricsPerInvocation;
+  const metricLines = 1 + 1 / a.workerBatch + r;
+  const metricBytes =
+    metricLineBytes(m.ingest) + metricLineBytes(m.worker) / a.workerBatch + r * metricLineBytes(m.twilioStatus);
+  return {
+    lines: appLines + reportLines + metricLines,
+    bytes: appBytes + reportLines * a.appLogBytesPerLine + lambdaKeys + metricBytes,
+    measured,
   };
 }
 

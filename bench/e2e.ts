@@ -7,6 +7,7 @@ import { Agent, request } from 'node:http';
 import { diffCounts, type RequestCounts } from '../lambdas/adapters/request-counter';
 import { eventSource, type HookRequest, HOOK_PATH, tagOfSms } from './events';
 import { type Fakes, nextRange, register, type ServerUnderTest, startReceiver } from './harness';
+import type { LogUsage } from './server-child';
 import { percentile, round } from './stats';
 
 export interface E2eOptions {
@@ -29,6 +30,8 @@ export interface E2eResult {
   ackP50Ms: number;
   /** AWS SDK requests of the measured events (ingest + worker + the sweeper meanwhile), not of the warm-up. */
   counts: RequestCounts;
+  /** The lines the receiver logged for the measured events, as its local log file holds them. */
+  logs?: LogUsage;
 }
 
 export async function measureE2e(fakes: Fakes, options: E2eOptions): Promise<E2eResult> {
@@ -47,12 +50,14 @@ export async function measureE2e(fakes: Fakes, options: E2eOptions): Promise<E2e
     const skip = (await fakes.stats()).twilioMessages;
     await drained(server, options.timeoutMs);
     const countsBefore = await server.counts();
+    const logFrom = await server.logSize();
 
     const run = await sendPaced(url, agent, source, options.events, options.ratePerSecond);
     const arrived = await waitForSms(fakes, new Set(run.sent.keys()), skip, options.timeoutMs);
     // The worker records the send after Twilio accepted it: wait for the queue to empty before counting.
     await drained(server, options.timeoutMs);
     const counts = diffCounts(await server.counts(), countsBefore);
+    const logs = await server.logUsage(logFrom);
     const all: number[] = [];
     const byShape: Record<HookRequest['shape'], number[]> = { envelope: [], flat: [] };
     for (const [tag, sent] of run.sent) {
@@ -72,6 +77,7 @@ export async function measureE2e(fakes: Fakes, options: E2eOptions): Promise<E2e
       missing: run.sent.size - all.length,
       ackP50Ms: round(percentile(run.ackMs, 50), 2),
       counts,
+      logs,
     };
   } finally {
     agent.destroy();

@@ -3,7 +3,7 @@ import type { RequestCounts } from '../lambdas/adapters/request-counter';
 import type { FakesInfo, FakesStats } from './fakes-child';
 import { ChildProcessHandle } from './ipc';
 import { registrationBody } from './events';
-import type { ServerMode, VerifyResult } from './server-child';
+import type { LogUsage, ServerMode, VerifyResult } from './server-child';
 
 export class Fakes {
   private constructor(
@@ -63,6 +63,14 @@ export class ServerUnderTest {
   /** AWS SDK requests counted in the server (lambdas/adapters/request-counter.ts). */
   counts(): Promise<RequestCounts> {
     return this.handle.call('counts');
+  }
+
+  /** The receiver's log file so far, in bytes, and the lines logged since such a mark (bench/server-child.ts). */
+  logSize(): Promise<number> {
+    return this.handle.call('logSize');
+  }
+  logUsage(from: number): Promise<LogUsage> {
+    return this.handle.call('logUsage', { from });
   }
 
   stats<T>(): Promise<T> {

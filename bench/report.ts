@@ -314,7 +314,7 @@ export function buildFigures(m: Measurements): Figure[] {
   }
   if (m.e2e && Object.keys(m.e2e.counts).length > 0) {
     const s = '6 cost per event';
-    const row = smsEventCost(m.e2e.counts, m.e2e.delivered, m.e2e.ackP50Ms);
+    const row = smsEventCost(m.e2e.counts, m.e2e.delivered, m.e2e.ackP50Ms, m.e2e.logs);
     const worker = workerDynamoRequests(m.e2e.counts, m.e2e.delivered);
     add({
       section: s,
@@ -340,7 +340,7 @@ export function buildFigures(m: Measurements): Figure[] {
       figure: `${row.kind}: SQS | Secrets Manager | log lines, bytes`,
       value: null,
       unit: 'requests',
-      shown: `${fmt(row.sqsRequests, 2)} | ${fmt(row.secretsCalls, 3)} | ${fmt(row.logLines, 1)}, ${fmt(row.logBytes, 0)} B`,
+      shown: `${fmt(row.sqsRequests, 2)} | ${fmt(row.secretsCalls, 3)} | ${fmt(row.logLines, 1)}, ${fmt(row.logBytes, 0)} B${row.logsMeasured ? '' : ' (assumed)'}`,
       result: 'info',
     });
     const p = row.perMillion;

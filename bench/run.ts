@@ -7,6 +7,7 @@
  * BENCH_PROFILE_DIR (CPU profiles of the child processes).
  */
 import { COST_ASSUMPTIONS, perEventOperations, smsEventCost, workerDynamoRequests } from './cost';
+import { lambdaLineOverheadBytes } from './log-bytes';
 import path from 'node:path';
 import { measureAck } from './ack';
 import { type BundleName, FUNCTIONS, measureColdStart } from './cold-start';
@@ -184,7 +185,7 @@ function buildNotes(): string[] {
     }
   }
   if (e2e && Object.keys(e2e.counts).length > 0) {
-    const row = smsEventCost(e2e.counts, e2e.delivered, e2e.ackP50Ms);
+    const row = smsEventCost(e2e.counts, e2e.delivered, e2e.ackP50Ms, e2e.logs);
     const worker = workerDynamoRequests(e2e.counts, e2e.delivered);
     notes.push(
       `worker: DynamoDB requests per SMS event on the worker's own client: ${JSON.stringify(worker.byOperation)} = ${worker.total.toFixed(2)} (claim = UpdateItem returning the event; message record created already sending = PutItem; message sent + event final = 2 UpdateItem; tenant config, templates, targets and the secret from the per-container cache). Each container re-reads a busy tenant's config, templates and targets once a TENANT_CACHE_SECONDS (60 s), not in this run.`,
@@ -192,6 +193,11 @@ function buildNotes(): string[] {
     notes.push(
       `cost: AWS SDK requests per SMS event measured in the local server during the end-to-end run (ingest + worker + the sweeper meanwhile; half the events need a Fineract callback): ${JSON.stringify(perEventOperations(e2e.counts, e2e.delivered))}. Assumed (bench/cost.ts COST_ASSUMPTIONS): ${JSON.stringify(COST_ASSUMPTIONS)}. Ingest duration = measured ack p50 (${e2e.ackP50Ms} ms). Prices: us-east-1 list, arm64, on-demand, no free tier (bench/pricing.ts). Breakdown $/million: ${JSON.stringify(row.perMillion)}.`,
     );
+    if (e2e.logs) {
+      notes.push(
+        `logs: the local server logged ${e2e.logs.lines} lines, ${e2e.logs.bytes} B for ${e2e.delivered} SMS events (${JSON.stringify(e2e.logs.byMessage)}); in Lambda each gains ${lambdaLineOverheadBytes()} B of Powertools keys, and each invocation writes one EMF metric line (bench/log-bytes.ts); no platform lines at system log level WARN.`,
+      );
+    }
   }
   if (e2e) {
     notes.push(

@@ -16,7 +16,7 @@
  * All three answer `{"status":"accepted","eventId":…}` so the load generator does the same work for each.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +30,14 @@ export interface StartArgs {
   mode: ServerMode;
   /** Receiver: the environment it reads its settings from (TWILIO_API_BASE_URL, LOCAL_WORKER_CONCURRENCY…). */
   env?: Record<string, string>;
+}
+
+/** Log lines the receiver wrote over a stretch of the run (bench/cost.ts prices them). */
+export interface LogUsage {
+  lines: number;
+  /** Bytes of the lines as the local log file holds them, without the newline. */
+  bytes: number;
+  byMessage: Record<string, number>;
 }
 
 export interface VerifyResult {
@@ -47,6 +55,8 @@ interface Running {
 }
 
 const dataDir = path.join(tmpdir(), `fhr-bench-${process.pid}-${Date.now()}`);
+/** The receiver appends every line it logs here, as `npm start` does (lambdas/adapters/local/file-log.ts). */
+const serverLog = path.join(dataDir, 'server.log');
 let running: Running | undefined;
 let profiler: Session | undefined;
 
@@ -82,6 +92,25 @@ serveRpc({
   async counts() {
     const { requestCounterFromEnv } = await import('../lambdas/adapters/request-counter');
     return requestCounterFromEnv()?.snapshot() ?? {};
+  },
+  /** Bytes of the receiver's log file so far (DATA_DIR/server.log): where logUsage counts from. */
+  logSize() {
+    return existsSync(serverLog) ? statSync(serverLog).size : 0;
+  },
+  /** The application lines the receiver logged after byte `from`: how many, their bytes, how many of each message. */
+  logUsage(args): LogUsage {
+    const { from } = args as { from: number };
+    const usage: LogUsage = { lines: 0, bytes: 0, byMessage: {} };
+    if (!existsSync(serverLog)) return usage;
+    const text = readFileSync(serverLog).subarray(from).toString('utf8');
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      usage.lines += 1;
+      usage.bytes += Buffer.byteLength(line);
+      const message = String((JSON.parse(line) as { message?: unknown }).message ?? '');
+      usage.byMessage[message] = (usage.byMessage[message] ?? 0) + 1;
+    }
+    return usage;
   },
   /** A CPU profile of this process between the two calls (bench/profile.ts): the load alone, not the start-up. */
   async profileStart(args) {

@@ -10,6 +10,7 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -56,6 +57,13 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
   errorMessage: '$context.error.message',
 });
 
+/**
+ * The status function's reservation when it has a public URL and none was configured: nothing throttles a function
+ * URL but the function's concurrency, and a flood of forged reports must not take the account's concurrency from
+ * ingest (a throttled hook is lost). A report takes ~20 ms, so 10 serve ~500 reports a second.
+ */
+export const STATUS_URL_RESERVED_CONCURRENCY = 10;
+
 export interface ApiProps {
   readonly config: ReceiverConfig;
   readonly storage: Storage;
@@ -75,6 +83,8 @@ export class Api extends Construct {
   readonly register: HookFunction;
   readonly admin: HookFunction;
   readonly twilioStatus: HookFunction;
+  /** The status function's own URL (context `statusFunctionUrl`, on by default): delivery reports without API Gateway. */
+  readonly statusUrl?: FunctionUrl;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -132,9 +142,17 @@ export class Api extends Construct {
       entryDir: 'twilio-status',
       description: 'Receives Twilio delivery status callbacks (signature checked)',
       timeout: Duration.seconds(10),
-      reservedConcurrentExecutions: config.reservedConcurrency.twilioStatus,
+      reservedConcurrentExecutions:
+        config.reservedConcurrency.twilioStatus ??
+        (config.statusFunctionUrl ? STATUS_URL_RESERVED_CONCURRENCY : undefined),
     });
     this.twilioStatus.bindPorts(FUNCTION_USES.twilioStatus, targets);
+    if (config.statusFunctionUrl) {
+      // Auth NONE as on the API Gateway routes: Twilio reports are signed with the tenant's token, an Africa's
+      // Talking report must name a message we sent (lambdas/core/provider-status.ts). The construct grants
+      // lambda:InvokeFunctionUrl and lambda:InvokeFunction (only via the URL), both of which a public URL needs.
+      this.statusUrl = this.twilioStatus.lambda.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+    }
 
     this.functions = {
       ingest: this.ingest,

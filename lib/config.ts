@@ -43,6 +43,12 @@ export interface ReceiverConfig {
    * set: `aws` tenants cannot send.
    */
   smsOriginationIdentities?: string[];
+  /**
+   * Give the status function its own public URL (auth NONE) and have Twilio report there instead of through API
+   * Gateway: no HTTP API request per delivery report. `false` for accounts whose policies forbid public function
+   * URLs; the API Gateway routes serve the reports either way.
+   */
+  statusFunctionUrl: boolean;
 }
 
 /** Context keys the app understands, with the defaults used when a key is absent. */
@@ -60,6 +66,7 @@ export const CONTEXT_DEFAULTS = {
   keyGraceSeconds: 86400,
   alarmTopic: true,
   perTenantMetrics: false,
+  statusFunctionUrl: true,
 } as const;
 
 /** The stack name when `-c stackName=…` is absent; other names let staging and production share an account. */
@@ -264,6 +271,7 @@ export function readConfig(lookup: Lookup): ReceiverConfig {
     dataKeySecretArn: secretArn(lookup, 'dataKeySecretArn'),
     forwardEventBuses: eventBuses(lookup),
     smsOriginationIdentities: originationIdentities(lookup),
+    statusFunctionUrl: bool(lookup, 'statusFunctionUrl', CONTEXT_DEFAULTS.statusFunctionUrl),
   };
 }
 

@@ -65,6 +65,9 @@ export class FineractHookReceiverStack extends Stack {
     const publicBaseUrl = config.publicBaseUrl ?? this.api.endpoint;
     this.processing.worker.setEnv('PUBLIC_BASE_URL', publicBaseUrl);
     this.api.twilioStatus.setEnv('PUBLIC_BASE_URL', publicBaseUrl);
+    // ...unless the status function has its own URL: new messages' callbacks go there, no API Gateway request each
+    // (twilio-status checks those against the host Lambda routed them by; it cannot be told its own URL, a cycle).
+    if (this.api.statusUrl) this.processing.worker.setEnv('STATUS_CALLBACK_BASE_URL', this.api.statusUrl.url);
 
     if (config.smsOriginationIdentities) {
       this.awsSms = new AwsSms(this, 'AwsSms', {
@@ -87,6 +90,7 @@ export class FineractHookReceiverStack extends Stack {
       ingest: this.api.ingest.lambda,
       worker: this.processing.worker.lambda,
       sweeper: this.processing.sweeper.lambda,
+      statusUrlFunction: this.api.statusUrl ? this.api.twilioStatus.lambda : undefined,
       queue: this.processing.queue,
       deadLetterQueue: this.processing.deadLetterQueue,
       removalPolicy: config.removalPolicy,
@@ -132,6 +136,14 @@ export class FineractHookReceiverStack extends Stack {
     for (const [key, fn] of Object.entries(functions)) {
       const name = `${key[0]!.toUpperCase()}${key.slice(1)}`;
       outputs[`${name}LogGroupName`] = [fn.logGroup.logGroupName, `Log group of the ${key} function`];
+    }
+    if (this.api.statusUrl) {
+      const url = this.api.statusUrl.url;
+      outputs.StatusFunctionUrl = [url, 'Delivery reports go here (Twilio: set per message by the worker)'];
+      outputs.AfricasTalkingDeliveryReportUrlTemplate = [
+        `${url}africastalking/status/<tenant-id>`,
+        "Africa's Talking delivery-report URL: put the tenant id in, set it in their dashboard",
+      ];
     }
     if (this.awsSms) {
       outputs.SmsConfigurationSetName = [

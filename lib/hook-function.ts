@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { ArnFormat, type Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -58,6 +58,18 @@ export interface HookFunctionProps {
 const ROOT_DIR = path.join(__dirname, '..');
 
 /**
+ * Lambda's application log level for a Powertools level (config.ts allows Powertools' names). Lambda has no
+ * CRITICAL or SILENT: FATAL is its closest, and Powertools reads FATAL back as CRITICAL.
+ */
+export function applicationLogLevel(powertoolsLevel: string): ApplicationLogLevel {
+  const level = powertoolsLevel.toUpperCase();
+  if (level === 'CRITICAL' || level === 'SILENT') return ApplicationLogLevel.FATAL;
+  const known = Object.values(ApplicationLogLevel) as string[];
+  if (!known.includes(level)) throw new Error(`No Lambda application log level for "${powertoolsLevel}"`);
+  return level as ApplicationLogLevel;
+}
+
+/**
  * Builds the console into the bundle after esbuild: the same script and sources as `npm start`'s build, so AWS and
  * the local server serve the same bytes, and a clean clone's synth needs no prebuilt files.
  */
@@ -103,6 +115,13 @@ export class HookFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
+      // JSON lets Lambda filter by level. Its own lines at WARN: no START/END/REPORT per invocation (~600 bytes,
+      // as much as the application's lines; durations and memory stay in the Lambda metrics), timeouts and crashes
+      // still logged. Application lines at LOG_LEVEL: Lambda sets AWS_LAMBDA_LOG_LEVEL from it, which Powertools
+      // then obeys, and lambdas/adapters/observability.ts keeps the metric lines (no level of their own) above it.
+      loggingFormat: LoggingFormat.JSON,
+      systemLogLevelV2: SystemLogLevel.WARN,
+      applicationLogLevelV2: applicationLogLevel(props.logLevel),
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       bundling: {
         target: BUNDLE_TARGET,

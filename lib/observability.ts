@@ -50,6 +50,8 @@ export interface ObservabilityProps {
   readonly ingest: IFunction;
   readonly worker: IFunction;
   readonly sweeper: IFunction;
+  /** The status function when it has its own URL (lib/api.ts): its reports bypass the API's metrics. */
+  readonly statusUrlFunction?: IFunction;
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
   readonly removalPolicy: RemovalPolicy;
@@ -283,7 +285,8 @@ export class Observability extends Construct {
         'trace one eventId',
         all,
         new QueryString({
-          fields: ['@timestamp', 'function_name', 'level', 'message', 'status', 'attempts', 'delaySeconds', 'error'],
+          // `@log` is the function's log group: the lines no longer repeat the function's name.
+          fields: ['@timestamp', '@log', 'level', 'message', 'status', 'attempts', 'delaySeconds', 'error'],
           filterStatements: ["eventId = '<eventId>'"],
           sort: '@timestamp asc',
           limit: 100,
@@ -306,7 +309,7 @@ export class Observability extends Construct {
         pick('ingest', 'register', 'twilioStatus'),
         new QueryString({
           filterStatements: ["message = 'request rejected'"],
-          statsStatements: ['count(*) as requests by statusCode, code, function_name'],
+          statsStatements: ['count(*) as requests by statusCode, code, @log'],
           sort: 'requests desc',
         }),
       ),
@@ -433,6 +436,18 @@ export class Observability extends Construct {
       }),
     );
     this.addOperationsWidgets(dashboard, fiveMinutes);
+    if (props.statusUrlFunction) {
+      // Lambda's own metrics of a function URL (the API's graphs above no longer see delivery reports).
+      const url = (name: string, label: string) =>
+        props.statusUrlFunction!.metric(name, { period: fiveMinutes, statistic: 'Sum', label });
+      dashboard.addWidgets(
+        new GraphWidget({
+          title: 'Delivery reports (status function URL)',
+          width: 8,
+          left: [url('UrlRequestCount', 'requests'), url('Url4xxCount', '4xx'), url('Url5xxCount', '5xx')],
+        }),
+      );
+    }
     return dashboard;
   }
 

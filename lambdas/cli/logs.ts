@@ -178,5 +178,27 @@ function readable(out: Output, line: LogLine): string {
     .filter(([, value]) => value !== undefined && value !== null && value !== '')
     .map(([name, value]) => `${name}=${String(value)}`)
     .join(' ');
-  return `${time} ${painted} ${line.source.padEnd(12)} ${String(f.message ?? '')}${extras ? `  ${out.paint('dim', extras)}` : ''}`;
+  return `${time} ${painted} ${line.source.padEnd(12)} ${messageOf(f)}${extras ? `  ${out.paint('dim', extras)}` : ''}`;
+}
+
+/**
+ * The message of a line. Besides our lines, a JSON-format log group holds Lambda's own: the runtime's report of
+ * an uncaught error (`message` is an object: errorType, errorMessage) and platform events at WARN (a timeout, a
+ * crash: `type` and `record`, no message).
+ */
+function messageOf(f: Record<string, unknown>): string {
+  const message = f.message;
+  if (message && typeof message === 'object') {
+    const error = message as { errorType?: unknown; errorMessage?: unknown };
+    if (error.errorType !== undefined || error.errorMessage !== undefined) {
+      return `${String(error.errorType ?? 'Error')}: ${String(error.errorMessage ?? '')}`;
+    }
+    return JSON.stringify(message);
+  }
+  if (message === undefined && typeof f.type === 'string') {
+    const record = f.record as { status?: unknown; errorType?: unknown } | undefined;
+    const detail = [record?.status, record?.errorType].filter((v) => v !== undefined).map(String);
+    return [f.type, ...detail].join(' ');
+  }
+  return String(message ?? '');
 }

@@ -14,6 +14,11 @@ export interface Settings {
   dataKeySecretArn?: string;
   /** Public base URL of the API (no trailing slash), for Twilio status callbacks. */
   publicBaseUrl?: string;
+  /**
+   * Base of the StatusCallback URL the worker gives Twilio (STATUS_CALLBACK_BASE_URL): in AWS the status
+   * function's own URL, which costs no API Gateway request per report; else the public base URL.
+   */
+  statusCallbackBaseUrl?: string;
   openEnrollment: boolean;
   allowPrivateEndpoints: boolean;
   smsDryRun: boolean;
@@ -131,6 +136,7 @@ function parseSettings(env: NodeJS.ProcessEnv): Settings {
     secretPrefix: env.SECRET_PREFIX ?? 'fineract-hooks/tenants/',
     dataKeySecretArn: env.DATA_KEY_SECRET_ARN || undefined,
     publicBaseUrl: env.PUBLIC_BASE_URL ? env.PUBLIC_BASE_URL.replace(/\/+$/, '') : undefined,
+    statusCallbackBaseUrl: (env.STATUS_CALLBACK_BASE_URL || env.PUBLIC_BASE_URL)?.replace(/\/+$/, '') || undefined,
     openEnrollment: bool(env.OPEN_ENROLLMENT, false),
     allowPrivateEndpoints: bool(env.ALLOW_PRIVATE_ENDPOINTS, false),
     smsDryRun: bool(env.SMS_DRY_RUN, false),

@@ -32,7 +32,7 @@ export interface SmsDeliveryDeps {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
-  settings: { publicBaseUrl?: string; sendLeaseSeconds?: number };
+  settings: { publicBaseUrl?: string; statusCallbackBaseUrl?: string; sendLeaseSeconds?: number };
 }
 
 /** What handling an event came to: the final status, what to record with it, a note for operators. */
@@ -148,7 +148,7 @@ async function sendSms(
     sms: deps.sms,
     credentials: credentialsOf(tenant, secret),
     metrics: deps.metrics,
-    publicBaseUrl: deps.settings.publicBaseUrl,
+    publicBaseUrl: deps.settings.statusCallbackBaseUrl ?? deps.settings.publicBaseUrl,
     messages: deps.messages,
     sender: senderOf(tenant),
   });

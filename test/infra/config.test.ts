@@ -32,6 +32,7 @@ describe('readConfig', () => {
       tenantsTableName: undefined,
       eventsTableName: undefined,
       dataKeySecretArn: undefined,
+      statusFunctionUrl: true,
     });
   });
 

@@ -467,7 +467,12 @@ describe('functions', () => {
         Architectures: ['arm64'],
         Handler: 'index.handler',
       });
-      expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: logicalId(fn.logGroup) } });
+      expect(props.LoggingConfig).toEqual({
+        LogGroup: { Ref: logicalId(fn.logGroup) },
+        LogFormat: 'JSON',
+        SystemLogLevel: 'WARN',
+        ApplicationLogLevel: 'INFO',
+      });
       expect(logGroups[logicalId(fn.logGroup)]).toMatchObject({
         DeletionPolicy: 'Retain',
         Properties: { RetentionInDays: 90 },
@@ -695,6 +700,8 @@ describe('observability and outputs', () => {
         'TwilioStatusLogGroupName',
         'WorkerLogGroupName',
         'SweeperLogGroupName',
+        'StatusFunctionUrl',
+        'AfricasTalkingDeliveryReportUrlTemplate',
       ].sort(),
     );
     expect(outputs.DashboardName!.Value).toEqual({ Ref: logicalId(stack.observability.dashboard) });

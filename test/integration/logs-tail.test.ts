@@ -254,6 +254,36 @@ describe('logs tail --stack', () => {
     expect(logs.commandCalls(FilterLogEventsCommand, { logGroupName: '/fhr/ingest' })).toHaveLength(3);
   });
 
+  test("reads Lambda's own JSON lines too: the runtime's uncaught error and a platform event", async () => {
+    // Prepare
+    const at = Date.now();
+    const crash = JSON.stringify({
+      timestamp: new Date(at).toISOString(),
+      level: 'ERROR',
+      requestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+      message: { errorType: 'TypeError', errorMessage: 'x is undefined', stackTrace: ['at handler'] },
+    });
+    const timeout = JSON.stringify({
+      time: new Date(at + 1).toISOString(),
+      type: 'platform.runtimeDone',
+      record: { requestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678', status: 'timeout' },
+    });
+    logs.on(FilterLogEventsCommand).resolves({ events: [] });
+    logs.on(FilterLogEventsCommand, { logGroupName: '/fhr/worker' }).resolves({
+      events: [
+        { eventId: 'c1', timestamp: at, message: crash },
+        { eventId: 'c2', timestamp: at + 1, message: timeout },
+      ],
+    });
+    // Act
+    const run = await cli(['--stack', 'Receiver', 'logs', 'tail']);
+    // Assess
+    expect(run.code).toBe(0);
+    const printed = run.stdout.trim().split('\n');
+    expect(printed[0]).toMatch(/ERROR +worker +TypeError: x is undefined/);
+    expect(printed[1]).toMatch(/worker +platform\.runtimeDone timeout/);
+  });
+
   test('no filter means no pattern: every line of the window', () => {
     expect(filterPattern({})).toBeUndefined();
     expect(filterPattern({ tenantId: 'acme' })).toBe('{ ($.tenantId = "acme") }');

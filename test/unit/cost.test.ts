@@ -1,6 +1,7 @@
 import { DynamoDBClient, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { type OperationCount, RequestCounter, type RequestCounts } from '../../lambdas/adapters/request-counter';
-import { COST_ASSUMPTIONS, smsEventCost, workerDynamoRequests } from '../../bench/cost';
+import { COST_ASSUMPTIONS, logUsagePerEvent, smsEventCost, workerDynamoRequests } from '../../bench/cost';
+import { lambdaLineOverheadBytes, metricLineBytes } from '../../bench/log-bytes';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
@@ -92,5 +93,50 @@ describe('workerDynamoRequests', () => {
     // The index writes the engine does not report come on top (COST_ASSUMPTIONS.indexWruPerSmsEvent).
     expect(row.dynamoWru).toBe(4 + 2 + COST_ASSUMPTIONS.indexWruPerSmsEvent);
     expect(row.dynamoWrites).toBe(2 + 2);
+  });
+});
+
+describe('HTTP API requests and log bytes per SMS event', () => {
+  it('prices the hook as the one HTTP API request: delivery reports come through the function URL', () => {
+    // Act
+    const row = smsEventCost({}, 1);
+
+    // Assess
+    expect(COST_ASSUMPTIONS.httpApiRequestsPerDeliveryReport).toBe(0);
+    expect(row.usage.httpApiRequests).toBe(1);
+    expect(row.perMillion.httpApi).toBeCloseTo(1, 10);
+  });
+
+  it('weighs the lines the local server logged, with the keys Powertools adds in Lambda and one metric line per invocation', () => {
+    // Prepare
+    const logs = { lines: 250, bytes: 49_000, byMessage: { 'event accepted': 100 } };
+    const overhead = lambdaLineOverheadBytes();
+    const m = COST_ASSUMPTIONS.metricsPerInvocation;
+    const metricBytes =
+      metricLineBytes(m.ingest) + metricLineBytes(m.worker) / 10 + 2 * metricLineBytes(m.twilioStatus);
+
+    // Act
+    const measured = logUsagePerEvent(100, logs);
+    const assumed = logUsagePerEvent(100);
+
+    // Assess: 2.5 application lines and 3.1 metric lines (ingest, a tenth of a batch, two reports); no platform lines
+    expect(measured.measured).toBe(true);
+    expect(measured.lines).toBeCloseTo(2.5 + 3.1, 10);
+    expect(measured.bytes).toBeCloseTo(490 + 2.5 * overhead + metricBytes, 6);
+    expect(assumed.measured).toBe(false);
+    expect(assumed.bytes).toBeCloseTo(2 * (COST_ASSUMPTIONS.appLogBytesPerLine + overhead) + metricBytes, 6);
+    expect(smsEventCost({}, 100, undefined, logs)).toMatchObject({ logBytes: measured.bytes, logsMeasured: true });
+  });
+
+  it('measures what Lambda adds: the context keys on every line, a metric line that grows with its names', () => {
+    // Act
+    const overhead = lambdaLineOverheadBytes();
+    const one = metricLineBytes({ EventAccepted: 1 });
+    const two = metricLineBytes({ EventAccepted: 1, SmsSent: 1 });
+
+    // Assess
+    expect(overhead).toBeGreaterThan(50);
+    expect(one).toBeGreaterThan(100);
+    expect(two).toBeGreaterThan(one);
   });
 });

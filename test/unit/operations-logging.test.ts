@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
-import { metricsPort } from '../../lambdas/adapters/observability';
+import { createLogger, flushMetrics, metricLineLevel, metricsPort } from '../../lambdas/adapters/observability';
 import middy from '@middy/core';
 import { DownstreamError } from '../../lambdas/core/errors';
 import type { FineractClient } from '../../lambdas/core/ports';
@@ -55,9 +55,18 @@ describe('fineract callback timing', () => {
   });
 });
 
-function capture(): { lines: () => Record<string, unknown>[]; restore: () => void } {
+function restoreEnv(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
+
+/** Powertools writes INFO and below to stdout, WARN and above to stderr; Lambda takes both. */
+function capture(stream: NodeJS.WriteStream = process.stdout): {
+  lines: () => Record<string, unknown>[];
+  restore: () => void;
+} {
   const written: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+  const spy = jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
     written.push(String(chunk));
     return true;
   });
@@ -104,6 +113,37 @@ describe('per-tenant metrics switch', () => {
   });
 });
 
+describe('metric lines under Lambda log-level filtering', () => {
+  test('carry the filter level when it is above INFO, which Lambda gives a line without one', () => {
+    // Act
+    const levels = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'error', 'FATAL', '', 'NOISY'].map((level) =>
+      metricLineLevel({ AWS_LAMBDA_LOG_LEVEL: level }),
+    );
+    // Assess
+    expect(levels).toEqual([undefined, undefined, undefined, 'WARN', 'ERROR', 'FATAL', undefined, undefined]);
+    expect(metricLineLevel({})).toBeUndefined();
+  });
+
+  test('the flushed EMF line and a per-tenant line keep their metrics and gain the level', async () => {
+    // Prepare
+    const metrics = new PowertoolsMetrics({ namespace: 'Test', serviceName: 'svc' });
+    const flush = flushMetrics(metrics, 'WARN');
+    const out = capture();
+    // Act
+    try {
+      metricsPort(metrics, { perTenant: true, lineLevel: 'WARN' }).count('SmsSent', 1, { tenantId: 'acme' });
+      await flush.after();
+    } finally {
+      out.restore();
+    }
+    // Assess
+    const lines = out.lines();
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line).toMatchObject({ level: 'WARN', SmsSent: 1 });
+    expect(JSON.stringify(lines.map((line) => line._aws))).not.toContain('level');
+  });
+});
+
 describe('API Gateway request id on log lines', () => {
   test('lines of an HTTP invocation carry apiRequestId; the next, SQS, invocation does not', async () => {
     // Prepare
@@ -124,5 +164,77 @@ describe('API Gateway request id on log lines', () => {
     expect(http).toMatchObject({ message: 'handled', apiRequestId: 'Abc123=' });
     expect(sqs).toMatchObject({ message: 'handled' });
     expect(sqs).not.toHaveProperty('apiRequestId');
+  });
+});
+
+describe('the functions’ log line', () => {
+  const context = {
+    functionName: 'FineractHookReceiver-ApiIngestFunction-AbCdEf',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:FineractHookReceiver-ApiIngestFunction-AbCdEf',
+    memoryLimitInMB: '256',
+    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+  } as never;
+
+  test('keeps level, message, time and the invocation, not what the log group already says', () => {
+    // Prepare
+    const logger = createLogger('svc', { lambda: true });
+    const out = capture();
+    // Act
+    try {
+      logger.addContext(context);
+      logger.info('event accepted', { tenantId: 'acme' });
+      logger.addContext(context);
+      logger.info('event accepted', { tenantId: 'acme' });
+    } finally {
+      out.restore();
+    }
+    // Assess: a cold invocation's lines add `cold_start: true`, nothing else
+    const lines = out.lines();
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      const keys = Object.keys(line).filter((key) => key !== 'cold_start');
+      expect(keys.sort()).toEqual(['function_request_id', 'level', 'message', 'tenantId', 'timestamp']);
+      expect(line).toMatchObject({ level: 'INFO', function_request_id: 'c6af9ac6-7b61-11e6-9a41-93e812345678' });
+    }
+    expect(lines[1]).not.toHaveProperty('cold_start');
+  });
+
+  test('the local server keeps Powertools’ own line', () => {
+    // Prepare
+    const logger = createLogger('svc');
+    const out = capture();
+    // Act
+    try {
+      logger.info('listening');
+    } finally {
+      out.restore();
+    }
+    // Assess
+    expect(out.lines()[0]).toMatchObject({ level: 'INFO', message: 'listening', service: 'svc' });
+  });
+
+  test('with LOG_LEVEL and Lambda’s application level the same (the stack sets both), Powertools logs at it', () => {
+    // Prepare
+    const previous = { alc: process.env.AWS_LAMBDA_LOG_LEVEL, own: process.env.LOG_LEVEL };
+    process.env.AWS_LAMBDA_LOG_LEVEL = 'WARN';
+    process.env.LOG_LEVEL = 'WARN';
+    const out = capture(process.stderr);
+    // Act
+    try {
+      const logger = createLogger('svc', { lambda: true });
+      logger.info('dropped');
+      logger.warn('kept');
+      logger.error('kept too');
+    } finally {
+      out.restore();
+      restoreEnv('AWS_LAMBDA_LOG_LEVEL', previous.alc);
+      restoreEnv('LOG_LEVEL', previous.own);
+    }
+    // Assess: no level-mismatch warning; Lambda's filter reads `level` and knows WARN and ERROR by these names
+    expect(out.lines().map((line) => [line.level, line.message])).toEqual([
+      ['WARN', 'kept'],
+      ['ERROR', 'kept too'],
+    ]);
   });
 });

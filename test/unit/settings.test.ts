@@ -110,6 +110,23 @@ describe('readSettings from the environment', () => {
     });
   });
 
+  it('gives Twilio the status function URL when the stack sets one, else the public base URL', () => {
+    // Prepare
+    const own = { PUBLIC_BASE_URL: 'https://hooks.example.org', STATUS_CALLBACK_BASE_URL: 'https://abc.on.aws/' };
+    const publicOnly = { PUBLIC_BASE_URL: 'https://hooks.example.org/', STATUS_CALLBACK_BASE_URL: '' };
+
+    // Act
+    const withUrl = readSettings(own);
+    const without = readSettings(publicOnly);
+    const neither = readSettings({});
+
+    // Assess
+    expect(withUrl.statusCallbackBaseUrl).toBe('https://abc.on.aws');
+    expect(withUrl.publicBaseUrl).toBe('https://hooks.example.org');
+    expect(without.statusCallbackBaseUrl).toBe('https://hooks.example.org');
+    expect(neither.statusCallbackBaseUrl).toBeUndefined();
+  });
+
   it('treats empty optional URLs as unset', () => {
     // Prepare
     const env = { QUEUE_URL: '', DLQ_URL: '', PUBLIC_BASE_URL: '', TWILIO_API_BASE_URL: '' };

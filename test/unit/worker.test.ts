@@ -39,12 +39,15 @@ function tenantConfig(registrationId: string, at: string, overrides: Partial<Ten
   };
 }
 
-async function setup(options: { schedule?: number[]; publicBaseUrl?: string; registered?: boolean } = {}) {
+async function setup(
+  options: { schedule?: number[]; publicBaseUrl?: string; statusCallbackBaseUrl?: string; registered?: boolean } = {},
+) {
   const world = memoryWorld();
   // No jitter: delays are exactly the schedule's.
   const deps = workerDepsOf(world, {
     retryScheduleSeconds: options.schedule ?? [10, 60, 300],
     publicBaseUrl: options.publicBaseUrl,
+    statusCallbackBaseUrl: options.statusCallbackBaseUrl,
   });
   const ingestDeps: IngestDeps = {
     auth: new Authenticator(world.tenants, world.clock, 0),
@@ -177,6 +180,21 @@ describe('processWorkMessage: sent', () => {
     // Assess
     expect(world.sms.sendCalls[0]?.message.statusCallback).toBe(
       `${PUBLIC_BASE_URL}/twilio/status/default/${message.eventId}.CLIENT.CREATE`,
+    );
+  });
+
+  it('gives Twilio the status function URL instead when the stack set one', async () => {
+    // Prepare
+    const functionUrl = 'https://abc123xyz.lambda-url.eu-west-1.on.aws';
+    const { world, ingest, work } = await setup({ publicBaseUrl: PUBLIC_BASE_URL, statusCallbackBaseUrl: functionUrl });
+    const message = await ingest('fineract-sms-client-create-envelope');
+
+    // Act
+    await work(message);
+
+    // Assess
+    expect(world.sms.sendCalls[0]?.message.statusCallback).toBe(
+      `${functionUrl}/twilio/status/default/${message.eventId}.CLIENT.CREATE`,
     );
   });
 

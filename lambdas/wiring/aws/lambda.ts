@@ -27,7 +27,7 @@ export function awsLambda<D, E, R>(
   makeHandler: (getDeps: () => D) => (event: E) => Promise<R>,
   buildDeps: (observability: LambdaObservability) => D,
 ) {
-  const logger = createLogger();
+  const logger = createLogger(undefined, { lambda: true });
   const metrics = createMetrics();
   let deps: D | undefined;
   const getDeps = () => {

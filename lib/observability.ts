@@ -82,6 +82,8 @@ export class Observability extends Construct {
   /** Seconds: the queue age alarm's threshold, drawn on the dashboard too. */
   readonly queueAgeThreshold: number;
   readonly queries: Record<string, QueryDefinition>;
+  /** Only when the status function has its own URL (its reports bypass the API's 5xx alarm). */
+  readonly statusReportsLostAlarm?: Alarm;
   readonly dashboard: Dashboard;
   readonly topic?: Topic;
   readonly topicKey?: Key;
@@ -138,6 +140,24 @@ export class Observability extends Construct {
     this.queueAgeThreshold = queueAgeThresholdSeconds(props.retryScheduleSeconds);
     this.smsFailureRateAlarm = this.createSmsFailureRateAlarm();
     this.queueAgeAlarm = this.createQueueAgeAlarm(props.queue);
+    if (props.statusUrlFunction) {
+      // Reports through the function URL bypass the API (and Api5xxAlarm); providers do not send a refused or
+      // throttled report again, so each one counted here is a delivery status we will never know.
+      const fn = props.statusUrlFunction;
+      this.statusReportsLostAlarm = alarmOn(
+        'StatusReportsLostAlarm',
+        'Delivery reports through the status function URL failed (5xx) or were throttled: those statuses are lost.',
+        new MathExpression({
+          expression: 'FILL(errors, 0) + FILL(throttles, 0)',
+          usingMetrics: {
+            errors: fn.metric('Url5xxCount', { period: fiveMinutes, statistic: 'Sum' }),
+            throttles: fn.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
+          },
+          period: fiveMinutes,
+          label: 'reports lost',
+        }),
+      );
+    }
     this.queries = this.createQueries(props.logGroups);
 
     if (props.alarmTopic ?? true) {
@@ -163,6 +183,7 @@ export class Observability extends Construct {
       this.sweeperRedrivesAlarm,
       this.smsFailureRateAlarm,
       this.queueAgeAlarm,
+      ...(this.statusReportsLostAlarm ? [this.statusReportsLostAlarm] : []),
     ];
   }
 

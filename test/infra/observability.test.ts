@@ -100,7 +100,7 @@ describe('alarms added for operations', () => {
     // Prepare
     const topic = { Ref: logicalId(stack.observability.topic!) };
     // Assess
-    expect(stack.observability.alarms).toHaveLength(7);
+    expect(stack.observability.alarms).toHaveLength(8);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [topic], OKActions: [topic] });
   });
 });

@@ -551,7 +551,7 @@ describe('functions', () => {
 describe('observability and outputs', () => {
   test('alarms on dead letters, worker errors, API 5xx, sweeper errors and sweeper re-drives; a dashboard', () => {
     // Assess
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'FineractHookReceiver-DeadLetters',
       Namespace: 'AWS/SQS',

@@ -104,6 +104,20 @@ describe('the status function URL (default)', () => {
     for (const metric of ['UrlRequestCount', 'Url4xxCount', 'Url5xxCount']) expect(body).toContain(metric);
   });
 
+  test('an alarm on reports the URL failed or throttled, which Api5xxAlarm no longer sees', () => {
+    // Act
+    const alarm = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).find(
+      (a) => a.Properties.AlarmName === 'FineractHookReceiver-StatusReportsLost',
+    );
+    const metrics = JSON.stringify(alarm?.Properties.Metrics);
+    // Assess
+    expect(stack.observability.alarms).toContain(stack.observability.statusReportsLostAlarm);
+    expect(alarm?.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(metrics).toContain('Url5xxCount');
+    expect(metrics).toContain('Throttles');
+    expect(metrics).toContain(logicalId(stack.api.twilioStatus.lambda));
+  });
+
   test("outputs the URL and the Africa's Talking delivery-report URL to paste in their dashboard", () => {
     // Prepare
     const url = { 'Fn::GetAtt': [logicalId(stack.api.statusUrl!), 'FunctionUrl'] };
@@ -142,6 +156,8 @@ describe('statusFunctionUrl=false (accounts that forbid public function URLs)', 
       resources[logicalId(stack.api.twilioStatus.lambda)]!.Properties.ReservedConcurrentExecutions,
     ).toBeUndefined();
     expect(template.toJSON().Outputs).not.toHaveProperty('StatusFunctionUrl');
+    expect(stack.observability.statusReportsLostAlarm).toBeUndefined();
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
   });
 });
 

@@ -34,11 +34,19 @@ export const makeEventHandler = (getDeps: () => StatusCallbackDeps) => {
   const http = makeHandler(getDeps);
   // Twilio signs the URL it called: through the function URL that is the function URL (the StatusCallback the
   // worker gave), so it is the base the signature is checked against; API Gateway requests keep PUBLIC_BASE_URL.
-  const viaFunctionUrl = (origin: string) =>
-    makeHandler(() => {
-      const deps = getDeps();
-      return { ...deps, settings: { ...deps.settings, publicBaseUrl: origin } };
-    });
+  // One handler per origin (a function has one URL), built on its first report rather than on each.
+  const byOrigin = new Map<string, ReturnType<typeof makeHandler>>();
+  const viaFunctionUrl = (origin: string) => {
+    let handler = byOrigin.get(origin);
+    if (!handler) {
+      handler = makeHandler(() => {
+        const deps = getDeps();
+        return { ...deps, settings: { ...deps.settings, publicBaseUrl: origin } };
+      });
+      byOrigin.set(origin, handler);
+    }
+    return handler;
+  };
   return async (event: APIGatewayProxyEventV2 | SNSEvent) => {
     if (!('Records' in event)) {
       const origin = functionUrlOrigin(event);

@@ -127,13 +127,15 @@ export interface EventStore {
   ): Promise<StoredEvent>;
   /**
    * One conditional write that reads the event too: an event in flight and due (not `retrying` with a
-   * `nextAttemptAt` after `dueBy`) becomes `processing`, one attempt more, due for the sweeper at `dueAt`. Anything
-   * else (final, not due yet, absent) is left as it is and read afresh for the caller to tell which.
+   * `nextAttemptAt` after `dueBy`) becomes `processing`, one attempt more, due for the sweeper at `dueAt`. With
+   * `keepDueFrom`, a stored due time at or after it is kept instead (no due-index write); one before it is moved to
+   * `dueAt` by a second write. Anything else (final, not due yet, absent) is left as it is and read afresh for the
+   * caller to tell which.
    */
   claim(
     tenantId: string,
     eventId: string,
-    at: { updatedAt: string; dueAt: string; dueBy: string },
+    at: { updatedAt: string; dueAt: string; dueBy: string; keepDueFrom?: string },
   ): Promise<EventClaim>;
   /**
    * Marks the event as asking for SMS too (an SMS Bridge arrival of an event a Web hook stored first). Conditional

@@ -6,7 +6,7 @@
  */
 import { ConditionFailedError, DownstreamError, SendInProgressError } from './errors';
 import { describeError } from './http';
-import { IN_FLIGHT_STATUSES, isFinal, nextDueAt } from './lifecycle';
+import { IN_FLIGHT_STATUSES, isFinal, keepDueMarginSeconds, nextDueAt } from './lifecycle';
 import { type ForwardDeps, type ForwardSummary, forwardEvent } from './forward';
 import type { EventStatus, StoredEvent, WorkMessage } from './model';
 import type { EventStore } from './ports';
@@ -217,6 +217,8 @@ async function claimEvent(message: WorkMessage, deps: WorkerDeps): Promise<{ eve
     dueAt: nextDueAt(now, deps.settings.sweepGraceSeconds),
     // An early copy (sweeper, duplicate enqueue) waits for the scheduled time without spending an attempt.
     dueBy: new Date(now.getTime() + EARLY_TOLERANCE_MS).toISOString(),
+    // A due time that cannot pass while this run works is kept: no due-index write for the claim.
+    keepDueFrom: nextDueAt(now, keepDueMarginSeconds(deps.settings.sendLeaseSeconds)),
   };
   let claim = await deps.events.claim(message.tenantId, message.eventId, at);
   if (!claim.claimed && !claim.event && message.unstored) {

@@ -259,17 +259,18 @@ export class MemoryEventStore implements EventStore {
   async claim(
     tenantId: string,
     eventId: string,
-    at: { updatedAt: string; dueAt: string; dueBy: string },
+    at: { updatedAt: string; dueAt: string; dueBy: string; keepDueFrom?: string },
   ): Promise<EventClaim> {
     const current = this.items.get(MemoryEventStore.keyOf(tenantId, eventId));
     const due = current?.status !== 'retrying' || !current.nextAttemptAt || current.nextAttemptAt <= at.dueBy;
     if (!current || !IN_FLIGHT_STATUSES.includes(current.status) || !due) {
       return { claimed: false, event: current && copy(current) };
     }
+    const keep = at.keepDueFrom !== undefined && current.dueAt !== undefined && current.dueAt >= at.keepDueFrom;
     const event = await this.update(
       tenantId,
       eventId,
-      { status: 'processing', updatedAt: at.updatedAt, dueAt: at.dueAt },
+      { status: 'processing', updatedAt: at.updatedAt, dueAt: keep ? current.dueAt : at.dueAt },
       { incrementAttempts: true },
     );
     return { claimed: true, event };

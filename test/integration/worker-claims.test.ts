@@ -92,6 +92,46 @@ describe('DynamoDbEventStore.claim', () => {
     expect(claim).toEqual({ claimed: false, event });
   });
 
+  test('keeps a due time far enough ahead: the due index is not written by the claim', async () => {
+    // Prepare
+    const event = storedEvent();
+    await s.events.putIfAbsent(event);
+    const keepDueFrom = '2026-01-01T10:02:00.000Z';
+
+    // Act
+    const claim = await s.events.claim(tenant, event.eventId, { ...AT, keepDueFrom });
+
+    // Assess
+    expect(claim).toMatchObject({ claimed: true, event: { status: 'processing', attempts: 1, dueAt: event.dueAt } });
+    const raw = await s.rawItem(s.tables.eventsTable, eventPk(tenant, event.eventId), EVENT_SK);
+    expect(raw?.dueAt).toBe(event.dueAt);
+    expect(raw?.duePk).toBeDefined();
+  });
+
+  test('moves a due time too close to keep (a copy the sweeper re-enqueued late, a slow queue)', async () => {
+    // Prepare
+    const event = storedEvent({ dueAt: '2026-01-01T10:00:30.000Z' });
+    await s.events.putIfAbsent(event);
+
+    // Act
+    const claim = await s.events.claim(tenant, event.eventId, { ...AT, keepDueFrom: '2026-01-01T10:02:00.000Z' });
+
+    // Assess
+    expect(claim).toMatchObject({ claimed: true, event: { status: 'processing', attempts: 1, dueAt: AT.dueAt } });
+  });
+
+  test('keeping the due time refuses what a claim refuses: a final event is returned as it is', async () => {
+    // Prepare
+    const event = storedEvent({ status: 'sent', attempts: 1 });
+    await s.events.putIfAbsent(event);
+
+    // Act
+    const claim = await s.events.claim(tenant, event.eventId, { ...AT, keepDueFrom: '2026-01-01T10:02:00.000Z' });
+
+    // Assess
+    expect(claim).toEqual({ claimed: false, event });
+  });
+
   test('reports a missing event without creating it', async () => {
     // Prepare
     const eventId = 'no-such-event';

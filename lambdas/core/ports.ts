@@ -167,8 +167,9 @@ export interface MessageStore {
   createClaimed(record: MessageRecord): Promise<{ created: boolean; record: MessageRecord }>;
   get(tenantId: string, messageId: string): Promise<MessageRecord | undefined>;
   /**
-   * Conditional transition: throws ConditionFailedError unless the current status is one of `from` and every
-   * field in `expect` has the given value.
+   * Conditional transition: throws ConditionFailedError unless the record exists, its current status is one of
+   * `from` and every field in `expect` has the given value. Fields named in `keepStored` are set only where the
+   * record has none yet (a delivery report's sid never replaces the one the send recorded).
    */
   transition(
     tenantId: string,
@@ -176,6 +177,7 @@ export interface MessageStore {
     from: MessageStatus[],
     patch: Partial<Omit<MessageRecord, 'tenantId' | 'messageId'>>,
     expect?: Partial<Pick<MessageRecord, 'leaseUntil' | 'sid'>>,
+    options?: { keepStored?: 'sid'[] },
   ): Promise<MessageRecord>;
   listByEvent(tenantId: string, eventId: string): Promise<MessageRecord[]>;
   /**
@@ -193,6 +195,11 @@ export interface MessageStore {
 export interface SecretStore {
   /** `fresh` skips any cache: for a reader whose secret's registrationId is older than the config's. */
   getTenantSecret(tenantId: string, options?: { fresh?: boolean }): Promise<TenantSecret | undefined>;
+  /**
+   * The secret this process already holds (a cache entry still valid), without any request; undefined when it
+   * holds none. Stores without a cache leave it out.
+   */
+  peekTenantSecret?(tenantId: string): TenantSecret | undefined;
   putTenantSecret(tenantId: string, secret: TenantSecret): Promise<void>;
   deleteTenantSecret(tenantId: string): Promise<void>;
 }

@@ -357,6 +357,7 @@ export class MemoryMessageStore implements MessageStore {
     from: MessageStatus[],
     patch: Partial<Omit<MessageRecord, 'tenantId' | 'messageId'>>,
     expect: Partial<Pick<MessageRecord, 'leaseUntil' | 'sid'>> = {},
+    options: { keepStored?: 'sid'[] } = {},
   ): Promise<MessageRecord> {
     const key = MemoryMessageStore.keyOf(tenantId, messageId);
     const current = this.items.get(key);
@@ -367,7 +368,11 @@ export class MemoryMessageStore implements MessageStore {
       throw new ConditionFailedError(`message ${messageId} is not in ${from.join('/')}`);
     }
     const next: Record<string, unknown> = { ...current };
-    for (const [field, value] of Object.entries(patch)) if (value !== undefined) next[field] = value;
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      if (options.keepStored?.includes(field as 'sid') && next[field] !== undefined) continue;
+      next[field] = value;
+    }
     const updated = next as unknown as MessageRecord;
     this.items.set(key, updated);
     return copy(updated);

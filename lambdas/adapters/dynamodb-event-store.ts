@@ -88,12 +88,12 @@ export class DynamoDbEventStore implements EventStore, EventSearch {
     }
   }
 
-  async get(tenantId: string, eventId: string): Promise<StoredEvent | undefined> {
+  async get(tenantId: string, eventId: string, options?: { consistent?: boolean }): Promise<StoredEvent | undefined> {
     const out = await this.doc.send(
       new GetCommand({
         TableName: this.table,
         Key: eventKey(tenantId, eventId),
-        ConsistentRead: true,
+        ConsistentRead: options?.consistent !== false,
       }),
     );
     return out.Item ? this.fromItem(out.Item) : undefined;

@@ -116,7 +116,8 @@ export interface PhoneHasher {
 export interface EventStore {
   /** Conditional put on the dedup key: 'duplicate' when an event with the same key exists. */
   putIfAbsent(event: StoredEvent): Promise<'stored' | 'duplicate'>;
-  get(tenantId: string, eventId: string): Promise<StoredEvent | undefined>;
+  /** Strongly consistent unless `consistent: false` (half the read units; may miss a write of the last second). */
+  get(tenantId: string, eventId: string, options?: { consistent?: boolean }): Promise<StoredEvent | undefined>;
   /** Newest first. Throws InvalidCursorError for a cursor this query did not produce. */
   listByTenant(tenantId: string, options: { limit: number; cursor?: string }): Promise<EventPage>;
   update(

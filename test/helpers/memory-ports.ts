@@ -187,7 +187,7 @@ export class MemoryEventStore implements EventStore {
     return 'stored';
   }
 
-  async get(tenantId: string, eventId: string): Promise<StoredEvent | undefined> {
+  async get(tenantId: string, eventId: string, _options?: { consistent?: boolean }): Promise<StoredEvent | undefined> {
     const event = this.items.get(MemoryEventStore.keyOf(tenantId, eventId));
     return event && copy(event);
   }

@@ -223,6 +223,26 @@ describe('processWorkMessage: the claim and the sweeper’s due time', () => {
     expect(claimed.map((e) => e.dueAt)).toEqual([dueAtIngest]);
   });
 
+  it('does not try to keep a due time when the sweep grace is shorter than a run and a send lease', async () => {
+    // Prepare
+    const { world, ingest } = await setup();
+    const message = await ingest('fineract-sms-client-create-envelope');
+    const deps = workerDepsOf(world, { sweepGraceSeconds: 30 });
+    const asked: (string | undefined)[] = [];
+    const claim = world.events.claim.bind(world.events);
+    world.events.claim = (tenantId, eventId, at) => {
+      asked.push(at.keepDueFrom);
+      return claim(tenantId, eventId, at);
+    };
+
+    // Act
+    const outcome = await processWorkMessage(message, deps);
+
+    // Assess
+    expect(outcome).toEqual({ action: 'ack', status: 'sent' });
+    expect(asked).toEqual([undefined]);
+  });
+
   it('moves a due time that could pass during the run', async () => {
     // Prepare
     const { world, ingest, work } = await setup();

@@ -13,8 +13,11 @@ import type { LogUsage } from './server-child';
 /** Everything the local server cannot measure, per the AWS deployment (bench/README.md, "Cost per event"). */
 export const COST_ASSUMPTIONS = {
   deliveryReportsPerSms: 2,
-  /** A status callback, from lambdas/core/status-callback.ts: one GetItem of the message, one conditional update. */
-  perDeliveryReport: { dynamoReads: 1, dynamoRru: 1, dynamoWrites: 1, dynamoWru: 1, durationMs: 20 },
+  /**
+   * A status callback, from lambdas/core/status-callback.ts: one conditional update, no read (the container holds
+   * the tenant's secret; a container reads the message record and the secret once per TENANT_CACHE_SECONDS only).
+   */
+  perDeliveryReport: { dynamoReads: 0, dynamoRru: 0, dynamoWrites: 1, dynamoWru: 1, durationMs: 20 },
   /** SendMessage by ingest, then the Lambda poller's ReceiveMessage and DeleteMessageBatch shared by a batch of 10. */
   sqsRequestsPerEvent: 1 + 2 / 10,
   workerBatch: 10,
@@ -47,10 +50,10 @@ export const COST_ASSUMPTIONS = {
   },
   /**
    * Index writes of one SMS event, which the embedded engine leaves out of the capacity it reports (it reports the
-   * table's only): byDueV2 4 (stored; claimed, its sort key moves: 2; final), byTenantTimeV2 1, byPhone 1, each
+   * table's only): byDueV2 2 (stored; final; the claim keeps ingest's due time), byTenantTimeV2 1, byPhone 1, each
    * index item under 1 KB. Measured per event by `npm run bench:partitions` (README, Performance).
    */
-  indexWruPerSmsEvent: 6,
+  indexWruPerSmsEvent: 4,
   /** Secrets (API key hash, Twilio credentials) are cached per container: one call per ~1000 events. */
   secretsCallsPerEvent: 0.001,
   /**

@@ -191,6 +191,8 @@ async function main(): Promise<void> {
     registrationId: 'bench',
   });
   const secrets: SecretStore = {
+    // A warm container holds the secret (the delivery reports' path without a read).
+    peekTenantSecret: () => ({ smsProviderToken: 'bench-token', registrationId: 'bench' }),
     getTenantSecret: async () => ({ smsProviderToken: 'bench-token', registrationId: 'bench' }),
     putTenantSecret: async () => {},
     deleteTenantSecret: async () => {},

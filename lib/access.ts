@@ -134,6 +134,8 @@ export const TARGET_SECRET_STORE: Record<keyof TargetSecretStore, readonly strin
 
 export const SECRET_STORE: Record<keyof SecretStore, readonly string[]> = {
   getTenantSecret: ['secretsmanager:GetSecretValue'],
+  // What the process already holds: no request.
+  peekTenantSecret: [],
   // Put first; create when missing; restore first when a deleted tenant registers again within the recovery window.
   putTenantSecret: ['secretsmanager:PutSecretValue', 'secretsmanager:CreateSecret', 'secretsmanager:RestoreSecret'],
   deleteTenantSecret: ['secretsmanager:DeleteSecret'],
@@ -213,7 +215,10 @@ export const FUNCTION_USES: Record<ReceiverFunctionKey, PortUse> = {
   // The tenant's Twilio token checks the signature; the status lands on the message record. No tenants table.
   // Africa's Talking reports name their own message id: findByProviderId maps it to ours. AWS SMS events (SNS)
   // carry ours in their context.
-  twilioStatus: { messages: ['get', 'transition', 'findByProviderId'], secrets: ['getTenantSecret'] },
+  twilioStatus: {
+    messages: ['get', 'transition', 'findByProviderId'],
+    secrets: ['peekTenantSecret', 'getTenantSecret'],
+  },
   worker: {
     tenants: ['getTenant', 'getTemplates', 'markCredentialsInvalid'],
     // putIfAbsent: an event that ingest could only queue is stored by the worker. claim reads and claims at once.

@@ -10,7 +10,9 @@
  * stored hash. To rotate, add `"k2":"<random>"` and set `"current":"k2"`.
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { PhoneHasher } from '../core/ports';
+import { HOOK_BODY_DICTIONARY_V1 } from './hook-body-dictionary';
 
 export interface DataKeyDocument {
   current: string;
@@ -23,7 +25,26 @@ export interface DataKeySource {
   load(): Promise<string>;
 }
 
+/** v1: `[1][key id length][key id][iv][tag][ciphertext]`, the plaintext as given. */
 const ENVELOPE_VERSION = 1;
+/** v2: `[2][format][key id length][key id][iv][tag][ciphertext]`, the plaintext encoded as `format` names. */
+const ENVELOPE_VERSION_FORMATTED = 2;
+
+/**
+ * How a plaintext may be encoded before it is sealed (compression must come first: ciphertext does not compress).
+ * The envelope names the format, so what was sealed before a format existed opens as it always did. Ids are stored
+ * data: never reuse or change one.
+ */
+export const SEAL_FORMATS = {
+  /** DEFLATE (raw) with the hook-body dictionary v1: hook bodies of a few hundred bytes shrink by half or more. */
+  'deflate-hook-body-v1': {
+    id: 1,
+    encode: (plain: Buffer) => deflateRawSync(plain, { level: 9, dictionary: HOOK_BODY_DICTIONARY_V1 }),
+    decode: (encoded: Buffer) => inflateRawSync(encoded, { dictionary: HOOK_BODY_DICTIONARY_V1 }),
+  },
+} as const;
+export type SealFormat = keyof typeof SEAL_FORMATS;
+const FORMAT_BY_ID = new Map(Object.values(SEAL_FORMATS).map((format) => [format.id as number, format]));
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
@@ -63,34 +84,56 @@ export class DataKeyring {
     return createHmac('sha256', this.hashKey).update(e164, 'utf8').digest('hex');
   }
 
-  /** `[version][key id length][key id][iv][tag][ciphertext]`; `context` (the field's name) is authenticated too. */
-  seal(plain: Buffer | string, context: string): Buffer {
+  /**
+   * `[version]([format])[key id length][key id][iv][tag][ciphertext]`; `context` (the field's name) is authenticated
+   * too. With a `format`, the plaintext is encoded first when that makes it smaller (else sealed as it is, v1).
+   * The format byte is authenticated with the context, so an envelope cannot be made to decode another way.
+   */
+  seal(plain: Buffer | string, context: string, format?: SealFormat): Buffer {
+    const bytes = typeof plain === 'string' ? Buffer.from(plain, 'utf8') : plain;
+    const codec = format === undefined ? undefined : SEAL_FORMATS[format];
+    const encoded = codec?.encode(bytes);
+    const header =
+      codec && encoded && encoded.length < bytes.length
+        ? Buffer.from([ENVELOPE_VERSION_FORMATTED, codec.id])
+        : Buffer.from([ENVELOPE_VERSION]);
+    const content = header.length === 2 ? encoded! : bytes;
     const id = Buffer.from(this.currentKeyId, 'utf8');
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.sealKeys.get(this.currentKeyId)!, iv);
-    cipher.setAAD(Buffer.from(context, 'utf8'));
-    const body = Buffer.concat([
-      cipher.update(typeof plain === 'string' ? Buffer.from(plain, 'utf8') : plain),
-      cipher.final(),
-    ]);
-    return Buffer.concat([Buffer.from([ENVELOPE_VERSION, id.length]), id, iv, cipher.getAuthTag(), body]);
+    cipher.setAAD(aad(context, header));
+    const body = Buffer.concat([cipher.update(content), cipher.final()]);
+    return Buffer.concat([header, Buffer.from([id.length]), id, iv, cipher.getAuthTag(), body]);
   }
 
   open(envelope: Uint8Array, context: string): Buffer {
     const data = Buffer.from(envelope);
-    if (data[0] !== ENVELOPE_VERSION) throw new Error('unknown sealed-data envelope version');
-    const idLength = data[1] ?? 0;
-    const keyId = data.subarray(2, 2 + idLength).toString('utf8');
+    const version = data[0];
+    if (version !== ENVELOPE_VERSION && version !== ENVELOPE_VERSION_FORMATTED) {
+      throw new Error('unknown sealed-data envelope version');
+    }
+    const headerLength = version === ENVELOPE_VERSION ? 1 : 2;
+    const codec = version === ENVELOPE_VERSION ? undefined : FORMAT_BY_ID.get(data[1] ?? -1);
+    if (version === ENVELOPE_VERSION_FORMATTED && !codec) throw new Error('unknown sealed-data format');
+    const idLength = data[headerLength] ?? 0;
+    const keyId = data.subarray(headerLength + 1, headerLength + 1 + idLength).toString('utf8');
     const key = this.sealKeys.get(keyId);
     if (!key) throw new Error(`sealed with key "${keyId}", which the data key document no longer holds`);
-    const at = 2 + idLength;
+    const at = headerLength + 1 + idLength;
     const iv = data.subarray(at, at + IV_BYTES);
     const tag = data.subarray(at + IV_BYTES, at + IV_BYTES + TAG_BYTES);
     const decipher = createDecipheriv('aes-256-gcm', key, iv);
-    decipher.setAAD(Buffer.from(context, 'utf8'));
+    decipher.setAAD(aad(context, data.subarray(0, headerLength)));
     decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(data.subarray(at + IV_BYTES + TAG_BYTES)), decipher.final()]);
+    const content = Buffer.concat([decipher.update(data.subarray(at + IV_BYTES + TAG_BYTES)), decipher.final()]);
+    return codec ? codec.decode(content) : content;
   }
+}
+
+/** v1 envelopes authenticate the context alone (as they always did); v2 adds its header after it. */
+function aad(context: string, header: Buffer): Buffer {
+  const name = Buffer.from(context, 'utf8');
+  return header.length === 1 ? name : Buffer.concat([name, Buffer.from([0]), header]);
 }
 
 /** A new key document: what the stack's generated secret and the local key file look like. */

@@ -116,6 +116,7 @@ class DeliveryRecordTable<R extends DeliveryState> {
     from: R['status'][],
     patch: Partial<Omit<R, 'tenantId' | 'messageId'>>,
     expect: Partial<Record<string, string>> = {},
+    options: { keepStored?: string[] } = {},
   ): Promise<R> {
     const names: Record<string, string> = { '#status': 'status', '#ttl': TTL };
     const values: Record<string, unknown> = { ':ttl': this.expiry() };
@@ -144,7 +145,7 @@ class DeliveryRecordTable<R extends DeliveryState> {
       if (value === undefined) continue;
       names[`#${key}`] = key;
       values[`:${key}`] = value;
-      sets.push(`#${key} = :${key}`);
+      sets.push(options.keepStored?.includes(key) ? `#${key} = if_not_exists(#${key}, :${key})` : `#${key} = :${key}`);
     }
     const froms = from.map((s, i) => {
       values[`:from${i}`] = s;

@@ -96,6 +96,11 @@ export class SecretsManagerSecretStore implements SecretStore {
     return read;
   }
 
+  peekTenantSecret(tenantId: string): TenantSecret | undefined {
+    const cached = this.cache.get(tenantId);
+    return cached && cached.expiresAt > this.now() ? cached.value : undefined;
+  }
+
   async putTenantSecret(tenantId: string, secret: TenantSecret): Promise<void> {
     const name = this.secretName(tenantId);
     const secretString = JSON.stringify(pickSecret(secret));

@@ -6,7 +6,7 @@ import type { StoredEvent } from './model';
 import type { Clock, EventStore, Logger, Metrics, Queue, TenantStore } from './ports';
 import { assertRootWebHookAllowed } from './root-web-hooks';
 import { canonicalPath } from './routes';
-import { dedupWindowMs, previousWindowEventId, toStoredEvent } from './stored-event';
+import { dedupWindowMs, previousWindowEventId, previousWindowReadIsConsistent, toStoredEvent } from './stored-event';
 
 /** SQS's largest message (1 MiB); a bigger event has no second place to go. */
 export const MAX_QUEUE_MESSAGE_BYTES = 1024 * 1024;
@@ -130,7 +130,8 @@ async function earlierInWindow(event: StoredEvent, deps: IngestDeps): Promise<st
   const previousId = previousWindowEventId(event);
   if (!previousId) return undefined;
   try {
-    const previous = await deps.events.get(event.tenantId, previousId);
+    const consistent = previousWindowReadIsConsistent(event, deps.settings);
+    const previous = await deps.events.get(event.tenantId, previousId, { consistent });
     if (!previous) return undefined;
     const age = Date.parse(event.receivedAt) - Date.parse(previous.receivedAt);
     return age < dedupWindowMs(deps.settings) ? previous.eventId : undefined;

@@ -116,7 +116,8 @@ export interface PhoneHasher {
 export interface EventStore {
   /** Conditional put on the dedup key: 'duplicate' when an event with the same key exists. */
   putIfAbsent(event: StoredEvent): Promise<'stored' | 'duplicate'>;
-  get(tenantId: string, eventId: string): Promise<StoredEvent | undefined>;
+  /** Strongly consistent unless `consistent: false` (half the read units; may miss a write of the last second). */
+  get(tenantId: string, eventId: string, options?: { consistent?: boolean }): Promise<StoredEvent | undefined>;
   /** Newest first. Throws InvalidCursorError for a cursor this query did not produce. */
   listByTenant(tenantId: string, options: { limit: number; cursor?: string }): Promise<EventPage>;
   update(
@@ -127,13 +128,15 @@ export interface EventStore {
   ): Promise<StoredEvent>;
   /**
    * One conditional write that reads the event too: an event in flight and due (not `retrying` with a
-   * `nextAttemptAt` after `dueBy`) becomes `processing`, one attempt more, due for the sweeper at `dueAt`. Anything
-   * else (final, not due yet, absent) is left as it is and read afresh for the caller to tell which.
+   * `nextAttemptAt` after `dueBy`) becomes `processing`, one attempt more, due for the sweeper at `dueAt`. With
+   * `keepDueFrom`, a stored due time at or after it is kept instead (no due-index write); one before it is moved to
+   * `dueAt` by a second write. Anything else (final, not due yet, absent) is left as it is and read afresh for the
+   * caller to tell which.
    */
   claim(
     tenantId: string,
     eventId: string,
-    at: { updatedAt: string; dueAt: string; dueBy: string },
+    at: { updatedAt: string; dueAt: string; dueBy: string; keepDueFrom?: string },
   ): Promise<EventClaim>;
   /**
    * Marks the event as asking for SMS too (an SMS Bridge arrival of an event a Web hook stored first). Conditional
@@ -165,8 +168,9 @@ export interface MessageStore {
   createClaimed(record: MessageRecord): Promise<{ created: boolean; record: MessageRecord }>;
   get(tenantId: string, messageId: string): Promise<MessageRecord | undefined>;
   /**
-   * Conditional transition: throws ConditionFailedError unless the current status is one of `from` and every
-   * field in `expect` has the given value.
+   * Conditional transition: throws ConditionFailedError unless the record exists, its current status is one of
+   * `from` and every field in `expect` has the given value. Fields named in `keepStored` are set only where the
+   * record has none yet (a delivery report's sid never replaces the one the send recorded).
    */
   transition(
     tenantId: string,
@@ -174,6 +178,7 @@ export interface MessageStore {
     from: MessageStatus[],
     patch: Partial<Omit<MessageRecord, 'tenantId' | 'messageId'>>,
     expect?: Partial<Pick<MessageRecord, 'leaseUntil' | 'sid'>>,
+    options?: { keepStored?: 'sid'[] },
   ): Promise<MessageRecord>;
   listByEvent(tenantId: string, eventId: string): Promise<MessageRecord[]>;
   /**
@@ -191,6 +196,11 @@ export interface MessageStore {
 export interface SecretStore {
   /** `fresh` skips any cache: for a reader whose secret's registrationId is older than the config's. */
   getTenantSecret(tenantId: string, options?: { fresh?: boolean }): Promise<TenantSecret | undefined>;
+  /**
+   * The secret this process already holds (a cache entry still valid), without any request; undefined when it
+   * holds none. Stores without a cache leave it out.
+   */
+  peekTenantSecret?(tenantId: string): TenantSecret | undefined;
   putTenantSecret(tenantId: string, secret: TenantSecret): Promise<void>;
   deleteTenantSecret(tenantId: string): Promise<void>;
 }

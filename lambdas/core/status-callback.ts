@@ -55,13 +55,15 @@ export async function handleTwilioStatus(request: HttpRequest, deps: StatusCallb
   if (!SIGNATURE_SHAPE.test(signature)) throw new ForbiddenError('Malformed X-Twilio-Signature.', 'bad_signature');
   if (!deps.settings.publicBaseUrl)
     throw new ForbiddenError('Status callbacks are not configured (PUBLIC_BASE_URL).', 'bad_signature');
-  // The cheap checks first: a GetItem costs a fraction of a GetSecretValue, and forged reports about messages we
-  // never sent (ids are 22 random-looking characters plus a template key) stop here. Saying "unknown" tells a
-  // forger no more than the guess it made.
-  const record = await deps.messages.get(tenantId, messageId);
-  if (!record) throw new NotFoundError('Unknown message.');
   const params = Object.fromEntries(new URLSearchParams(new TextDecoder().decode(request.body)));
-  const secret = await deps.secrets.getTenantSecret(tenantId);
+  // A warm container holds the tenant's secret: the signature is checked with it at no AWS cost, so a forged report
+  // is refused without a read and a genuine one costs only the conditional update below. Without it, the cheap check
+  // comes first: a GetItem costs a fraction of a GetSecretValue, and forged reports about messages we never sent
+  // (ids are 22 random-looking characters plus a template key), or about tenants that do not exist, stop there.
+  // Saying "unknown" tells a forger no more than the guess it made.
+  const cached = deps.secrets.peekTenantSecret?.(tenantId);
+  if (!cached && !(await deps.messages.get(tenantId, messageId))) throw new NotFoundError('Unknown message.');
+  const secret = cached ?? (await deps.secrets.getTenantSecret(tenantId));
   const url = statusCallbackUrl(deps.settings.publicBaseUrl, tenantId, messageId);
   if (!secret || !deps.signatures.verifyTwilio(secret.smsProviderToken, signature, url, params)) {
     deps.logger.warn('status callback with a bad signature refused', { tenantId });
@@ -69,16 +71,28 @@ export async function handleTwilioStatus(request: HttpRequest, deps: StatusCallb
   }
   const status = STATUS_MAP[String(params.MessageStatus ?? params.SmsStatus ?? '').toLowerCase()];
   if (!status) return jsonResponse(200, { status: 'ignored' });
+  // One conditional update, no read before it: it holds only for a record of this tenant that we created (the key
+  // holds the tenant) and a status moving forward; the sid the send recorded stays.
   try {
-    await deps.messages.transition(tenantId, messageId, ALLOWED_FROM[status], {
-      status,
-      sid: record.sid ?? params.MessageSid,
-      providerStatus: params.MessageStatus ?? params.SmsStatus,
-      errorCode: params.ErrorCode || undefined,
-      updatedAt: deps.clock.now().toISOString(),
-    });
+    await deps.messages.transition(
+      tenantId,
+      messageId,
+      ALLOWED_FROM[status],
+      {
+        status,
+        sid: params.MessageSid,
+        providerStatus: params.MessageStatus ?? params.SmsStatus,
+        errorCode: params.ErrorCode || undefined,
+        updatedAt: deps.clock.now().toISOString(),
+      },
+      {},
+      { keepStored: ['sid'] },
+    );
   } catch (error) {
     if (!(error instanceof ConditionFailedError)) throw error;
+    // Refused: a report arriving out of order (nothing to do), or a message that does not exist. Only this path
+    // reads, to tell which.
+    if (!(await deps.messages.get(tenantId, messageId))) throw new NotFoundError('Unknown message.');
   }
   deps.metrics.count(`SmsStatus_${status}`, 1);
   return jsonResponse(200, { status: 'ok' });

@@ -58,6 +58,24 @@ export function previousWindowEventId(stored: Pick<StoredEvent, 'dedupKey'>): st
   return match ? eventIdFor(`${match[1]}|w:${Number(match[2]) - 1}`) : undefined;
 }
 
+/**
+ * How long after a window boundary the previous window's event is read strongly consistent. An eventually
+ * consistent read (half the read units) may miss a write of about the last second; the event it looks for was
+ * received in the previous window, so it was written before this boundary, plus the time its own put took (well
+ * under these seconds: ingest's DynamoDB calls time out sooner). Later in the window that write is older than this
+ * margin, and the cheap read sees it; only the events of the first seconds of each window pay the full read.
+ */
+export const CONSISTENT_PREVIOUS_READ_SECONDS = 5;
+
+/** Whether ingest's read of the previous window's event must be strongly consistent (see above). */
+export function previousWindowReadIsConsistent(
+  stored: Pick<StoredEvent, 'receivedAt'>,
+  options: StoreOptions,
+): boolean {
+  const intoWindow = Date.parse(stored.receivedAt) % dedupWindowMs(options);
+  return intoWindow < CONSISTENT_PREVIOUS_READ_SECONDS * 1000;
+}
+
 /** The dedup window, in milliseconds. */
 export function dedupWindowMs(options: StoreOptions): number {
   return (options.dedupWindowSeconds ?? DEFAULT_DEDUP_WINDOW_SECONDS) * 1000;

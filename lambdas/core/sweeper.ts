@@ -20,8 +20,9 @@ export interface SweepResult {
 
 /**
  * The safety net behind "stored means processed": every in-flight event carries a `dueAt` (set at ingest, moved
- * on by each attempt); one still there after it passed was never enqueued, or its queue message was lost.
- * It is enqueued again and its `dueAt` pushed forward; the worker's conditional writes make a spare copy harmless.
+ * on by a retry, and by a claim that finds it too close to cover its run); one still there after it passed was
+ * never enqueued, its queue message was lost, or its worker died. It is enqueued again and its `dueAt` pushed
+ * forward; the worker's conditional writes make a spare copy harmless.
  */
 export async function sweep(deps: SweeperDeps, limit = 1000, options: { all?: boolean } = {}): Promise<SweepResult> {
   const now = deps.clock.now();

@@ -6,7 +6,7 @@
  */
 import { ConditionFailedError, DownstreamError, SendInProgressError } from './errors';
 import { describeError } from './http';
-import { IN_FLIGHT_STATUSES, isFinal, nextDueAt } from './lifecycle';
+import { IN_FLIGHT_STATUSES, isFinal, keepDueMarginSeconds, nextDueAt } from './lifecycle';
 import { type ForwardDeps, type ForwardSummary, forwardEvent } from './forward';
 import type { EventStatus, StoredEvent, WorkMessage } from './model';
 import type { EventStore } from './ports';
@@ -212,11 +212,17 @@ function notDueYet(event: StoredEvent, now: Date): WorkOutcome | undefined {
  */
 async function claimEvent(message: WorkMessage, deps: WorkerDeps): Promise<{ event: StoredEvent } | WorkOutcome> {
   const now = deps.clock.now();
+  const margin = keepDueMarginSeconds(deps.settings.sendLeaseSeconds);
   const at = {
     updatedAt: now.toISOString(),
     dueAt: nextDueAt(now, deps.settings.sweepGraceSeconds),
     // An early copy (sweeper, duplicate enqueue) waits for the scheduled time without spending an attempt.
     dueBy: new Date(now.getTime() + EARLY_TOLERANCE_MS).toISOString(),
+    // A due time that cannot pass while this run works is kept: no due-index write for the claim. A due time is
+    // `sweepGraceSeconds` after the event was stored, re-enqueued or due again, none of them later than now for an
+    // event this claim takes: with a grace shorter than the margin it is never far enough ahead, and trying would
+    // only cost the claim a refused write and a read.
+    keepDueFrom: deps.settings.sweepGraceSeconds >= margin ? nextDueAt(now, margin) : undefined,
   };
   let claim = await deps.events.claim(message.tenantId, message.eventId, at);
   if (!claim.claimed && !claim.event && message.unstored) {

@@ -187,7 +187,7 @@ export class MemoryEventStore implements EventStore {
     return 'stored';
   }
 
-  async get(tenantId: string, eventId: string): Promise<StoredEvent | undefined> {
+  async get(tenantId: string, eventId: string, _options?: { consistent?: boolean }): Promise<StoredEvent | undefined> {
     const event = this.items.get(MemoryEventStore.keyOf(tenantId, eventId));
     return event && copy(event);
   }
@@ -259,17 +259,18 @@ export class MemoryEventStore implements EventStore {
   async claim(
     tenantId: string,
     eventId: string,
-    at: { updatedAt: string; dueAt: string; dueBy: string },
+    at: { updatedAt: string; dueAt: string; dueBy: string; keepDueFrom?: string },
   ): Promise<EventClaim> {
     const current = this.items.get(MemoryEventStore.keyOf(tenantId, eventId));
     const due = current?.status !== 'retrying' || !current.nextAttemptAt || current.nextAttemptAt <= at.dueBy;
     if (!current || !IN_FLIGHT_STATUSES.includes(current.status) || !due) {
       return { claimed: false, event: current && copy(current) };
     }
+    const keep = at.keepDueFrom !== undefined && current.dueAt !== undefined && current.dueAt >= at.keepDueFrom;
     const event = await this.update(
       tenantId,
       eventId,
-      { status: 'processing', updatedAt: at.updatedAt, dueAt: at.dueAt },
+      { status: 'processing', updatedAt: at.updatedAt, dueAt: keep ? current.dueAt : at.dueAt },
       { incrementAttempts: true },
     );
     return { claimed: true, event };
@@ -356,6 +357,7 @@ export class MemoryMessageStore implements MessageStore {
     from: MessageStatus[],
     patch: Partial<Omit<MessageRecord, 'tenantId' | 'messageId'>>,
     expect: Partial<Pick<MessageRecord, 'leaseUntil' | 'sid'>> = {},
+    options: { keepStored?: 'sid'[] } = {},
   ): Promise<MessageRecord> {
     const key = MemoryMessageStore.keyOf(tenantId, messageId);
     const current = this.items.get(key);
@@ -366,7 +368,11 @@ export class MemoryMessageStore implements MessageStore {
       throw new ConditionFailedError(`message ${messageId} is not in ${from.join('/')}`);
     }
     const next: Record<string, unknown> = { ...current };
-    for (const [field, value] of Object.entries(patch)) if (value !== undefined) next[field] = value;
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      if (options.keepStored?.includes(field as 'sid') && next[field] !== undefined) continue;
+      next[field] = value;
+    }
     const updated = next as unknown as MessageRecord;
     this.items.set(key, updated);
     return copy(updated);

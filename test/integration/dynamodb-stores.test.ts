@@ -643,6 +643,40 @@ describe('DynamoDbMessageStore', () => {
     expect(sent).toMatchObject({ status: 'sent', sid: 'SM123', body: m.body });
   });
 
+  test('transition with keepStored: a report’s sid fills a record without one and never replaces a stored one', async () => {
+    // Prepare
+    const withSid = await s.messages.createIfAbsent(message({ status: 'sent', sid: 'SM-sent' }));
+    const without = await s.messages.createIfAbsent(
+      message({ messageId: 'evt-nosid.CLIENT.CREATE', eventId: 'evt-nosid', status: 'sent' }),
+    );
+
+    // Act
+    const kept = await s.messages.transition(
+      tenant,
+      withSid.messageId,
+      ['sent'],
+      { status: 'delivered', sid: 'SM-report' },
+      {},
+      { keepStored: ['sid'] },
+    );
+    const filled = await s.messages.transition(
+      tenant,
+      without.messageId,
+      ['sent'],
+      { status: 'delivered', sid: 'SM-report' },
+      {},
+      { keepStored: ['sid'] },
+    );
+    const missing = await rejectionOf(
+      s.messages.transition(tenant, 'evt-none.CLIENT.CREATE', ['sent'], { status: 'delivered' }, {}, {}),
+    );
+
+    // Assess
+    expect(kept).toMatchObject({ status: 'delivered', sid: 'SM-sent' });
+    expect(filled).toMatchObject({ status: 'delivered', sid: 'SM-report' });
+    expect(missing).toBeInstanceOf(ConditionFailedError);
+  });
+
   test('transition with expect: only the holder of the lease (and the right sid) may move the record', async () => {
     // Prepare
     const m = await s.messages.createIfAbsent(message());

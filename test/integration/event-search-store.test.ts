@@ -4,6 +4,7 @@
  * cursors.
  */
 import { randomBytes } from 'node:crypto';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DataKeyring, DataProtection, newDataKeyDocument } from '../../lambdas/adapters/data-protection';
 import { DynamoDbEventStore } from '../../lambdas/adapters/dynamodb-event-store';
 import { DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-message-store';
@@ -13,6 +14,8 @@ import type { MessageRecord, StoredEvent } from '../../lambdas/core/model';
 import { startTestDynamo, type TestDynamo, type TestStores } from '../helpers/dynamo';
 import { rejectionOf } from '../helpers/errors';
 import { aStoredEvent } from '../helpers/stored-events';
+import { loadDelivery } from '../helpers/fixtures';
+import { itemSize } from '../../bench/item-size';
 
 const NUMBER = '+254712345678';
 const SINCE = '2024-10-01T00:00:00.000Z';
@@ -85,6 +88,88 @@ describe('sealed at rest', () => {
     expect(item).not.toHaveProperty('rawBody');
     expect(Buffer.from(item!.rawBodySealed as Uint8Array).toString('latin1')).not.toContain('254712345678');
     expect(read).toEqual(event);
+  });
+
+  test('a Fineract envelope’s event item stays under 1 KB from stored to final: one write unit per write', async () => {
+    // Prepare
+    const fixture = loadDelivery('fineract-sms-client-create-envelope');
+    const event = aStoredEvent(tenant, {
+      dedupKey: `${tenant}|CLIENT|CREATE|body:${'0'.repeat(64)}|w:2954070`,
+      rawBody: fixture.body,
+      contentType: 'application/json; charset=UTF-8',
+      ids: { officeId: 1, clientId: 1000, resourceId: 1000 },
+      registrationId: 'reg-1',
+      dueAt: '2024-10-24T09:05:00.000Z',
+    });
+    await events.putIfAbsent(event);
+    const key = [eventPk(tenant, event.eventId), EVENT_SK] as const;
+    const stored = itemSize((await s.rawItem(s.tables.eventsTable, ...key))!);
+
+    // Act
+    await events.claim(tenant, event.eventId, {
+      updatedAt: '2024-10-24T09:00:01.000Z',
+      dueAt: '2024-10-24T09:05:01.000Z',
+      dueBy: '2024-10-24T09:00:02.000Z',
+    });
+    await events.update(
+      tenant,
+      event.eventId,
+      {
+        status: 'sent',
+        updatedAt: '2024-10-24T09:00:02.000Z',
+        outcome: {
+          messageId: `${event.eventId}.CLIENT.CREATE`,
+          sid: `SM${'0'.repeat(32)}`,
+          segments: 1,
+          encoding: 'GSM-7',
+          callbacks: [],
+        },
+      },
+      { ifStatusIn: ['processing'] },
+    );
+    const final = itemSize((await s.rawItem(s.tables.eventsTable, ...key))!);
+
+    // Assess
+    expect(Buffer.byteLength(fixture.body)).toBeGreaterThan(400);
+    expect(stored).toBeLessThanOrEqual(1024);
+    expect(final).toBeLessThanOrEqual(1024);
+    expect((await events.get(tenant, event.eventId))?.rawBody).toBe(fixture.body);
+  });
+
+  test('items written before compression and before the raw headers were elided still read', async () => {
+    // Prepare
+    const event = storedEvent(0, { clientId: 42 });
+    const { rawBody, ...rest } = event;
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: s.tables.eventsTable,
+        Item: {
+          pk: eventPk(tenant, event.eventId),
+          sk: EVENT_SK,
+          ...rest,
+          rawBodySealed: new DataKeyring(keyDocument).seal(rawBody, 'event.rawBody'),
+        },
+      }),
+    );
+
+    // Act
+    const read = await events.get(tenant, event.eventId);
+
+    // Assess
+    expect(read).toEqual(event);
+  });
+
+  test('raw headers that differ from the upper-cased names are kept', async () => {
+    // Prepare
+    const event = { ...storedEvent(0, { clientId: 42 }), entityRaw: 'client', actionRaw: 'Create' };
+
+    // Act
+    await events.putIfAbsent(event);
+    const item = await s.rawItem(s.tables.eventsTable, eventPk(tenant, event.eventId), EVENT_SK);
+
+    // Assess
+    expect(item).toMatchObject({ entityRaw: 'client', actionRaw: 'Create' });
+    expect(await events.get(tenant, event.eventId)).toEqual(event);
   });
 
   test('a large body is gzipped, then sealed', async () => {

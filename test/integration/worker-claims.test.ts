@@ -1,5 +1,8 @@
 import { EVENT_SK, eventPk } from '../../lambdas/adapters/table-schema';
-import type { MessageRecord, StoredEvent } from '../../lambdas/core/model';
+import { noMetrics } from '../../lambdas/adapters/observability';
+import type { MessageRecord, StoredEvent, WorkMessage } from '../../lambdas/core/model';
+import { sweep } from '../../lambdas/core/sweeper';
+import { CapturingLogger } from '../helpers/capturing-logger';
 import { startTestDynamo, type TestDynamo, type TestStores } from '../helpers/dynamo';
 import { aStoredEvent } from '../helpers/stored-events';
 
@@ -87,6 +90,78 @@ describe('DynamoDbEventStore.claim', () => {
 
     // Act
     const claim = await s.events.claim(tenant, event.eventId, AT);
+
+    // Assess
+    expect(claim).toEqual({ claimed: false, event });
+  });
+
+  test('keeps a due time far enough ahead: the due index is not written by the claim', async () => {
+    // Prepare
+    const event = storedEvent();
+    await s.events.putIfAbsent(event);
+    const keepDueFrom = '2026-01-01T10:02:00.000Z';
+
+    // Act
+    const claim = await s.events.claim(tenant, event.eventId, { ...AT, keepDueFrom });
+
+    // Assess
+    expect(claim).toMatchObject({ claimed: true, event: { status: 'processing', attempts: 1, dueAt: event.dueAt } });
+    const raw = await s.rawItem(s.tables.eventsTable, eventPk(tenant, event.eventId), EVENT_SK);
+    expect(raw?.dueAt).toBe(event.dueAt);
+    expect(raw?.duePk).toBeDefined();
+  });
+
+  test('a worker that dies after a claim that kept the due time is re-dispatched once that due time passes', async () => {
+    // Prepare: stored at 09:59:59, due for the sweeper at 10:04:59; claimed at 10:00:00, keeping that due time.
+    const event = storedEvent();
+    await s.events.putIfAbsent(event);
+    await s.events.claim(tenant, event.eventId, { ...AT, keepDueFrom: '2026-01-01T10:02:00.000Z' });
+    const queued: WorkMessage[] = [];
+    const sweeperAt = (iso: string) => ({
+      events: s.events,
+      queue: { enqueue: async (message: WorkMessage) => void queued.push(message) },
+      clock: { now: () => new Date(iso) },
+      logger: new CapturingLogger(),
+      metrics: noMetrics,
+      settings: { sweepGraceSeconds: 300 },
+    });
+
+    // Act: the worker never finishes; the sweeper runs before and after the due time.
+    await sweep(sweeperAt('2026-01-01T10:04:58.000Z'));
+    const before = queued.filter((m) => m.eventId === event.eventId).length;
+    await sweep(sweeperAt('2026-01-01T10:05:00.000Z'));
+    const after = queued.filter((m) => m.eventId === event.eventId).length;
+    const second = await s.events.claim(tenant, event.eventId, {
+      updatedAt: '2026-01-01T10:05:01.000Z',
+      dueAt: '2026-01-01T10:10:01.000Z',
+      dueBy: '2026-01-01T10:05:02.000Z',
+      keepDueFrom: '2026-01-01T10:07:01.000Z',
+    });
+
+    // Assess
+    expect([before, after]).toEqual([0, 1]);
+    expect(second).toMatchObject({ claimed: true, event: { status: 'processing', attempts: 2 } });
+  });
+
+  test('moves a due time too close to keep (a copy the sweeper re-enqueued late, a slow queue)', async () => {
+    // Prepare
+    const event = storedEvent({ dueAt: '2026-01-01T10:00:30.000Z' });
+    await s.events.putIfAbsent(event);
+
+    // Act
+    const claim = await s.events.claim(tenant, event.eventId, { ...AT, keepDueFrom: '2026-01-01T10:02:00.000Z' });
+
+    // Assess
+    expect(claim).toMatchObject({ claimed: true, event: { status: 'processing', attempts: 1, dueAt: AT.dueAt } });
+  });
+
+  test('keeping the due time refuses what a claim refuses: a final event is returned as it is', async () => {
+    // Prepare
+    const event = storedEvent({ status: 'sent', attempts: 1 });
+    await s.events.putIfAbsent(event);
+
+    // Act
+    const claim = await s.events.claim(tenant, event.eventId, { ...AT, keepDueFrom: '2026-01-01T10:02:00.000Z' });
 
     // Assess
     expect(claim).toEqual({ claimed: false, event });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -60,6 +61,47 @@ describe('DataKeyring', () => {
     expect(String(moved)).toMatch(/unable to authenticate/);
     expect(String(changed)).toMatch(/unable to authenticate/);
     expect(String(unknownKey)).toContain('"k1"');
+  });
+
+  test('a format compresses before sealing when that shrinks the data, and the envelope says so', () => {
+    // Prepare
+    const ring = new DataKeyring(JSON.stringify({ current: 'k1', hash: 'k1', k1: K1 }));
+    const envelope = JSON.stringify({
+      createdByName: 'mifos',
+      request: { firstname: 'Jane', lastname: 'Doe', mobileNo: '254712345678', locale: 'en' },
+      clientId: 42,
+      entityName: 'CLIENT',
+      actionName: 'CREATE',
+      createdByFullName: 'App Administrator',
+    });
+    const noise = randomBytes(64);
+
+    // Act
+    const compressed = ring.seal(envelope, 'event.rawBody', 'deflate-hook-body-v1');
+    const asIs = ring.seal(noise, 'event.rawBody', 'deflate-hook-body-v1');
+
+    // Assess
+    expect(compressed[0]).toBe(2);
+    expect(compressed.length).toBeLessThan(ring.seal(envelope, 'event.rawBody').length - 100);
+    expect(ring.open(compressed, 'event.rawBody').toString()).toBe(envelope);
+    // Incompressible data is sealed as it is, in the envelope every reader knows.
+    expect(asIs[0]).toBe(1);
+    expect(ring.open(asIs, 'event.rawBody')).toEqual(noise);
+  });
+
+  test('refuses an envelope whose format byte was changed (the format is authenticated)', () => {
+    // Prepare
+    const ring = new DataKeyring(JSON.stringify({ current: 'k1', hash: 'k1', k1: K1 }));
+    const sealed = ring.seal('{"createdByName":"mifos","locale":"en"}', 'event.rawBody', 'deflate-hook-body-v1');
+    const unknownFormat = Buffer.from(sealed);
+    unknownFormat[1] = 200;
+
+    // Act
+    const refused = thrownBy(() => ring.open(unknownFormat, 'event.rawBody'));
+
+    // Assess
+    expect(sealed[0]).toBe(2);
+    expect(String(refused)).toMatch(/unknown sealed-data format/);
   });
 
   test('refuses a key document without a current and a hash key of 32+ characters', () => {

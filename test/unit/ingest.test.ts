@@ -312,6 +312,29 @@ describe('handleHookEvent: the body-hash dedup window', () => {
     expect(world.events.all()).toHaveLength(1);
   });
 
+  it.each([
+    ['seconds into its window: strongly consistent', '2026-03-02T10:00:03.000Z', true],
+    ['later in its window: eventually consistent (half the read units)', '2026-03-02T10:03:00.000Z', false],
+  ])('reads the previous window’s event %s', async (_label, at, consistent) => {
+    // Prepare
+    const { world, http } = setup();
+    const key = await keyFor(world);
+    const delivery = withKey(loadDelivery('mifosx-sms-send-ugd'), key);
+    const reads: (boolean | undefined)[] = [];
+    const get = world.events.get.bind(world.events);
+    world.events.get = (tenantId: string, eventId: string, options?: { consistent?: boolean }) => {
+      reads.push(options?.consistent);
+      return get(tenantId, eventId, options);
+    };
+    world.clock.set(at);
+
+    // Act
+    await http(deliver(delivery));
+
+    // Assess
+    expect(reads).toEqual([consistent]);
+  });
+
   it('keeps commandId keys as they were: the same command a day later is still a duplicate', async () => {
     // Prepare
     const { world, http } = setup();

@@ -31,6 +31,29 @@ function store() {
 beforeEach(() => sm.reset());
 
 describe('SecretsManagerSecretStore (mocked SDK)', () => {
+  it('peeks at what it holds only: nothing before a read, the value after it, nothing once it expired', async () => {
+    // Prepare
+    let now = 1_000_000;
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(SECRET) });
+    const secrets = new SecretsManagerSecretStore({
+      prefix: 'fineract-hooks/tenants/',
+      client: new SecretsManagerClient({}),
+      cacheTtlMs: 60_000,
+      now: () => now,
+    });
+
+    // Act
+    const before = secrets.peekTenantSecret('default');
+    await secrets.getTenantSecret('default');
+    const held = secrets.peekTenantSecret('default');
+    now += 60_001;
+    const expired = secrets.peekTenantSecret('default');
+
+    // Assess
+    expect([before, held, expired]).toEqual([undefined, SECRET, undefined]);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+
   it('puts a new version when the secret exists', async () => {
     // Prepare
     sm.on(PutSecretValueCommand).resolves({ Name: NAME });

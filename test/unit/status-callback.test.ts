@@ -10,7 +10,10 @@ const TOKEN = 'token-1';
 const MESSAGE_ID = 'MK13gwM-nanlhPJgA2GMks.CLIENT.CREATE';
 const SID = `SM${'1'.repeat(32)}`;
 
-async function setup(settings: StatusCallbackDeps['settings'] = { publicBaseUrl: PUBLIC_BASE_URL }) {
+async function setup(
+  settings: StatusCallbackDeps['settings'] = { publicBaseUrl: PUBLIC_BASE_URL },
+  overrides: Partial<Pick<StatusCallbackDeps, 'secrets'>> = {},
+) {
   const world = memoryWorld();
   const deps: StatusCallbackDeps = {
     messages: world.messages,
@@ -20,6 +23,7 @@ async function setup(settings: StatusCallbackDeps['settings'] = { publicBaseUrl:
     logger: world.logger,
     metrics: world.metrics,
     settings,
+    ...overrides,
   };
   await world.secrets.putTenantSecret('default', { smsProviderToken: TOKEN, registrationId: 'reg-1' });
   const record: MessageRecord = {
@@ -263,5 +267,71 @@ describe('handleTwilioStatus: cheap checks before the secret', () => {
 
     // Assess
     expect(response.statusCode).toBe(404);
+  });
+});
+
+describe('handleTwilioStatus: a warm container (the tenant secret already held)', () => {
+  /** The secret as a warm container holds it: no request to the secret store, only what it already has. */
+  const held: SecretStore = {
+    peekTenantSecret: (tenantId) =>
+      tenantId === 'default' ? { smsProviderToken: TOKEN, registrationId: 'reg-1' } : undefined,
+    getTenantSecret: () => Promise.reject(new Error('no secret request expected')),
+    putTenantSecret: () => Promise.reject(new Error('no write expected')),
+    deleteTenantSecret: () => Promise.reject(new Error('no write expected')),
+  };
+
+  /** Counts the message reads the handler makes. */
+  function countReads(world: Awaited<ReturnType<typeof setup>>['world']): { reads: number } {
+    const counter = { reads: 0 };
+    const get = world.messages.get.bind(world.messages);
+    world.messages.get = (...args: Parameters<typeof get>) => {
+      counter.reads++;
+      return get(...args);
+    };
+    return counter;
+  }
+
+  it('records a genuine report with its one conditional update: no read, the sid the send recorded kept', async () => {
+    // Prepare
+    const { world, report } = await setup(undefined, { secrets: held });
+    const counter = countReads(world);
+
+    // Act
+    const response = await report({ ...delivered, MessageSid: `SM${'2'.repeat(32)}` });
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(counter.reads).toBe(0);
+    expect(await world.messages.get('default', MESSAGE_ID)).toMatchObject({ status: 'delivered', sid: SID });
+  });
+
+  it('refuses a forged report by its signature without reading anything', async () => {
+    // Prepare
+    const { world, report } = await setup(undefined, { secrets: held });
+    const counter = countReads(world);
+
+    // Act
+    const response = await report(delivered, { token: 'token-of-someone-else' });
+
+    // Assess
+    expect(response.statusCode).toBe(403);
+    expect(counter.reads).toBe(0);
+    expect((await world.messages.get('default', MESSAGE_ID))?.status).toBe('sent');
+  });
+
+  it('keeps delivered when a late "sent" arrives, and answers 404 for a signed report of an unknown message', async () => {
+    // Prepare
+    const { world, report } = await setup(undefined, { secrets: held });
+    await report(delivered);
+
+    // Act
+    const late = await report({ ...delivered, MessageStatus: 'sent' });
+    const unknown = await report(delivered, { messageId: 'nope.CLIENT.CREATE' });
+
+    // Assess
+    expect(late.statusCode).toBe(200);
+    expect((await world.messages.get('default', MESSAGE_ID))?.status).toBe('delivered');
+    expect(unknown.statusCode).toBe(404);
+    expect(world.messages.all()).toHaveLength(1);
   });
 });

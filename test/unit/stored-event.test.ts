@@ -1,6 +1,11 @@
 import { normaliseHeaders } from '../../lambdas/core/http';
 import { type HookEvent, parseBodyText, parseHook } from '../../lambdas/core/hook-parser';
-import { hookFromStored, toStoredEvent } from '../../lambdas/core/stored-event';
+import {
+  CONSISTENT_PREVIOUS_READ_SECONDS,
+  hookFromStored,
+  previousWindowReadIsConsistent,
+  toStoredEvent,
+} from '../../lambdas/core/stored-event';
 import { allDeliveries, type Delivery } from '../helpers/fixtures';
 
 const RECEIVED_AT = '2024-10-24T09:12:34.000Z';
@@ -145,5 +150,25 @@ describe('parseBodyText', () => {
     // Assess
     expect(parsed.body).toMatchObject({ name: 'Renée D', empty: '', flag: '' });
     expect(parsed.rawBody).toBe(text);
+  });
+});
+
+describe('previousWindowReadIsConsistent', () => {
+  test('only in the first seconds after a window boundary (the previous window’s write may be that recent)', () => {
+    // Prepare: 10-minute windows start on the epoch's multiples of 600 s.
+    const options = { sweepGraceSeconds: 300, dedupWindowSeconds: 600 };
+    const at = (iso: string) => ({ receivedAt: iso });
+    const edge = new Date(Date.parse('2026-03-02T10:00:00.000Z') + CONSISTENT_PREVIOUS_READ_SECONDS * 1000);
+
+    // Act
+    const answers = [
+      previousWindowReadIsConsistent(at('2026-03-02T10:00:00.000Z'), options),
+      previousWindowReadIsConsistent(at(new Date(edge.getTime() - 1).toISOString()), options),
+      previousWindowReadIsConsistent(at(edge.toISOString()), options),
+      previousWindowReadIsConsistent(at('2026-03-02T10:09:59.999Z'), options),
+    ];
+
+    // Assess
+    expect(answers).toEqual([true, true, false, false]);
   });
 });

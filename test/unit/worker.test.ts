@@ -3,9 +3,9 @@ import { LocalQueue } from '../../lambdas/adapters/local/local-queue';
 import { createWorkBatchHandler } from '../../lambdas/adapters/sqs-batch-handler';
 import { Authenticator, issueApiKey } from '../../lambdas/core/api-keys';
 import { handleHookEvent, type IngestDeps } from '../../lambdas/core/ingest';
-import type { TenantConfig, TenantSecret, WorkMessage } from '../../lambdas/core/model';
+import type { StoredEvent, TenantConfig, TenantSecret, WorkMessage } from '../../lambdas/core/model';
 import { handleTwilioStatus } from '../../lambdas/core/status-callback';
-import { DEFAULT_SEND_LEASE_SECONDS } from '../../lambdas/core/lifecycle';
+import { DEFAULT_SEND_LEASE_SECONDS, keepDueMarginSeconds } from '../../lambdas/core/lifecycle';
 import { parseWorkMessage } from '../../lambdas/core/work-message';
 import { processWorkMessage } from '../../lambdas/core/worker';
 import { loadDelivery, withKey } from '../helpers/fixtures';
@@ -210,6 +210,69 @@ describe('processWorkMessage: sent', () => {
 
     // Assess
     expect(world.sms.sendCalls[0]?.message).toMatchObject({ from: undefined, messagingServiceSid: service });
+  });
+});
+
+describe('processWorkMessage: the claim and the sweeper’s due time', () => {
+  /** The event each successful claim returned, as the worker saw it. */
+  function recordClaims(world: ReturnType<typeof memoryWorld>): StoredEvent[] {
+    const claimed: StoredEvent[] = [];
+    const claim = world.events.claim.bind(world.events);
+    world.events.claim = async (...args: Parameters<typeof claim>) => {
+      const result = await claim(...args);
+      if (result.claimed) claimed.push(result.event);
+      return result;
+    };
+    return claimed;
+  }
+
+  it('keeps ingest’s due time when it is further ahead than a run and a send lease', async () => {
+    // Prepare
+    const { world, ingest, work } = await setup();
+    const message = await ingest('fineract-sms-client-create-envelope');
+    const dueAtIngest = (await world.events.get(message.tenantId, message.eventId))!.dueAt;
+    const claimed = recordClaims(world);
+    world.clock.advanceSeconds(5);
+
+    // Act
+    await work(message);
+
+    // Assess
+    expect(claimed.map((e) => e.dueAt)).toEqual([dueAtIngest]);
+  });
+
+  it('does not try to keep a due time when the sweep grace is shorter than a run and a send lease', async () => {
+    // Prepare
+    const { world, ingest } = await setup();
+    const message = await ingest('fineract-sms-client-create-envelope');
+    const deps = workerDepsOf(world, { sweepGraceSeconds: 30 });
+    const asked: (string | undefined)[] = [];
+    const claim = world.events.claim.bind(world.events);
+    world.events.claim = (tenantId, eventId, at) => {
+      asked.push(at.keepDueFrom);
+      return claim(tenantId, eventId, at);
+    };
+
+    // Act
+    const outcome = await processWorkMessage(message, deps);
+
+    // Assess
+    expect(outcome).toEqual({ action: 'ack', status: 'sent' });
+    expect(asked).toEqual([undefined]);
+  });
+
+  it('moves a due time that could pass during the run', async () => {
+    // Prepare
+    const { world, ingest, work } = await setup();
+    const message = await ingest('fineract-sms-client-create-envelope');
+    const claimed = recordClaims(world);
+    world.clock.advanceSeconds(300 - keepDueMarginSeconds(DEFAULT_SEND_LEASE_SECONDS) + 1);
+
+    // Act
+    await work(message);
+
+    // Assess
+    expect(claimed.map((e) => e.dueAt)).toEqual([new Date(world.clock.now().getTime() + 300_000).toISOString()]);
   });
 });
 

@@ -13,18 +13,14 @@
 export const BUNDLE_TARGET = 'node24';
 
 /** The functions whose bundle includes the SDK clients they use. The others use the runtime's copy. */
-export const SDK_BUNDLED: ReadonlySet<string> = new Set(['ingest']);
+export const SDK_BUNDLED: ReadonlySet<string> = new Set(['ingest', 'worker']);
 
 /**
- * Loaded by dynamic import only, so leaving them out costs nothing at init: the Lambda client (ingest hands a
- * path variant to another function, rarely) and every credential source after the environment, which is where
- * Lambda puts the function's credentials (shared files, SSO, process, web identity, container and instance
- * metadata, and the STS/SSO clients they use).
+ * Every credential source after the environment, which is where Lambda puts the function's credentials (shared
+ * files, SSO, process, web identity, container and instance metadata, and the STS/SSO clients they use): the SDK
+ * reaches them by dynamic import only, so leaving them to the runtime's copy costs nothing at init.
  */
-export const SDK_LAZY_EXTERNALS: readonly string[] = [
-  '@aws-sdk/client-lambda',
-  // The data key (sealing stored bodies) is read once per container, off the answer path of the first hook.
-  '@aws-sdk/client-secrets-manager',
+const LATER_CREDENTIAL_SOURCES: readonly string[] = [
   '@aws-sdk/nested-clients',
   '@aws-sdk/credential-provider-ini',
   '@aws-sdk/credential-provider-sso',
@@ -36,6 +32,24 @@ export const SDK_LAZY_EXTERNALS: readonly string[] = [
   '@smithy/credential-provider-imds',
 ];
 
+/**
+ * Per SDK-bundled function, what it loads by dynamic import only and leaves to the runtime. Code reached by dynamic
+ * import that the function needs on an ordinary invocation stays in the bundle instead (esbuild defers its
+ * evaluation just the same), so that first use does not require hundreds of the runtime's files.
+ */
+export const SDK_LAZY_EXTERNALS: Readonly<Record<string, readonly string[]>> = {
+  ingest: [
+    // A path variant handed to another function: rare.
+    '@aws-sdk/client-lambda',
+    // The data key (sealing stored bodies) is read once per container, off the answer path of the first hook.
+    '@aws-sdk/client-secrets-manager',
+    ...LATER_CREDENTIAL_SOURCES,
+  ],
+  // The worker needs Secrets Manager for its first SMS (the tenant's token), so it carries that client; the SMS
+  // providers' clients and EventBridge are in the bundle behind dynamic imports (wiring/outbound.ts).
+  worker: LATER_CREDENTIAL_SOURCES,
+};
+
 export interface FunctionBundling {
   /** Left to the runtime (esbuild `external`). */
   externalModules: string[];
@@ -46,7 +60,7 @@ export interface FunctionBundling {
 /** The bundling of the function in `lambdas/<entryDir>/handler.ts`. */
 export function bundlingFor(entryDir: string): FunctionBundling {
   if (!SDK_BUNDLED.has(entryDir)) return { externalModules: ['@aws-sdk/*'] };
-  return { externalModules: [...SDK_LAZY_EXTERNALS], mainFields: ['module', 'main'] };
+  return { externalModules: [...(SDK_LAZY_EXTERNALS[entryDir] ?? [])], mainFields: ['module', 'main'] };
 }
 
 /** The esbuild options NodejsFunction passes besides entry and output: the bench and the tests build with these. */

@@ -1,4 +1,9 @@
-import { EventBridgeClient, PutEventsCommand, type PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
+import {
+  EventBridgeClient,
+  type EventBridgeClientConfig,
+  PutEventsCommand,
+  type PutEventsCommandOutput,
+} from '@aws-sdk/client-eventbridge';
 import { DownstreamError } from '../core/errors';
 import type { BusEntry } from '../core/model';
 import type { EventBusPublisher } from '../core/ports';
@@ -38,4 +43,12 @@ export class EventBridgeForwarder implements EventBusPublisher {
       );
     }
   }
+}
+
+/**
+ * The forwarder with its own client, for a caller that imports this module dynamically: importing the SDK package
+ * that way would keep every command of it in the bundle.
+ */
+export function eventBridgeForwarder(clientConfig: EventBridgeClientConfig): EventBridgeForwarder {
+  return new EventBridgeForwarder(new EventBridgeClient(clientConfig));
 }

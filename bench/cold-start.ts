@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
-import { esbuildOptionsFor } from '../lib/bundling';
+import { esbuildOptionsFor, SIDE_BUNDLE_OPTIONS, sideBundlesFor } from '../lib/bundling';
 import { REPO_ROOT } from './ipc';
 import { median, round } from './stats';
 
@@ -159,6 +159,16 @@ export async function bundle(
     metafile: true,
     logLevel: 'silent',
   });
+  // The files the bundle requires from beside itself on first use, as the stack's afterBundling hook builds them.
+  for (const side of sideBundlesFor(entryDir)) {
+    await build({
+      absWorkingDir: REPO_ROOT,
+      entryPoints: [side.entry],
+      outfile: path.join(outDir, `${side.name}.js`),
+      ...SIDE_BUNDLE_OPTIONS,
+      logLevel: 'silent',
+    });
+  }
   return { file, bytes: statSync(file).size, ...largestInputs(result.metafile) };
 }
 

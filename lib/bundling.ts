@@ -50,6 +50,30 @@ export const SDK_LAZY_EXTERNALS: Readonly<Record<string, readonly string[]>> = {
   worker: LATER_CREDENTIAL_SOURCES,
 };
 
+/**
+ * A module built as a file of its own beside a function's index.js and left external in it, so the cold start
+ * does not compile it: esbuild cannot split a CJS bundle, and code behind a dynamic import inside the one file is
+ * still read and parsed at init. The importing module requires it as `./<name>` on first use.
+ */
+export interface SideBundle {
+  /** The module, from the repository root. */
+  entry: string;
+  /** Its file name in the function's asset, and the path it is imported by. */
+  name: string;
+}
+
+/** Twilio and axios (~430 KB minified) for the functions that send with Twilio (adapters/twilio-vendor.ts). */
+const TWILIO_VENDOR: SideBundle = { entry: 'lambdas/adapters/twilio-vendor.ts', name: 'twilio-vendor' };
+
+export const SIDE_BUNDLES: Readonly<Record<string, readonly SideBundle[]>> = {
+  worker: [TWILIO_VENDOR],
+  register: [TWILIO_VENDOR],
+};
+
+export function sideBundlesFor(entryDir: string): readonly SideBundle[] {
+  return SIDE_BUNDLES[entryDir] ?? [];
+}
+
 export interface FunctionBundling {
   /** Left to the runtime (esbuild `external`). */
   externalModules: string[];
@@ -59,8 +83,13 @@ export interface FunctionBundling {
 
 /** The bundling of the function in `lambdas/<entryDir>/handler.ts`. */
 export function bundlingFor(entryDir: string): FunctionBundling {
-  if (!SDK_BUNDLED.has(entryDir)) return { externalModules: ['@aws-sdk/*'] };
-  return { externalModules: [...(SDK_LAZY_EXTERNALS[entryDir] ?? [])], mainFields: ['module', 'main'] };
+  // `*/name` matches the import as written (`./name`), which the bundle then requires from beside itself.
+  const side = sideBundlesFor(entryDir).map((b) => `*/${b.name}`);
+  if (!SDK_BUNDLED.has(entryDir)) return { externalModules: ['@aws-sdk/*', ...side] };
+  return {
+    externalModules: [...(SDK_LAZY_EXTERNALS[entryDir] ?? []), ...side],
+    mainFields: ['module', 'main'],
+  };
 }
 
 /** The esbuild options NodejsFunction passes besides entry and output: the bench and the tests build with these. */
@@ -83,4 +112,20 @@ export function esbuildOptionsFor(entryDir: string): {
     external: externalModules,
     ...(mainFields ? { mainFields } : {}),
   };
+}
+
+/** The esbuild options of a side bundle: self-contained, like the functions' own. */
+export const SIDE_BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  target: BUNDLE_TARGET,
+  format: 'cjs',
+  minify: true,
+} as const;
+
+/** The esbuild command line building `side` into `outputDir` (the stack's afterBundling hook). */
+export function sideBundleCommand(esbuildBin: string, inputDir: string, side: SideBundle, outputDir: string): string {
+  const o = SIDE_BUNDLE_OPTIONS;
+  const entry = `${inputDir}/${side.entry}`;
+  return `"${esbuildBin}" "${entry}" --bundle --platform=${o.platform} --target=${o.target} --format=${o.format} --minify --log-level=warning --outfile="${outputDir}/${side.name}.js"`;
 }

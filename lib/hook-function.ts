@@ -6,7 +6,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BUNDLE_TARGET, bundlingFor } from './bundling';
+import { BUNDLE_TARGET, bundlingFor, sideBundleCommand, sideBundlesFor } from './bundling';
 import { type PortUse, queueActions, secretActions, type TableUse, tableUses, unique } from './access';
 import { acknowledgeWildcardResource } from './nag';
 
@@ -56,6 +56,8 @@ export interface HookFunctionProps {
 }
 
 const ROOT_DIR = path.join(__dirname, '..');
+/** The esbuild NodejsFunction bundles with (local bundling), for the side bundles. */
+const ESBUILD = path.join(ROOT_DIR, 'node_modules', '.bin', 'esbuild');
 
 /**
  * Builds the console into the bundle after esbuild: the same script and sources as `npm start`'s build, so AWS and
@@ -111,12 +113,18 @@ export class HookFunction extends Construct {
         sourceMap: false,
         // The runtime's SDK v3, or for ingest its own tree-shaken copy (lib/bundling.ts).
         ...bundlingFor(props.entryDir),
-        ...(props.withConsole
+        ...(props.withConsole || sideBundlesFor(props.entryDir).length > 0
           ? {
               commandHooks: {
                 beforeBundling: () => [],
                 beforeInstall: () => [],
-                afterBundling: (_inputDir: string, outputDir: string) => consoleBuildCommands(outputDir),
+                afterBundling: (inputDir: string, outputDir: string) => [
+                  // Files the bundle requires from beside itself on first use (lib/bundling.ts SIDE_BUNDLES).
+                  ...sideBundlesFor(props.entryDir).map((side) =>
+                    sideBundleCommand(ESBUILD, inputDir, side, outputDir),
+                  ),
+                  ...(props.withConsole ? consoleBuildCommands(outputDir) : []),
+                ],
               },
             }
           : {}),

@@ -1,0 +1,135 @@
+/**
+ * What the worker loads on first use (wiring/outbound.ts: the three SMS providers and the EventBridge forwarder,
+ * Twilio from the file built beside the bundle, lib/bundling.ts) must resolve from the bundle as Lambda runs it: an
+ * import that fails only in AWS fails a tenant's first SMS there. The loaders are bundled with the worker's options
+ * into a temp dir and called in a fresh node process that finds only the runtime's SDK (NODE_PATH, as
+ * bench/cold-start.ts runs bundles). Every endpoint is a closed local port, so each call must end in the
+ * provider's own DownstreamError, which only the loaded adapter can raise.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { esbuildOptionsFor, SIDE_BUNDLE_OPTIONS, sideBundlesFor } from '../../lib/bundling';
+
+const REPO_ROOT = path.resolve(__dirname, '../..');
+const CLOSED = 'http://127.0.0.1:1';
+
+/** The probe: which modules are loaded at init, then each lazy port's first call and what it threw. */
+const probeSource = (outbound: string) => `
+import { createAfricasTalkingSender, createAwsSmsSender, createEventBus, createTwilioSender } from ${JSON.stringify(outbound)};
+
+const loaded = () => Object.keys(require.cache).map((file) => file.split('/').pop());
+const outcome = (call: () => Promise<unknown>) =>
+  call().then(
+    () => ({ resolved: true }),
+    (error: { name?: string; service?: string; code?: unknown; message?: string }) => ({
+      name: error.name, service: error.service, code: error.code, message: error.message,
+    }),
+  );
+
+export async function probe() {
+  const atInit = loaded();
+  const settings = { twilioApiBaseUrl: '${CLOSED}', africastalkingApiBaseUrl: '${CLOSED}', twilioTimeoutMs: 2000 };
+  const twilio = await outcome(() =>
+    createTwilioSender(settings).verifyAccount({ accountSid: 'AC' + '0'.repeat(32), authToken: 'token' }),
+  );
+  const aws = await outcome(() =>
+    createAwsSmsSender({}, { maxAttempts: 1 }).verifyAccount({ provider: 'aws' }, { from: '+15550000001' }),
+  );
+  const africastalking = await outcome(() =>
+    createAfricasTalkingSender(settings).verifyAccount({ provider: 'africastalking', username: 'u', apiKey: 'k' }),
+  );
+  const eventbridge = await outcome(() =>
+    createEventBus({ maxAttempts: 1 }).publish({ eventBusArn: 'arn:aws:events:us-east-1:000000000000:event-bus/b', source: 's', detailType: 'd', detail: '{}' }),
+  );
+  return { atInit, afterwards: loaded(), twilio, aws, africastalking, eventbridge };
+}
+`;
+
+const RUN = `
+require(process.argv[2]).probe().then((r) => process.stdout.write(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });
+`;
+
+interface Outcome {
+  name?: string;
+  service?: string;
+  message?: string;
+  resolved?: boolean;
+}
+
+describe('what the worker bundle loads on first use', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'fhr-lazy-bundle-'));
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('resolves each SMS provider and the event bus from the bundle and the files beside it', async () => {
+    // Prepare
+    const entry = path.join(dir, 'probe.ts');
+    writeFileSync(entry, probeSource(path.join(REPO_ROOT, 'lambdas', 'wiring', 'outbound.ts')));
+    const bundleFile = path.join(dir, 'index.js');
+    await build({
+      absWorkingDir: REPO_ROOT,
+      entryPoints: [entry],
+      outfile: bundleFile,
+      ...esbuildOptionsFor('worker'),
+      logLevel: 'silent',
+    });
+    for (const side of sideBundlesFor('worker')) {
+      await build({
+        absWorkingDir: REPO_ROOT,
+        entryPoints: [side.entry],
+        outfile: path.join(dir, `${side.name}.js`),
+        ...SIDE_BUNDLE_OPTIONS,
+        logLevel: 'silent',
+      });
+    }
+    writeFileSync(path.join(dir, 'run.cjs'), RUN);
+    const env = {
+      PATH: process.env.PATH ?? '',
+      NODE_PATH: path.join(REPO_ROOT, 'node_modules'),
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: CLOSED,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: CLOSED,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+
+    // Act
+    const child = spawnSync(process.execPath, [path.join(dir, 'run.cjs'), bundleFile], {
+      cwd: dir,
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+    // Assess
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    const result = JSON.parse(child.stdout) as Record<'twilio' | 'aws' | 'africastalking' | 'eventbridge', Outcome> & {
+      atInit: string[];
+      afterwards: string[];
+    };
+    expect(result.atInit).not.toContain('twilio-vendor.js');
+    expect(result.afterwards).toContain('twilio-vendor.js');
+    expect(
+      Object.fromEntries(
+        (['twilio', 'aws', 'africastalking', 'eventbridge'] as const).map((p) => [
+          p,
+          { name: result[p].name, service: result[p].service },
+        ]),
+      ),
+    ).toEqual({
+      twilio: { name: 'DownstreamError', service: 'twilio' },
+      aws: { name: 'DownstreamError', service: 'aws-sms' },
+      africastalking: { name: 'DownstreamError', service: 'africastalking' },
+      eventbridge: { name: 'DownstreamError', service: 'eventbridge' },
+    });
+  }, 90_000);
+});

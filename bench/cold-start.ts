@@ -1,7 +1,7 @@
 /**
  * 3. Cold start: each Lambda entry bundled as lib/hook-function.ts has the CDK bundle it (esbuild with the options
- * of lib/bundling.ts: platform node, target node24, cjs, minified; the runtime's SDK left external, except in
- * ingest, which carries its own tree-shaken copy), its size, and its module init time: the median
+ * of lib/bundling.ts: platform node, target node24, cjs, minified; each carries its own tree-shaken SDK clients,
+ * and the files it requires on first use are built beside it), its size, and its module init time: the median
  * over fresh `node` processes of the time `require()` of the bundle takes, measured inside the child with
  * process.hrtime so node's own boot is excluded. Compared with an empty handler bundled the same way.
  */

@@ -3,17 +3,25 @@
  * (bench/cold-start.ts) and the bundle tests build the same thing.
  *
  * Ingest answers every hook, and most hooks of a small MFI hit a cold function, so its module init is the sender's
- * wait. Requiring the runtime's SDK v3 from node_modules (hundreds of files resolved, read and compiled one by one)
- * was most of that init; the ingest bundle therefore carries its own SDK: ES module builds (`mainFields`), so
- * esbuild keeps only the commands and middleware it uses, minified into one file. What it leaves out is code a
- * Lambda invocation never reaches, behind a dynamic import that the runtime's SDK copy answers if it ever is.
+ * wait; the worker's is the wait of the first SMS. Requiring the runtime's SDK v3 from node_modules (hundreds of
+ * files resolved, read and compiled one by one) was most of every function's init, so each bundle carries its own
+ * SDK: ES module builds (`mainFields`), so esbuild keeps only the commands and middleware it uses, minified into one
+ * file. What it leaves out is code a Lambda invocation never reaches, behind a dynamic import that the runtime's SDK
+ * copy answers if it ever is.
  */
 
 /** Lambda's nodejs24.x. */
 export const BUNDLE_TARGET = 'node24';
 
-/** The functions whose bundle includes the SDK clients they use. The others use the runtime's copy. */
-export const SDK_BUNDLED: ReadonlySet<string> = new Set(['ingest', 'worker']);
+/** The functions whose bundle includes the SDK clients they use (all of them); any other uses the runtime's copy. */
+export const SDK_BUNDLED: ReadonlySet<string> = new Set([
+  'ingest',
+  'worker',
+  'register',
+  'admin',
+  'twilio-status',
+  'sweeper',
+]);
 
 /**
  * Every credential source after the environment, which is where Lambda puts the function's credentials (shared
@@ -48,6 +56,10 @@ export const SDK_LAZY_EXTERNALS: Readonly<Record<string, readonly string[]>> = {
   // The worker needs Secrets Manager for its first SMS (the tenant's token), so it carries that client; the SMS
   // providers' clients and EventBridge are in the bundle behind dynamic imports (wiring/outbound.ts).
   worker: LATER_CREDENTIAL_SOURCES,
+  register: LATER_CREDENTIAL_SOURCES,
+  admin: LATER_CREDENTIAL_SOURCES,
+  'twilio-status': LATER_CREDENTIAL_SOURCES,
+  sweeper: LATER_CREDENTIAL_SOURCES,
 };
 
 /**

@@ -70,8 +70,8 @@ function consoleBuildCommands(outputDir: string): string[] {
 }
 
 /**
- * A Node.js function with the house defaults (Node 24 on arm64, minified CJS bundle with the SDK left to the
- * runtime except where lib/bundling.ts says otherwise, its own log group) and bind helpers that grant access and set the matching env var in one call, so a
+ * A Node.js function with the house defaults (Node 24 on arm64, minified CJS bundle carrying its own SDK clients
+ * (lib/bundling.ts), its own log group) and bind helpers that grant access and set the matching env var in one call, so a
  * function never holds a permission without the name that goes with it.
  */
 export class HookFunction extends Construct {
@@ -111,7 +111,7 @@ export class HookFunction extends Construct {
         format: OutputFormat.CJS,
         minify: true,
         sourceMap: false,
-        // The runtime's SDK v3, or for ingest its own tree-shaken copy (lib/bundling.ts).
+        // Each function's own tree-shaken SDK clients, the rest left to the runtime's copy (lib/bundling.ts).
         ...bundlingFor(props.entryDir),
         ...(props.withConsole || sideBundlesFor(props.entryDir).length > 0
           ? {

@@ -4,10 +4,11 @@
  * import that fails only in AWS fails a tenant's first SMS there. The loaders are bundled with the worker's options
  * into a temp dir and called in a fresh node process that finds only the runtime's SDK (NODE_PATH, as
  * bench/cold-start.ts runs bundles). Every endpoint is a closed local port, so each call must end in the
- * provider's own DownstreamError, which only the loaded adapter can raise.
+ * provider's own DownstreamError, which only the loaded adapter can raise. And every function's bundle loads there
+ * at all: each carries its own SDK clients and leaves only the later credential sources to the runtime.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -48,6 +49,44 @@ export async function probe() {
 }
 `;
 
+/** Requires a function's bundle as Lambda's init does and checks its export. */
+const REQUIRE = `
+const mod = require(process.argv[2]);
+if (typeof mod.handler !== 'function') throw new Error('no handler');
+process.stdout.write('loaded');
+`;
+
+/** What module-level code of the functions reads (the stack sets these). */
+const LAMBDA_ENV = {
+  AWS_REGION: 'us-east-1',
+  AWS_LAMBDA_FUNCTION_NAME: 'bundle-test',
+  POWERTOOLS_SERVICE_NAME: 'fineract-hook-receiver',
+  POWERTOOLS_METRICS_NAMESPACE: 'FineractHookReceiver',
+  LOG_LEVEL: 'WARN',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+
+async function buildFunction(fn: string, entry: string, outDir: string): Promise<string> {
+  const file = path.join(outDir, 'index.js');
+  await build({
+    absWorkingDir: REPO_ROOT,
+    entryPoints: [entry],
+    outfile: file,
+    ...esbuildOptionsFor(fn),
+    logLevel: 'silent',
+  });
+  for (const side of sideBundlesFor(fn)) {
+    await build({
+      absWorkingDir: REPO_ROOT,
+      entryPoints: [side.entry],
+      outfile: path.join(outDir, `${side.name}.js`),
+      ...SIDE_BUNDLE_OPTIONS,
+      logLevel: 'silent',
+    });
+  }
+  return file;
+}
+
 const RUN = `
 require(process.argv[2]).probe().then((r) => process.stdout.write(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });
 `;
@@ -72,23 +111,7 @@ describe('what the worker bundle loads on first use', () => {
     // Prepare
     const entry = path.join(dir, 'probe.ts');
     writeFileSync(entry, probeSource(path.join(REPO_ROOT, 'lambdas', 'wiring', 'outbound.ts')));
-    const bundleFile = path.join(dir, 'index.js');
-    await build({
-      absWorkingDir: REPO_ROOT,
-      entryPoints: [entry],
-      outfile: bundleFile,
-      ...esbuildOptionsFor('worker'),
-      logLevel: 'silent',
-    });
-    for (const side of sideBundlesFor('worker')) {
-      await build({
-        absWorkingDir: REPO_ROOT,
-        entryPoints: [side.entry],
-        outfile: path.join(dir, `${side.name}.js`),
-        ...SIDE_BUNDLE_OPTIONS,
-        logLevel: 'silent',
-      });
-    }
+    const bundleFile = await buildFunction('worker', entry, dir);
     writeFileSync(path.join(dir, 'run.cjs'), RUN);
     const env = {
       PATH: process.env.PATH ?? '',
@@ -132,4 +155,25 @@ describe('what the worker bundle loads on first use', () => {
       eventbridge: { name: 'DownstreamError', service: 'eventbridge' },
     });
   }, 90_000);
+
+  it('loads the bundle of every function in a fresh node with only the SDK of the runtime to fall back on', async () => {
+    // Prepare
+    const functions = ['ingest', 'register', 'admin', 'twilio-status', 'worker', 'sweeper'];
+    writeFileSync(path.join(dir, 'require.cjs'), REQUIRE);
+    const files = [];
+    for (const fn of functions) {
+      const out = path.join(dir, 'functions', fn);
+      mkdirSync(out, { recursive: true });
+      files.push(await buildFunction(fn, path.join(REPO_ROOT, 'lambdas', fn, 'handler.ts'), out));
+    }
+    const env = { PATH: process.env.PATH ?? '', NODE_PATH: path.join(REPO_ROOT, 'node_modules'), ...LAMBDA_ENV };
+
+    // Act
+    const loads = files.map((file) =>
+      spawnSync(process.execPath, [path.join(dir, 'require.cjs'), file], { cwd: dir, env, encoding: 'utf8' }),
+    );
+
+    // Assess
+    expect(loads.map((l) => `${l.stdout}${l.stderr}`)).toEqual(functions.map(() => 'loaded'));
+  }, 120_000);
 });

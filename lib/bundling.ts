@@ -76,10 +76,15 @@ export interface SideBundle {
 
 /** Twilio and axios (~430 KB minified) for the functions that send with Twilio (adapters/twilio-vendor.ts). */
 const TWILIO_VENDOR: SideBundle = { entry: 'lambdas/adapters/twilio-vendor.ts', name: 'twilio-vendor' };
+/** The AWS End User Messaging SMS client (adapters/aws-sms-vendor.ts). */
+const AWS_SMS_VENDOR: SideBundle = { entry: 'lambdas/adapters/aws-sms-vendor.ts', name: 'aws-sms-vendor' };
+/** The EventBridge client (adapters/eventbridge-vendor.ts). */
+const EVENTBRIDGE_VENDOR: SideBundle = { entry: 'lambdas/adapters/eventbridge-vendor.ts', name: 'eventbridge-vendor' };
 
 export const SIDE_BUNDLES: Readonly<Record<string, readonly SideBundle[]>> = {
-  worker: [TWILIO_VENDOR],
-  register: [TWILIO_VENDOR],
+  worker: [TWILIO_VENDOR, AWS_SMS_VENDOR, EVENTBRIDGE_VENDOR],
+  register: [TWILIO_VENDOR, AWS_SMS_VENDOR],
+  admin: [EVENTBRIDGE_VENDOR],
 };
 
 export function sideBundlesFor(entryDir: string): readonly SideBundle[] {
@@ -126,18 +131,33 @@ export function esbuildOptionsFor(entryDir: string): {
   };
 }
 
-/** The esbuild options of a side bundle: self-contained, like the functions' own. */
-export const SIDE_BUNDLE_OPTIONS = {
+/**
+ * The esbuild options of a side bundle: self-contained like the functions' own, an SDK client in it tree-shaken
+ * from its ES module build with the same credential sources left to the runtime. A side bundle carries its own copy
+ * of the SDK's core: it is loaded only where that client is used.
+ */
+export const SIDE_BUNDLE_OPTIONS: {
+  bundle: true;
+  platform: 'node';
+  target: string;
+  format: 'cjs';
+  minify: true;
+  mainFields: string[];
+  external: string[];
+} = {
   bundle: true,
   platform: 'node',
   target: BUNDLE_TARGET,
   format: 'cjs',
   minify: true,
-} as const;
+  mainFields: ['module', 'main'],
+  external: [...LATER_CREDENTIAL_SOURCES],
+};
 
 /** The esbuild command line building `side` into `outputDir` (the stack's afterBundling hook). */
 export function sideBundleCommand(esbuildBin: string, inputDir: string, side: SideBundle, outputDir: string): string {
   const o = SIDE_BUNDLE_OPTIONS;
   const entry = `${inputDir}/${side.entry}`;
-  return `"${esbuildBin}" "${entry}" --bundle --platform=${o.platform} --target=${o.target} --format=${o.format} --minify --log-level=warning --outfile="${outputDir}/${side.name}.js"`;
+  const external = o.external.map((e) => `--external:${e}`).join(' ');
+  return `"${esbuildBin}" "${entry}" --bundle --platform=${o.platform} --target=${o.target} --format=${o.format} --minify --main-fields=${o.mainFields.join(',')} ${external} --log-level=warning --outfile="${outputDir}/${side.name}.js"`;
 }

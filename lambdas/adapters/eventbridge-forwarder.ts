@@ -1,9 +1,5 @@
-import {
-  EventBridgeClient,
-  type EventBridgeClientConfig,
-  PutEventsCommand,
-  type PutEventsCommandOutput,
-} from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClientConfig, PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand } from './eventbridge-vendor';
 import { DownstreamError } from '../core/errors';
 import type { BusEntry } from '../core/model';
 import type { EventBusPublisher } from '../core/ports';

@@ -1,7 +1,7 @@
 /**
  * 3. Cold start: each Lambda entry bundled as lib/hook-function.ts has the CDK bundle it (esbuild with the options
- * of lib/bundling.ts: platform node, target node24, cjs, minified; the runtime's SDK left external, except in
- * ingest, which carries its own tree-shaken copy), its size, and its module init time: the median
+ * of lib/bundling.ts: platform node, target node24, cjs, minified; each carries its own tree-shaken SDK clients,
+ * and the files it requires on first use are built beside it), its size, and its module init time: the median
  * over fresh `node` processes of the time `require()` of the bundle takes, measured inside the child with
  * process.hrtime so node's own boot is excluded. Compared with an empty handler bundled the same way.
  */
@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
-import { esbuildOptionsFor } from '../lib/bundling';
+import { esbuildOptionsFor, SIDE_BUNDLE_OPTIONS, sideBundlesFor } from '../lib/bundling';
 import { REPO_ROOT } from './ipc';
 import { median, round } from './stats';
 
@@ -159,6 +159,16 @@ export async function bundle(
     metafile: true,
     logLevel: 'silent',
   });
+  // The files the bundle requires from beside itself on first use, as the stack's afterBundling hook builds them.
+  for (const side of sideBundlesFor(entryDir)) {
+    await build({
+      absWorkingDir: REPO_ROOT,
+      entryPoints: [side.entry],
+      outfile: path.join(outDir, `${side.name}.js`),
+      ...SIDE_BUNDLE_OPTIONS,
+      logLevel: 'silent',
+    });
+  }
   return { file, bytes: statSync(file).size, ...largestInputs(result.metafile) };
 }
 

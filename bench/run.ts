@@ -174,7 +174,7 @@ function buildNotes(): string[] {
   }
   if (coldStart) {
     notes.push(
-      `cold start: esbuild with lib/bundling.ts's options, as lib/hook-function.ts (platform node, target node24, cjs, minify, bundle; external @aws-sdk/* except ingest, which bundles its SDK clients from their ES module builds and leaves out only what is loaded lazily); init = median of ${coldStart.runs} fresh node processes per timed bundle, require() timed inside the child (wall: hrtime; CPU: cpuUsage), rounds in rotating order (Node ${machine.node}; Lambda runs nodejs24.x); ${coldStart.resolution}.`,
+      `cold start: esbuild with lib/bundling.ts's options, as lib/hook-function.ts (platform node, target node24, cjs, minify, bundle; each bundles its SDK clients from their ES module builds and leaves out only what is loaded lazily; Twilio in a file beside the worker's and register's bundle, required on first use); init = median of ${coldStart.runs} fresh node processes per timed bundle, require() timed inside the child (wall: hrtime; CPU: cpuUsage), rounds in rotating order (Node ${machine.node}; Lambda runs nodejs24.x); ${coldStart.resolution}.`,
     );
     for (const name of ['ingest', 'worker'] as const) {
       const b = coldStart.bundles.find((x) => x.name === name);

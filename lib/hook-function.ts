@@ -6,7 +6,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BUNDLE_TARGET, bundlingFor } from './bundling';
+import { BUNDLE_TARGET, bundlingFor, sideBundleCommand, sideBundlesFor } from './bundling';
 import { type PortUse, queueActions, secretActions, type TableUse, tableUses, unique } from './access';
 import { acknowledgeWildcardResource } from './nag';
 
@@ -56,6 +56,8 @@ export interface HookFunctionProps {
 }
 
 const ROOT_DIR = path.join(__dirname, '..');
+/** The esbuild NodejsFunction bundles with (local bundling), for the side bundles. */
+const ESBUILD = path.join(ROOT_DIR, 'node_modules', '.bin', 'esbuild');
 
 /**
  * Lambda's application log level for a Powertools level (config.ts allows Powertools' names). Lambda has no
@@ -80,8 +82,8 @@ function consoleBuildCommands(outputDir: string): string[] {
 }
 
 /**
- * A Node.js function with the house defaults (Node 24 on arm64, minified CJS bundle with the SDK left to the
- * runtime except where lib/bundling.ts says otherwise, its own log group) and bind helpers that grant access and set the matching env var in one call, so a
+ * A Node.js function with the house defaults (Node 24 on arm64, minified CJS bundle carrying its own SDK clients
+ * (lib/bundling.ts), its own log group) and bind helpers that grant access and set the matching env var in one call, so a
  * function never holds a permission without the name that goes with it.
  */
 export class HookFunction extends Construct {
@@ -128,14 +130,20 @@ export class HookFunction extends Construct {
         format: OutputFormat.CJS,
         minify: true,
         sourceMap: false,
-        // The runtime's SDK v3, or for ingest its own tree-shaken copy (lib/bundling.ts).
+        // Each function's own tree-shaken SDK clients, the rest left to the runtime's copy (lib/bundling.ts).
         ...bundlingFor(props.entryDir),
-        ...(props.withConsole
+        ...(props.withConsole || sideBundlesFor(props.entryDir).length > 0
           ? {
               commandHooks: {
                 beforeBundling: () => [],
                 beforeInstall: () => [],
-                afterBundling: (_inputDir: string, outputDir: string) => consoleBuildCommands(outputDir),
+                afterBundling: (inputDir: string, outputDir: string) => [
+                  // Files the bundle requires from beside itself on first use (lib/bundling.ts SIDE_BUNDLES).
+                  ...sideBundlesFor(props.entryDir).map((side) =>
+                    sideBundleCommand(ESBUILD, inputDir, side, outputDir),
+                  ),
+                  ...(props.withConsole ? consoleBuildCommands(outputDir) : []),
+                ],
               },
             }
           : {}),

@@ -8,14 +8,14 @@
  * than text it twice. The client therefore makes one attempt per call: the SDK's own retry would re-send after a
  * timeout inside one invocation.
  */
+import type { PinpointSMSVoiceV2ClientConfig } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import {
   DescribePhoneNumbersCommand,
   DescribePoolsCommand,
   DescribeSenderIdsCommand,
   PinpointSMSVoiceV2Client,
-  type PinpointSMSVoiceV2ClientConfig,
   SendTextMessageCommand,
-} from '@aws-sdk/client-pinpoint-sms-voice-v2';
+} from './aws-sms-vendor';
 import { DownstreamError } from '../core/errors';
 import type { AwsSmsCredentials, OutboundSms, SentSms } from '../core/model';
 import type { SmsSender } from '../core/ports';

@@ -1,4 +1,5 @@
-import { EventBridgeClient, PutEventsCommand, type PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClientConfig, PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand } from './eventbridge-vendor';
 import { DownstreamError } from '../core/errors';
 import type { BusEntry } from '../core/model';
 import type { EventBusPublisher } from '../core/ports';
@@ -38,4 +39,12 @@ export class EventBridgeForwarder implements EventBusPublisher {
       );
     }
   }
+}
+
+/**
+ * The forwarder with its own client, for a caller that imports this module dynamically: importing the SDK package
+ * that way would keep every command of it in the bundle.
+ */
+export function eventBridgeForwarder(clientConfig: EventBridgeClientConfig): EventBridgeForwarder {
+  return new EventBridgeForwarder(new EventBridgeClient(clientConfig));
 }

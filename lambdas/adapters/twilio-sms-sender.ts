@@ -11,18 +11,17 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import BaseTwilio from 'twilio/lib/base/BaseTwilio';
-import Domain from 'twilio/lib/base/Domain';
-import RequestClient from 'twilio/lib/base/RequestClient';
-import RestException from 'twilio/lib/base/RestException';
-import TwilioServiceException from 'twilio/lib/base/TwilioServiceException';
-import Version from 'twilio/lib/base/Version';
 import type V2010 from 'twilio/lib/rest/api/V2010';
+import type { MessageInstance, MessageListInstance as MessageList } from 'twilio/lib/rest/api/v2010/account/message';
 import {
-  type MessageInstance,
+  BaseTwilio,
+  Domain,
   MessageListInstance,
-  type MessageListInstance as MessageList,
-} from 'twilio/lib/rest/api/v2010/account/message';
+  RequestClient,
+  RestException,
+  TwilioServiceException,
+  Version,
+} from './twilio-vendor';
 import { DownstreamError } from '../core/errors';
 import type { SmsSender } from '../core/ports';
 import type { OutboundSms, SentSms, TwilioCredentials } from '../core/model';

@@ -1,14 +1,12 @@
 import path from 'node:path';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { noPhoneHashing } from '../../adapters/data-protection';
 import { directoryConsoleAssets } from '../../adapters/console-assets';
-import { EventBridgeForwarder } from '../../adapters/eventbridge-forwarder';
 import { SecretsManagerSecretStore } from '../../adapters/secrets-manager-secret-store';
 import { SecretsManagerTargetSecretStore } from '../../adapters/secrets-manager-target-secrets';
 import { Authenticator } from '../../core/api-keys';
 import { readSettings } from '../../core/settings';
 import type { AdminFunctionDeps } from '../../core/console-api';
-import { createHttpForwarder } from '../outbound';
+import { createEventBus, createHttpForwarder } from '../outbound';
 import { createConsoleSessionStore, createForwardStores, createStores } from '../stores';
 import { basePorts, createFunctionDocumentClient, createSqsQueue, type LambdaObservability } from './lambda';
 import { awsDataProtection } from './data-key';
@@ -40,7 +38,7 @@ export function adminDeps(observability: LambdaObservability, env = process.env)
       cacheTtlMs: 0,
     }),
     webhooks: createHttpForwarder(settings),
-    bus: new EventBridgeForwarder(new EventBridgeClient(clientConfigFor('admin', 'eventBridge'))),
+    bus: createEventBus(clientConfigFor('admin', 'eventBridge')),
     sessions: createConsoleSessionStore(doc, settings),
     // The stack's bundling copies the built console next to this function's code (lib/hook-function.ts).
     consoleAssets: directoryConsoleAssets(env.CONSOLE_ASSETS_DIR ?? path.join(__dirname, 'console')),

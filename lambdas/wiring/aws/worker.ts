@@ -1,13 +1,11 @@
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CachedTargetStore } from '../../adapters/cached-target-store';
 import { CachedTenantStore } from '../../adapters/cached-tenant-store';
-import { EventBridgeForwarder } from '../../adapters/eventbridge-forwarder';
 import { SecretsManagerSecretStore } from '../../adapters/secrets-manager-secret-store';
 import { SecretsManagerTargetSecretStore } from '../../adapters/secrets-manager-target-secrets';
 import type { WorkBatchDeps } from '../../adapters/sqs-batch-handler';
 import { readSettings } from '../../core/settings';
 import { timedFineractClient } from '../../core/timed-fineract';
-import { createFineractClient, createHttpForwarder, createSmsSender } from '../outbound';
+import { createEventBus, createFineractClient, createHttpForwarder, createSmsSender } from '../outbound';
 import { createForwardStores, createStores } from '../stores';
 import { basePorts, createFunctionDocumentClient, createSqsQueue, type LambdaObservability } from './lambda';
 import { awsDataProtection } from './data-key';
@@ -44,7 +42,7 @@ export function workerDeps(observability: LambdaObservability, env = process.env
         targetSecrets: new SecretsManagerTargetSecretStore({ client: secretsClient, prefix: settings.secretPrefix }),
         deliveries: forwardStores.deliveries,
         webhooks: createHttpForwarder(settings),
-        bus: new EventBridgeForwarder(new EventBridgeClient(clientConfigFor('worker', 'eventBridge'))),
+        bus: createEventBus(clientConfigFor('worker', 'eventBridge')),
       },
     },
   };

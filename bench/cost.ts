@@ -42,7 +42,12 @@ export const COST_ASSUMPTIONS = {
   appLogBytesPerLine: 196,
   /** A delivery report logs nothing at INFO (lambdas/core/status-callback.ts): it is on the message record. */
   appLogLinesPerDeliveryReport: 0,
-  /** What each invocation counts, from the code: one EMF line per invocation (bench/log-bytes.ts weighs it). */
+  /**
+   * Of the reports, those that write a metric line: the carrier's final word (delivered, undelivered, failed); a
+   * "sent" report counts nothing (lambdas/core/status-callback.ts countCarrierOutcome).
+   */
+  deliveryReportsWithMetricsPerSms: 1,
+  /** What each invocation counts, from the code: one EMF line per invocation that counted (bench/log-bytes.ts). */
   metricsPerInvocation: {
     ingest: { EventAccepted: 1 },
     worker: { Event_sent: 10, SmsSent: 10 },
@@ -196,7 +201,7 @@ export function smsEventCost(
 /**
  * Application and metric log lines of one SMS event with its reports, in bytes as CloudWatch ingests them: the
  * lines the local server logged in the run (else the assumed ones), each with the keys Powertools adds in Lambda,
- * plus one EMF line per invocation (ingest, a tenth of a worker batch, each report).
+ * plus one EMF line per invocation that counted something (ingest, a tenth of a worker batch, the final report).
  */
 export function logUsagePerEvent(events: number, logs?: LogUsage): { lines: number; bytes: number; measured: boolean } {
   const a = COST_ASSUMPTIONS;
@@ -209,9 +214,12 @@ export function logUsagePerEvent(events: number, logs?: LogUsage): { lines: numb
   const reportLines = r * a.appLogLinesPerDeliveryReport;
   const lambdaKeys = (appLines + reportLines) * lambdaLineOverheadBytes();
   const m = a.metricsPerInvocation;
-  const metricLines = 1 + 1 / a.workerBatch + r;
+  const countedReports = a.deliveryReportsWithMetricsPerSms;
+  const metricLines = 1 + 1 / a.workerBatch + countedReports;
   const metricBytes =
-    metricLineBytes(m.ingest) + metricLineBytes(m.worker) / a.workerBatch + r * metricLineBytes(m.twilioStatus);
+    metricLineBytes(m.ingest) +
+    metricLineBytes(m.worker) / a.workerBatch +
+    countedReports * metricLineBytes(m.twilioStatus);
   return {
     lines: appLines + reportLines + metricLines,
     bytes: appBytes + reportLines * a.appLogBytesPerLine + lambdaKeys + metricBytes,

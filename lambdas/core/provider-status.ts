@@ -13,7 +13,7 @@ import { type HttpRequest, type HttpResponse, jsonResponse } from './http';
 import { assertTenantId } from './identifiers';
 import type { MessageRecord, MessageStatus } from './model';
 import type { Clock, Logger, MessageStore, Metrics } from './ports';
-import { ALLOWED_FROM } from './status-callback';
+import { ALLOWED_FROM, countCarrierOutcome } from './status-callback';
 
 export interface ProviderStatusDeps {
   messages: MessageStore;
@@ -127,7 +127,7 @@ async function moveForward(
   } catch (error) {
     if (!(error instanceof ConditionFailedError)) throw error;
   }
-  deps.metrics.count(`SmsStatus_${status}`, 1);
+  countCarrierOutcome(deps.metrics, status);
 }
 
 function parseReport(request: HttpRequest): Record<string, unknown> {

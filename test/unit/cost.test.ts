@@ -107,21 +107,21 @@ describe('HTTP API requests and log bytes per SMS event', () => {
     expect(row.perMillion.httpApi).toBeCloseTo(1, 10);
   });
 
-  it('weighs the lines the local server logged, with the keys Powertools adds in Lambda and one metric line per invocation', () => {
+  it('weighs the lines the local server logged, with the keys Powertools adds in Lambda and a metric line per invocation that counted', () => {
     // Prepare
     const logs = { lines: 250, bytes: 49_000, byMessage: { 'event accepted': 100 } };
     const overhead = lambdaLineOverheadBytes();
     const m = COST_ASSUMPTIONS.metricsPerInvocation;
-    const metricBytes =
-      metricLineBytes(m.ingest) + metricLineBytes(m.worker) / 10 + 2 * metricLineBytes(m.twilioStatus);
+    const metricBytes = metricLineBytes(m.ingest) + metricLineBytes(m.worker) / 10 + metricLineBytes(m.twilioStatus);
 
     // Act
     const measured = logUsagePerEvent(100, logs);
     const assumed = logUsagePerEvent(100);
 
-    // Assess: 2.5 application lines and 3.1 metric lines (ingest, a tenth of a batch, two reports); no platform lines
+    // Assess: 2.5 application lines and 2.1 metric lines (ingest, a tenth of a batch, the final report: a "sent"
+    // report counts nothing); no platform lines
     expect(measured.measured).toBe(true);
-    expect(measured.lines).toBeCloseTo(2.5 + 3.1, 10);
+    expect(measured.lines).toBeCloseTo(2.5 + 2.1, 10);
     expect(measured.bytes).toBeCloseTo(490 + 2.5 * overhead + metricBytes, 6);
     expect(assumed.measured).toBe(false);
     expect(assumed.bytes).toBeCloseTo(2 * (COST_ASSUMPTIONS.appLogBytesPerLine + overhead) + metricBytes, 6);

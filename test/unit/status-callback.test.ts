@@ -92,6 +92,26 @@ describe('handleTwilioStatus', () => {
     expect(world.metrics.get('SmsStatus_delivered')).toBe(1);
   });
 
+  it('records a "sent" report without counting a metric (the worker counted SmsSent), then counts the final one', async () => {
+    // Prepare
+    const { world, report } = await setup();
+
+    // Act
+    const sent = await report({ ...delivered, MessageStatus: 'sent' });
+    const statusAfterSent = (await world.messages.get('default', MESSAGE_ID))?.providerStatus;
+    const final = await report({ ...delivered, MessageStatus: 'undelivered', ErrorCode: '30003' });
+
+    // Assess
+    expect([sent.statusCode, final.statusCode]).toEqual([200, 200]);
+    expect(statusAfterSent).toBe('sent');
+    expect(world.metrics.get('SmsStatus_sent')).toBe(0);
+    expect(world.metrics.get('SmsStatus_undelivered')).toBe(1);
+    expect(await world.messages.get('default', MESSAGE_ID)).toMatchObject({
+      status: 'undelivered',
+      errorCode: '30003',
+    });
+  });
+
   it('refuses a report without X-Twilio-Signature with 403', async () => {
     // Prepare
     const { world, report } = await setup();

@@ -49,8 +49,6 @@ export const SDK_LAZY_EXTERNALS: Readonly<Record<string, readonly string[]>> = {
   ingest: [
     // A path variant handed to another function: rare.
     '@aws-sdk/client-lambda',
-    // The data key (sealing stored bodies) is read once per container, off the answer path of the first hook.
-    '@aws-sdk/client-secrets-manager',
     ...LATER_CREDENTIAL_SOURCES,
   ],
   // The worker needs Secrets Manager for its first SMS (the tenant's token), so it carries that client; the SMS
@@ -81,7 +79,16 @@ const AWS_SMS_VENDOR: SideBundle = { entry: 'lambdas/adapters/aws-sms-vendor.ts'
 /** The EventBridge client (adapters/eventbridge-vendor.ts). */
 const EVENTBRIDGE_VENDOR: SideBundle = { entry: 'lambdas/adapters/eventbridge-vendor.ts', name: 'eventbridge-vendor' };
 
+/**
+ * The Secrets Manager client for ingest (adapters/secrets-manager-vendor.ts): it reads the data key once per
+ * container, on the first hook, so the client stays out of the init but must not cost that hook the runtime's files.
+ */
+const SECRETS_MANAGER_VENDOR: SideBundle = {
+  entry: 'lambdas/adapters/secrets-manager-vendor.ts',
+  name: 'secrets-manager-vendor',
+};
 export const SIDE_BUNDLES: Readonly<Record<string, readonly SideBundle[]>> = {
+  ingest: [SECRETS_MANAGER_VENDOR],
   worker: [TWILIO_VENDOR, AWS_SMS_VENDOR, EVENTBRIDGE_VENDOR],
   register: [TWILIO_VENDOR, AWS_SMS_VENDOR],
   admin: [EVENTBRIDGE_VENDOR],

@@ -172,20 +172,13 @@ export class DataProtection implements PhoneHasher {
 
 /**
  * The key document from Secrets Manager. The client is loaded on first use: ingest's cold start (which only seals
- * once a hook is stored) does not pay for requiring it up front.
+ * once a hook is stored) does not pay for requiring it up front; ingest finds it in a file beside its bundle.
  */
 export function secretsManagerDataKeySource(secretId: string, clientConfig: object = {}): DataKeySource {
   return {
     async load() {
-      const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-      const client = new SecretsManagerClient(clientConfig);
-      try {
-        const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-        if (!out.SecretString) throw new Error('the data key secret has no string value');
-        return out.SecretString;
-      } finally {
-        client.destroy();
-      }
+      const { readSecretString } = await import('./secrets-manager-data-key');
+      return readSecretString(secretId, clientConfig);
     },
   };
 }

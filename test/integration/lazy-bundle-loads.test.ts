@@ -50,6 +50,26 @@ export async function probe() {
 }
 `;
 
+/** The probe of ingest's data key: the Secrets Manager read against a closed port, and what it loaded. */
+const dataKeyProbeSource = (dataProtection: string) => `
+import { secretsManagerDataKeySource } from ${JSON.stringify(dataProtection)};
+
+const loaded = () => Object.keys(require.cache).map((file) => file.split('/').pop());
+
+export async function probe() {
+  const atInit = loaded();
+  const source = secretsManagerDataKeySource('arn:aws:secretsmanager:us-east-1:000000000000:secret:k', {
+    endpoint: '${CLOSED}',
+    maxAttempts: 1,
+  });
+  const error = await source.load().then(
+    () => ({ resolved: true }),
+    (e: { name?: string; code?: string; message?: string }) => ({ name: e.name, code: e.code, message: e.message }),
+  );
+  return { atInit, afterwards: loaded(), error };
+}
+`;
+
 /** Requires a function's bundle as Lambda's init does and checks its export. */
 const REQUIRE = `
 const mod = require(process.argv[2]);
@@ -99,7 +119,7 @@ interface Outcome {
   resolved?: boolean;
 }
 
-describe('what the worker bundle loads on first use', () => {
+describe('what the bundles load on first use', () => {
   let dir: string;
 
   beforeAll(() => {
@@ -156,6 +176,47 @@ describe('what the worker bundle loads on first use', () => {
       africastalking: { name: 'DownstreamError', service: 'africastalking' },
       eventbridge: { name: 'DownstreamError', service: 'eventbridge' },
     });
+  }, 90_000);
+
+  it('ingest reads the data key with the Secrets Manager client in the file beside its bundle, not at init', async () => {
+    // Prepare
+    const entry = path.join(dir, 'data-key-probe.ts');
+    writeFileSync(entry, dataKeyProbeSource(path.join(REPO_ROOT, 'lambdas', 'adapters', 'data-protection.ts')));
+    const out = path.join(dir, 'ingest-data-key');
+    mkdirSync(out, { recursive: true });
+    const bundleFile = await buildFunction('ingest', entry, out);
+    writeFileSync(path.join(dir, 'run.cjs'), RUN);
+    const env = {
+      PATH: process.env.PATH ?? '',
+      NODE_PATH: path.join(REPO_ROOT, 'node_modules'),
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+
+    // Act
+    const child = spawnSync(process.execPath, [path.join(dir, 'run.cjs'), bundleFile], {
+      cwd: dir,
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+    // Assess: the read reached the (closed) endpoint through the side file's client
+    expect(child.stderr).toBe('');
+    const result = JSON.parse(child.stdout) as {
+      atInit: string[];
+      afterwards: string[];
+      error: Outcome & { code?: string };
+    };
+    expect(result.atInit).not.toContain('secrets-manager-vendor.js');
+    expect(result.afterwards).toContain('secrets-manager-vendor.js');
+    expect(result.afterwards.filter((f) => f === 'index.js' || f?.includes('client-secrets-manager'))).toEqual([
+      'index.js',
+    ]);
+    expect(result.error.code).not.toMatch(/MODULE_NOT_FOUND/);
+    expect(result.error.message).toMatch(/ECONNREFUSED|connect/i);
   }, 90_000);
 
   it('loads the bundle of every function in a fresh node with only the SDK of the runtime to fall back on', async () => {

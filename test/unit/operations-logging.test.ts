@@ -4,7 +4,7 @@ import { createLogger, flushMetrics, metricLineLevel, metricsPort } from '../../
 import middy from '@middy/core';
 import { DownstreamError } from '../../lambdas/core/errors';
 import type { FineractClient } from '../../lambdas/core/ports';
-import { timedFineractClient } from '../../lambdas/core/timed-fineract';
+import { SLOW_CALLBACK_MS, timedFineractClient } from '../../lambdas/core/timed-fineract';
 import { apiRequestId } from '../../lambdas/wiring/aws/lambda';
 import { CapturingLogger } from '../helpers/capturing-logger';
 import { FakeClock } from '../helpers/fake-clock';
@@ -34,6 +34,24 @@ describe('fineract callback timing', () => {
         extra: { tenantId: 'default', path: '/clients/42', outcome: 'ok', durationMs: 1500 },
       },
     ]);
+  });
+
+  test('a quick, good callback is logged at DEBUG only: INFO is for slow or failed ones', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const logger = new CapturingLogger();
+    const quick: FineractClient = {
+      get: async () => {
+        clock.advanceSeconds((SLOW_CALLBACK_MS - 1) / 1000);
+        return { id: 42 };
+      },
+    };
+    // Act
+    await timedFineractClient(quick, { clock, logger }).get('https://m.example/api/v1', '/clients/42', {
+      tenantId: 't1',
+    });
+    // Assess
+    expect(logger.entries.map((e) => [e.level, e.message])).toEqual([['debug', 'fineract callback']]);
   });
 
   test('a failed callback is logged with its HTTP status and still thrown', async () => {

@@ -139,7 +139,9 @@ export function localSettings(env: NodeJS.ProcessEnv, publicBaseUrl: string, hos
 }
 
 function withLogFile(logger: Logger, dataDir: string | undefined): Logger {
-  return dataDir ? fileTeeLogger(logger, path.join(dataDir, SERVER_LOG_FILE)) : logger;
+  return dataDir
+    ? fileTeeLogger(logger, path.join(dataDir, SERVER_LOG_FILE), { minLevel: process.env.LOG_LEVEL })
+    : logger;
 }
 
 function stripEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

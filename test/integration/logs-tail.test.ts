@@ -57,6 +57,26 @@ describe('logs tail --local', () => {
     expect(printed[1]).toContain('status=sent');
   });
 
+  test('the file holds the lines the server prints: below LOG_LEVEL nothing, as in CloudWatch', async () => {
+    // Prepare
+    const file = path.join(dataDir, 'server.log');
+    const atInfo = fileTeeLogger(new CapturingLogger(), file, { minLevel: 'INFO' });
+    const atDebug = fileTeeLogger(new CapturingLogger(), `${file}.debug`, { minLevel: 'DEBUG' });
+    // Act
+    for (const logger of [atInfo, atDebug]) {
+      logger.debug('fineract callback', { tenantId: 'acme', durationMs: 12 });
+      logger.info('event processed', { tenantId: 'acme' });
+    }
+    // Assess
+    const messages = (f: string) =>
+      readFileSync(f, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).message);
+    expect(messages(file)).toEqual(['event processed']);
+    expect(messages(`${file}.debug`)).toEqual(['fineract callback', 'event processed']);
+  });
+
   test('--json prints the raw lines; --event picks one event; --since leaves older lines out', async () => {
     // Prepare
     const old = JSON.stringify({ timestamp: '2020-01-01T00:00:00.000Z', level: 'INFO', message: 'old', eventId: 'e1' });
@@ -101,7 +121,7 @@ describe('logs tail --local', () => {
     const file = path.join(dataDir, 'server.log');
     const clock = new FakeClock('2024-10-24T09:00:00.000Z');
     // Act
-    fileTeeLogger(new CapturingLogger(), file, () => clock.now()).error('boom', { tenantId: 't' });
+    fileTeeLogger(new CapturingLogger(), file, { now: () => clock.now() }).error('boom', { tenantId: 't' });
     // Assess
     expect(readLocalLog(file, { since: 0 }).lines[0]?.fields).toEqual({
       timestamp: '2024-10-24T09:00:00.000Z',

@@ -9,15 +9,28 @@ import { type LogFilter, type LogLine, matches, parseFields } from '../log-lines
 export const SERVER_LOG_FILE = 'server.log';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
+const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error'];
 
 /**
  * A logger that hands every line to `inner` and appends it to `file` as one JSON line. The file stays open
  * (append mode; one write per line, in the file once the call returns): opening and closing it for every line
  * was a tenth of the local server's CPU per event.
  */
-export function fileTeeLogger(inner: Logger, file: string, now: () => Date = () => new Date()): Logger {
+export function fileTeeLogger(
+  inner: Logger,
+  file: string,
+  options: { now?: () => Date; minLevel?: string } = {},
+): Logger {
+  const now = options.now ?? (() => new Date());
+  // The level the printed lines have (LOG_LEVEL): the file holds the same lines, so `logs tail --local` and the
+  // bench's log bytes see what CloudWatch would.
+  const named = (options.minLevel ?? 'info').toLowerCase();
+  // TRACE is below DEBUG; CRITICAL and SILENT are above every level the port has.
+  const floor =
+    named === 'trace' ? 0 : LEVELS.includes(named as Level) ? LEVELS.indexOf(named as Level) : LEVELS.length;
   let fd: number | undefined;
   const write = (level: Level, message: string, extra?: Record<string, unknown>) => {
+    if (LEVELS.indexOf(level) < floor) return;
     try {
       const line = `${JSON.stringify({ timestamp: now().toISOString(), level: level.toUpperCase(), message, ...extra })}\n`;
       if (fd === undefined) {

@@ -1,5 +1,5 @@
 /** Turns the measurements into one table of figures (value, target, PASS/MISS) and writes it as JSON. */
-import { renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AckResult } from './ack';
 import type { ColdStartBundle, ColdStartResult } from './cold-start';
@@ -391,9 +391,20 @@ export function renderTable(figures: Figure[]): string {
   return out.join('\n');
 }
 
-export function writeResults(file: string, content: unknown): void {
+/**
+ * Writes `npm run bench`'s results, keeping what `npm run bench:partitions` wrote under `partitions` (a separate,
+ * 9-minute run the README quotes beside these figures).
+ */
+export function writeResults(file: string, content: Record<string, unknown>): void {
+  let kept: Record<string, unknown> = {};
+  try {
+    const previous = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    if (previous.partitions !== undefined) kept = { partitions: previous.partitions };
+  } catch {
+    // No earlier results (or unreadable ones): nothing to keep.
+  }
   const tmp = path.join(path.dirname(file), `${path.basename(file)}.tmp`);
-  writeFileSync(tmp, `${JSON.stringify(content, null, 2)}\n`);
+  writeFileSync(tmp, `${JSON.stringify({ ...content, ...kept }, null, 2)}\n`);
   renameSync(tmp, file);
 }
 

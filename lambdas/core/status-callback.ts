@@ -63,9 +63,17 @@ export async function handleTwilioStatus(request: HttpRequest, deps: StatusCallb
   // Saying "unknown" tells a forger no more than the guess it made.
   const cached = deps.secrets.peekTenantSecret?.(tenantId);
   if (!cached && !(await deps.messages.get(tenantId, messageId))) throw new NotFoundError('Unknown message.');
-  const secret = cached ?? (await deps.secrets.getTenantSecret(tenantId));
   const url = statusCallbackUrl(deps.settings.publicBaseUrl, tenantId, messageId);
-  if (!secret || !deps.signatures.verifyTwilio(secret.smsProviderToken, signature, url, params)) {
+  const verifies = (secret: { smsProviderToken: string } | undefined) =>
+    !!secret && deps.signatures.verifyTwilio(secret.smsProviderToken, signature, url, params);
+  let verified = verifies(cached ?? (await deps.secrets.getTenantSecret(tenantId)));
+  // The held token may be older than a re-registration's (cached for TENANT_CACHE_SECONDS): a report about a
+  // message that exists is checked once more against the stored secret before it is refused, so a token change
+  // loses no report and a forger guessing message ids still costs no Secrets Manager call.
+  if (!verified && cached && (await deps.messages.get(tenantId, messageId))) {
+    verified = verifies(await deps.secrets.getTenantSecret(tenantId, { fresh: true }));
+  }
+  if (!verified) {
     deps.logger.warn('status callback with a bad signature refused', { tenantId });
     throw new ForbiddenError('X-Twilio-Signature does not match.', 'bad_signature');
   }

@@ -325,18 +325,40 @@ describe('handleTwilioStatus: a warm container (the tenant secret already held)'
     expect(await world.messages.get('default', MESSAGE_ID)).toMatchObject({ status: 'delivered', sid: SID });
   });
 
-  it('refuses a forged report by its signature without reading anything', async () => {
+  it('refuses a forged report about an unknown message with one read and no secret request', async () => {
     // Prepare
     const { world, report } = await setup(undefined, { secrets: held });
     const counter = countReads(world);
 
     // Act
-    const response = await report(delivered, { token: 'token-of-someone-else' });
+    const response = await report(delivered, { token: 'token-of-someone-else', messageId: 'nope.CLIENT.CREATE' });
 
     // Assess
     expect(response.statusCode).toBe(403);
-    expect(counter.reads).toBe(0);
+    expect(counter.reads).toBe(1);
     expect((await world.messages.get('default', MESSAGE_ID))?.status).toBe('sent');
+  });
+
+  it('checks a report the held token refuses once more against the stored secret: a token changed since', async () => {
+    // Prepare: the container still holds token-1; the tenant re-registered with token-2
+    const freshReads: string[] = [];
+    const rotated: SecretStore = {
+      ...held,
+      getTenantSecret: async (tenantId, options) => {
+        if (options?.fresh) freshReads.push(tenantId);
+        return { smsProviderToken: 'token-2', registrationId: 'reg-2' };
+      },
+    };
+    const { world, report } = await setup(undefined, { secrets: rotated });
+
+    // Act
+    const genuine = await report(delivered, { token: 'token-2' });
+    const forged = await report(delivered, { token: 'token-of-someone-else' });
+
+    // Assess
+    expect([genuine.statusCode, forged.statusCode]).toEqual([200, 403]);
+    expect(freshReads).toEqual(['default', 'default']);
+    expect((await world.messages.get('default', MESSAGE_ID))?.status).toBe('delivered');
   });
 
   it('keeps delivered when a late "sent" arrives, and answers 404 for a signed report of an unknown message', async () => {

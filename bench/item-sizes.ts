@@ -6,22 +6,11 @@
  * line per write and the totals; not a test.
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { CachedTenantStore } from '../lambdas/adapters/cached-tenant-store';
-import { DataProtection, newDataKeyDocument } from '../lambdas/adapters/data-protection';
-import { createTables, startEmbeddedDynamoDb } from '../lambdas/adapters/local/embedded-dynamodb';
-import { noMetrics } from '../lambdas/adapters/observability';
 import { PK, SK } from '../lambdas/adapters/table-schema';
-import { Authenticator, fingerprintOf, hashApiKey } from '../lambdas/core/api-keys';
 import type { HttpRequest } from '../lambdas/core/http';
-import { handleHookEvent } from '../lambdas/core/ingest';
-import type { SentSms, WorkMessage } from '../lambdas/core/model';
-import type { Clock, Logger, SecretStore, SmsSender } from '../lambdas/core/ports';
-import { readSettings } from '../lambdas/core/settings';
-import { handleTwilioStatus } from '../lambdas/core/status-callback';
-import { processWorkMessage } from '../lambdas/core/worker';
-import { createStores, createLocalDocumentClient } from '../lambdas/wiring/stores';
 import { eventSource, MOBILE_NO, TENANT_ID } from './events';
 import { itemSize, writeUnitsOf } from './item-size';
+import { startPipeline } from './pipeline';
 
 type Item = Record<string, unknown>;
 const TABLES = { tenantsTable: 'sizes-tenants', eventsTable: 'sizes-events' };
@@ -74,74 +63,13 @@ function toRequest(hook: { headers: Record<string, string>; body: string }): Htt
   };
 }
 
-function report(tenantId: string, messageId: string, sid: string, status: string): HttpRequest {
-  return {
-    method: 'POST',
-    path: `/twilio/status/${tenantId}/${messageId}`,
-    headers: { 'x-twilio-signature': `${'A'.repeat(27)}=`, 'content-type': 'application/x-www-form-urlencoded' },
-    query: {},
-    params: { tenantId, messageId },
-    body: Buffer.from(new URLSearchParams({ MessageSid: sid, MessageStatus: status }).toString()),
-  };
-}
-
 async function main(): Promise<void> {
-  const db = await startEmbeddedDynamoDb();
-  await createTables(db.client, TABLES);
-  const doc = createLocalDocumentClient(db.endpoint);
-  const settings = { ...readSettings({}), ...TABLES, publicBaseUrl: 'https://hooks.example.org' };
-  const key = newDataKeyDocument();
-  const stores = createStores(doc, settings, new DataProtection({ load: async () => key }));
   const tick = Date.UTC(2026, 2, 2, 9);
-  const clock: Clock = { now: () => new Date(tick) };
-  const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-  const common = { clock, logger: silent, metrics: noMetrics, settings };
-  await stores.tenants.putTenant({
+  const pipeline = await startPipeline({
+    tables: TABLES,
     tenantId: TENANT_ID,
-    smsProvider: 'twilio',
-    phoneNo: '+15005550006',
-    accountSid: `AC${'0'.repeat(32)}`,
-    endpoint: 'https://fineract.example.org/fineract-provider/api/v1',
-    registeredAt: new Date(tick).toISOString(),
-    updatedAt: new Date(tick).toISOString(),
-    registrationId: 'bench',
-  });
-  const keyHash = hashApiKey(API_KEY);
-  await stores.tenants.putApiKey({
-    tenantId: TENANT_ID,
-    keyHash,
-    fingerprint: fingerprintOf(keyHash),
-    createdAt: new Date(tick).toISOString(),
-    scope: 'ingest',
-    registrationId: 'bench',
-  });
-  const secrets: SecretStore = {
-    // A warm container holds the secret (the delivery reports' path without a read).
-    peekTenantSecret: () => ({ smsProviderToken: 'bench-token', registrationId: 'bench' }),
-    getTenantSecret: async () => ({ smsProviderToken: 'bench-token', registrationId: 'bench', mifosToken: 'x' }),
-    putTenantSecret: async () => {},
-    deleteTenantSecret: async () => {},
-  };
-  let sids = 0;
-  const sms: SmsSender = {
-    send: async (): Promise<SentSms> => ({ sid: `SM${String(++sids).padStart(32, '0')}`, status: 'queued' }),
-    findSent: async () => undefined,
-    verifyAccount: async () => {},
-  };
-  const queued: WorkMessage[] = [];
-  const ingest = {
-    ...common,
-    auth: new Authenticator(stores.tenants, clock, settings.authCacheSeconds),
-    events: stores.events,
-    queue: { enqueue: async (message: WorkMessage) => void queued.push(message) },
-  };
-  const source = eventSource({ apiKey: API_KEY, prefix: 'size', idBase: 1000, mix: 'mixed' });
-  const worker = {
-    ...common,
-    ...stores,
-    tenants: new CachedTenantStore(stores.tenants, 60_000, () => tick),
-    secrets,
-    sms,
+    apiKey: API_KEY,
+    now: () => tick,
     // The flat body's client, as Fineract answers GET /clients/{id}.
     fineract: {
       get: async () => ({
@@ -154,34 +82,20 @@ async function main(): Promise<void> {
         officeId: 1,
       }),
     },
-  };
-  const status = {
-    ...common,
-    messages: stores.messages,
-    tenants: worker.tenants,
-    secrets,
-    signatures: { verifyTwilio: () => true },
-  };
-
+  });
+  const source = eventSource({ apiKey: API_KEY, prefix: 'size', idBase: 1000, mix: 'mixed' });
   for (const seq of [0, 1]) {
     const lines: WriteLine[] = [];
     let step = 'ingest';
-    recording(doc, lines, () => step);
+    recording(pipeline.doc, lines, () => step);
     const hook = source.make(seq);
-    const answer = await handleHookEvent(toRequest(hook), ingest);
-    if (answer.statusCode !== 200) throw new Error(`ingest answered ${answer.statusCode}: ${answer.body}`);
-    step = 'worker';
-    for (const message of queued.splice(0)) {
-      const outcome = await processWorkMessage(message, worker);
+    await pipeline.ingest(toRequest(hook));
+    for (const outcome of await pipeline.drain((next) => {
+      step = next;
+    })) {
       if (outcome.action !== 'ack') throw new Error(`worker: ${JSON.stringify(outcome)}`);
-      step = 'report';
-      for (const record of await stores.messages.listByEvent(message.tenantId, message.eventId)) {
-        for (const s of ['sent', 'delivered']) {
-          await handleTwilioStatus(report(record.tenantId, record.messageId, record.sid ?? '', s), status);
-        }
-      }
     }
-    (doc as unknown as { send: unknown }).send = Object.getPrototypeOf(doc).send.bind(doc);
+    (pipeline.doc as unknown as { send: unknown }).send = Object.getPrototypeOf(pipeline.doc).send.bind(pipeline.doc);
     console.log(`${hook.shape} body (${Buffer.byteLength(hook.body)} bytes):`);
     for (const l of lines) {
       console.log(
@@ -191,8 +105,7 @@ async function main(): Promise<void> {
     const total = lines.reduce((n, l) => n + l.wru, 0);
     console.log(`  ${lines.length} writes, ${total} table WRU`);
   }
-  doc.destroy();
-  await db.close();
+  await pipeline.close();
 }
 
 main().catch((error) => {

@@ -16,21 +16,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { CachedTargetStore } from '../lambdas/adapters/cached-target-store';
-import { createTables, startEmbeddedDynamoDb } from '../lambdas/adapters/local/embedded-dynamodb';
-import { noMetrics } from '../lambdas/adapters/observability';
 import { EVENTS_TABLE, indexAttributes, PK, SK, TENANTS_TABLE } from '../lambdas/adapters/table-schema';
-import { Authenticator, fingerprintOf, hashApiKey } from '../lambdas/core/api-keys';
 import type { HttpRequest } from '../lambdas/core/http';
-import { handleHookEvent } from '../lambdas/core/ingest';
-import type { SentSms, WorkMessage } from '../lambdas/core/model';
-import type { Clock, Logger, SecretStore, SmsSender } from '../lambdas/core/ports';
-import { readSettings } from '../lambdas/core/settings';
-import { handleTwilioStatus } from '../lambdas/core/status-callback';
-import { processWorkMessage } from '../lambdas/core/worker';
-import { CachedTenantStore } from '../lambdas/adapters/cached-tenant-store';
-import { DataProtection, newDataKeyDocument } from '../lambdas/adapters/data-protection';
-import { createForwardStores, createLocalDocumentClient, createStores } from '../lambdas/wiring/stores';
+import { startPipeline } from './pipeline';
 
 const EVENTS = Number(process.env.BENCH_PARTITION_EVENTS ?? 10_000);
 const WCU_PER_PARTITION = 1000;
@@ -145,117 +133,22 @@ function hook(i: number): HttpRequest {
   };
 }
 
-function statusReport(tenantId: string, messageId: string, sid: string, status: string): HttpRequest {
-  return {
-    method: 'POST',
-    path: `/twilio/status/${tenantId}/${messageId}`,
-    headers: { 'x-twilio-signature': `${'A'.repeat(27)}=`, 'content-type': 'application/x-www-form-urlencoded' },
-    query: {},
-    params: { tenantId, messageId },
-    body: Buffer.from(new URLSearchParams({ MessageSid: sid, MessageStatus: status }).toString()),
-  };
-}
-
 async function main(): Promise<void> {
-  const db = await startEmbeddedDynamoDb();
-  await createTables(db.client, TABLES);
-  const doc = createLocalDocumentClient(db.endpoint);
-  const settings = { ...readSettings({}), ...TABLES, publicBaseUrl: 'https://hooks.example.org' };
-  // Sealed and phone-hashed as in AWS, so byPhone's writes are counted too.
-  const key = newDataKeyDocument();
-  const stores = createStores(doc, settings, new DataProtection({ load: async () => key }));
-  const forward = createForwardStores(doc, settings);
   // The clock moves 1 ms per event: one tenant at 1 000 events/s, arrival order as in a burst.
   let tick = Date.UTC(2026, 2, 2, 9);
-  const clock: Clock = { now: () => new Date(tick) };
-  const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-  const common = { clock, logger: silent, metrics: noMetrics, settings };
+  const pipeline = await startPipeline({ tables: TABLES, tenantId: TENANT, apiKey: API_KEY, now: () => tick });
 
-  await stores.tenants.putTenant({
-    tenantId: TENANT,
-    smsProvider: 'twilio',
-    phoneNo: '+15005550006',
-    accountSid: `AC${'0'.repeat(32)}`,
-    registeredAt: new Date(tick).toISOString(),
-    updatedAt: new Date(tick).toISOString(),
-    registrationId: 'bench',
-  });
-  const keyHash = hashApiKey(API_KEY);
-  await stores.tenants.putApiKey({
-    tenantId: TENANT,
-    keyHash,
-    fingerprint: fingerprintOf(keyHash),
-    createdAt: new Date(tick).toISOString(),
-    scope: 'ingest',
-    // As registration issues it: the worker then trusts its cached config for this registration's events.
-    registrationId: 'bench',
-  });
-  const secrets: SecretStore = {
-    // A warm container holds the secret (the delivery reports' path without a read).
-    peekTenantSecret: () => ({ smsProviderToken: 'bench-token', registrationId: 'bench' }),
-    getTenantSecret: async () => ({ smsProviderToken: 'bench-token', registrationId: 'bench' }),
-    putTenantSecret: async () => {},
-    deleteTenantSecret: async () => {},
-  };
-  let sids = 0;
-  const sms: SmsSender = {
-    send: async (): Promise<SentSms> => ({ sid: `SM${String(++sids).padStart(32, '0')}`, status: 'queued' }),
-    findSent: async () => undefined,
-    verifyAccount: async () => {},
-  };
-  const queued: WorkMessage[] = [];
-  const ingest = {
-    ...common,
-    auth: new Authenticator(stores.tenants, clock, settings.authCacheSeconds),
-    events: stores.events,
-    queue: { enqueue: async (message: WorkMessage) => void queued.push(message) },
-  };
-  const worker = {
-    ...common,
-    ...stores,
-    // Config and templates cached per container as lambdas/wiring/aws/worker.ts does.
-    tenants: new CachedTenantStore(stores.tenants, settings.tenantCacheSeconds * 1000, () => tick),
-    secrets,
-    sms,
-    fineract: { get: async () => ({}) },
-    forward: {
-      ...forward,
-      targets: new CachedTargetStore(forward.targets, settings.tenantCacheSeconds * 1000, () => tick),
-      targetSecrets: {
-        getTargetSecrets: async () => undefined,
-        putTargetSecrets: async () => {},
-        deleteTargetSecrets: async () => {},
-      },
-      webhooks: { post: async () => ({ statusCode: 204, latencyMs: 1, excerpt: '' }) },
-      bus: { publish: async () => {} },
-    },
-  };
-  const status = { ...common, messages: stores.messages, secrets, signatures: { verifyTwilio: () => true } };
-
-  recording(doc);
+  recording(pipeline.doc);
   const outcomes = new Map<string, number>();
   const batch = 50;
   for (let i = 0; i < EVENTS; i += batch) {
     const size = Math.min(batch, EVENTS - i);
-    await Promise.all(
-      Array.from({ length: size }, async (_, j) => {
-        const answer = await handleHookEvent(hook(i + j), ingest);
-        if (answer.statusCode !== 200) throw new Error(`ingest answered ${answer.statusCode}: ${answer.body}`);
-      }),
-    );
+    await Promise.all(Array.from({ length: size }, (_, j) => pipeline.ingest(hook(i + j))));
     tick += size;
-    await Promise.all(
-      queued.splice(0).map(async (message) => {
-        const outcome = await processWorkMessage(message, worker);
-        const key = outcome.action === 'ack' ? `ack ${outcome.status}` : outcome.action;
-        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
-        for (const record of await stores.messages.listByEvent(message.tenantId, message.eventId)) {
-          for (const report of ['sent', 'delivered']) {
-            await handleTwilioStatus(statusReport(record.tenantId, record.messageId, record.sid ?? '', report), status);
-          }
-        }
-      }),
-    );
+    for (const outcome of await pipeline.drain()) {
+      const key = outcome.action === 'ack' ? `ack ${outcome.status}` : outcome.action;
+      outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+    }
     if ((i + size) % 1000 === 0) process.stderr.write(`${i + size} events\n`);
   }
   if (outcomes.get('ack sent') !== EVENTS) {
@@ -304,8 +197,7 @@ async function main(): Promise<void> {
     ceilingEventsPerSecond: ceiling,
   };
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  doc.destroy();
-  await db.close();
+  await pipeline.close();
 }
 
 main().catch((error) => {

@@ -112,6 +112,26 @@ const RUN = `
 require(process.argv[2]).probe().then((r) => process.stdout.write(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });
 `;
 
+/** Runs a built probe bundle in a fresh node that finds only the runtime's SDK, with local credentials. */
+function runProbe(dir: string, bundleFile: string, extraEnv: Record<string, string> = {}) {
+  writeFileSync(path.join(dir, 'run.cjs'), RUN);
+  const env = {
+    PATH: process.env.PATH ?? '',
+    NODE_PATH: path.join(REPO_ROOT, 'node_modules'),
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...extraEnv,
+  };
+  return spawnSync(process.execPath, [path.join(dir, 'run.cjs'), bundleFile], {
+    cwd: dir,
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
 interface Outcome {
   name?: string;
   service?: string;
@@ -133,24 +153,11 @@ describe('what the bundles load on first use', () => {
     const entry = path.join(dir, 'probe.ts');
     writeFileSync(entry, probeSource(path.join(REPO_ROOT, 'lambdas', 'wiring', 'outbound.ts')));
     const bundleFile = await buildFunction('worker', entry, dir);
-    writeFileSync(path.join(dir, 'run.cjs'), RUN);
-    const env = {
-      PATH: process.env.PATH ?? '',
-      NODE_PATH: path.join(REPO_ROOT, 'node_modules'),
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: CLOSED,
-      AWS_ENDPOINT_URL_EVENTBRIDGE: CLOSED,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    };
 
     // Act
-    const child = spawnSync(process.execPath, [path.join(dir, 'run.cjs'), bundleFile], {
-      cwd: dir,
-      env,
-      encoding: 'utf8',
-      timeout: 60_000,
+    const child = runProbe(dir, bundleFile, {
+      AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: CLOSED,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: CLOSED,
     });
 
     // Assess
@@ -185,23 +192,9 @@ describe('what the bundles load on first use', () => {
     const out = path.join(dir, 'ingest-data-key');
     mkdirSync(out, { recursive: true });
     const bundleFile = await buildFunction('ingest', entry, out);
-    writeFileSync(path.join(dir, 'run.cjs'), RUN);
-    const env = {
-      PATH: process.env.PATH ?? '',
-      NODE_PATH: path.join(REPO_ROOT, 'node_modules'),
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    };
 
     // Act
-    const child = spawnSync(process.execPath, [path.join(dir, 'run.cjs'), bundleFile], {
-      cwd: dir,
-      env,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const child = runProbe(dir, bundleFile);
 
     // Assess: the read reached the (closed) endpoint through the side file's client
     expect(child.stderr).toBe('');

@@ -1,8 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { MessageRecord } from '../../lambdas/core/model';
-import { type StatusCallbackDeps, statusCallbackUrl } from '../../lambdas/core/status-callback';
+import { statusCallbackUrl } from '../../lambdas/core/status-callback';
 import { functionUrlOrigin, makeEventHandler, makeHandler } from '../../lambdas/twilio-status/handler';
-import { FakeSignatureVerifier, memoryWorld } from '../helpers/memory-ports';
+import { FakeSignatureVerifier, memoryWorld, sentMessageRecord, statusDepsOf } from '../helpers/memory-ports';
 
 const PUBLIC_BASE_URL = 'https://hooks.example.org';
 const FUNCTION_HOST = 'abc123def456ghi789.lambda-url.eu-west-1.on.aws';
@@ -53,31 +52,9 @@ function httpEvent(
 
 async function setup() {
   const world = memoryWorld();
-  const deps: StatusCallbackDeps = {
-    messages: world.messages,
-    secrets: world.secrets,
-    signatures: world.signatures,
-    clock: world.clock,
-    logger: world.logger,
-    metrics: world.metrics,
-    settings: { publicBaseUrl: PUBLIC_BASE_URL },
-  };
+  const deps = statusDepsOf(world, { publicBaseUrl: PUBLIC_BASE_URL });
   await world.secrets.putTenantSecret('default', { smsProviderToken: TOKEN, registrationId: 'reg-1' });
-  const record: MessageRecord = {
-    tenantId: 'default',
-    messageId: MESSAGE_ID,
-    eventId: 'MK13gwM-nanlhPJgA2GMks',
-    templateKey: 'CLIENT.CREATE',
-    status: 'sent',
-    to: '+254712345678',
-    from: '+15005550006',
-    body: 'Hello Jane Doe, welcome at Mifos X!',
-    encoding: 'GSM-7',
-    segments: 1,
-    sid: SID,
-    createdAt: world.clock.iso(),
-    updatedAt: world.clock.iso(),
-  };
+  const record = sentMessageRecord(world, { messageId: MESSAGE_ID, sid: SID });
   await world.messages.createIfAbsent(record);
   const handle = makeEventHandler(() => deps);
   // What the local server runs: its events' domainName is the request's Host header (local-http.ts).

@@ -45,6 +45,7 @@ import type {
   SmsSender,
   TenantStore,
 } from '../../lambdas/core/ports';
+import type { StatusCallbackDeps } from '../../lambdas/core/status-callback';
 import type { WorkerDeps } from '../../lambdas/core/worker';
 import { CapturingLogger } from './capturing-logger';
 import { FakeClock } from './fake-clock';
@@ -693,6 +694,40 @@ export function workerDepsOf(world: MemoryWorld, settings: Partial<WorkerDeps['s
       ...settings,
     },
     random: () => 0.5,
+  };
+}
+
+/** The status callback's deps over a memory world. */
+export function statusDepsOf(
+  world: MemoryWorld,
+  settings: StatusCallbackDeps['settings'] = { publicBaseUrl: 'https://hooks.example.org' },
+): StatusCallbackDeps {
+  return {
+    messages: world.messages,
+    secrets: world.secrets,
+    signatures: world.signatures,
+    clock: world.clock,
+    logger: world.logger,
+    metrics: world.metrics,
+    settings,
+  };
+}
+
+/** A Twilio SMS the worker sent for a client-create event of tenant `default`: what a delivery report is about. */
+export function sentMessageRecord(world: MemoryWorld, fields: Pick<MessageRecord, 'messageId' | 'sid'>): MessageRecord {
+  return {
+    tenantId: 'default',
+    eventId: fields.messageId.split('.')[0]!,
+    templateKey: 'CLIENT.CREATE',
+    status: 'sent',
+    to: '+254712345678',
+    from: '+15005550006',
+    body: 'Hello Jane Doe, welcome at Mifos X!',
+    encoding: 'GSM-7',
+    segments: 1,
+    createdAt: world.clock.iso(),
+    updatedAt: world.clock.iso(),
+    ...fields,
   };
 }
 

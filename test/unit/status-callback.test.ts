@@ -1,9 +1,14 @@
 import { dispatchHttp } from '../../lambdas/core/dispatch';
 import type { HttpResponse } from '../../lambdas/core/http';
-import type { MessageRecord } from '../../lambdas/core/model';
 import type { SecretStore } from '../../lambdas/core/ports';
 import { handleTwilioStatus, type StatusCallbackDeps, statusCallbackUrl } from '../../lambdas/core/status-callback';
-import { FakeSignatureVerifier, httpRequest, memoryWorld } from '../helpers/memory-ports';
+import {
+  FakeSignatureVerifier,
+  httpRequest,
+  memoryWorld,
+  sentMessageRecord,
+  statusDepsOf,
+} from '../helpers/memory-ports';
 
 const PUBLIC_BASE_URL = 'https://hooks.example.org';
 const TOKEN = 'token-1';
@@ -15,32 +20,9 @@ async function setup(
   overrides: Partial<Pick<StatusCallbackDeps, 'secrets'>> = {},
 ) {
   const world = memoryWorld();
-  const deps: StatusCallbackDeps = {
-    messages: world.messages,
-    secrets: world.secrets,
-    signatures: world.signatures,
-    clock: world.clock,
-    logger: world.logger,
-    metrics: world.metrics,
-    settings,
-    ...overrides,
-  };
+  const deps: StatusCallbackDeps = { ...statusDepsOf(world, settings), ...overrides };
   await world.secrets.putTenantSecret('default', { smsProviderToken: TOKEN, registrationId: 'reg-1' });
-  const record: MessageRecord = {
-    tenantId: 'default',
-    messageId: MESSAGE_ID,
-    eventId: 'MK13gwM-nanlhPJgA2GMks',
-    templateKey: 'CLIENT.CREATE',
-    status: 'sent',
-    to: '+254712345678',
-    from: '+15005550006',
-    body: 'Hello Jane Doe, welcome at Mifos X!',
-    encoding: 'GSM-7',
-    segments: 1,
-    sid: SID,
-    createdAt: world.clock.iso(),
-    updatedAt: world.clock.iso(),
-  };
+  const record = sentMessageRecord(world, { messageId: MESSAGE_ID, sid: SID });
   await world.messages.createIfAbsent(record);
 
   /** A Twilio report for `messageId`, signed over `signedUrl` with `token` (or with the given signature). */

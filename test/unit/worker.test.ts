@@ -14,6 +14,7 @@ import {
   fineractError,
   httpRequest,
   memoryWorld,
+  statusDepsOf,
   twilioErrors,
   workerDepsOf,
 } from '../helpers/memory-ports';
@@ -659,15 +660,7 @@ describe('processWorkMessage: at most one SMS', () => {
           body: new URLSearchParams(params).toString(),
           params: { tenantId: 'default', messageId },
         }),
-        {
-          messages: world.messages,
-          secrets: world.secrets,
-          signatures: world.signatures,
-          clock: world.clock,
-          logger: world.logger,
-          metrics: world.metrics,
-          settings: { publicBaseUrl: PUBLIC_BASE_URL },
-        },
+        statusDepsOf(world, { publicBaseUrl: PUBLIC_BASE_URL }),
       );
     };
 

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type EventDetail } from './api';
 import { tenantPath, useConsole } from './context';
 import { Table } from './table';
+import { Alerts } from './alerts';
 
 const RESENDABLE = ['failed', 'dead'];
 
@@ -38,16 +39,7 @@ export function EventView({ id }: { id: string }) {
         <a href="#/events">← {tr.t('back')}</a>
       </p>
       <h1>{tr.t('eventTitle', { id })}</h1>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {notice && (
-        <p class="ok" role="status">
-          {notice}
-        </p>
-      )}
+      <Alerts error={error} notice={notice} />
       {!event ? (
         !error && <p role="status">{tr.t('loading')}</p>
       ) : (

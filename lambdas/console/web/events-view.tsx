@@ -3,6 +3,7 @@ import { ApiError, api, type EventPage, type EventRow } from './api';
 import { tenantPath, useConsole } from './context';
 import { EVENT_STATUSES } from '../../core/event-status';
 import { Table } from './table';
+import { Alerts } from './alerts';
 
 const PERIODS = { any: 0, '24h': 24, '7d': 24 * 7, '30d': 24 * 30 } as const;
 type Period = keyof typeof PERIODS;
@@ -174,11 +175,7 @@ export function EventsView() {
           )}
         </form>
       </div>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alerts error={error} />
       {rows === undefined ? (
         <p role="status">{tr.t('loading')}</p>
       ) : rows.length === 0 ? (

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type Target } from './api';
 import { tenantPath, useConsole } from './context';
 import { Table } from './table';
+import { Alerts } from './alerts';
 
 interface TestResult {
   targetId: string;
@@ -79,16 +80,7 @@ export function TargetsView() {
     <>
       <h1>{tr.t('targetsTitle')}</h1>
       {!editor && <p class="note">{tr.t('editorOnly')}</p>}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {notice && (
-        <p class="ok" role="status">
-          {notice}
-        </p>
-      )}
+      <Alerts error={error} notice={notice} />
       {secret && (
         <div class="card secret" role="status">
           <p>{tr.t('secretOnce', { id: secret.id })}</p>

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Preview, type TemplateRow } from './api';
 import { tenantPath, useConsole } from './context';
+import { Alerts } from './alerts';
 
 interface TemplateList {
   templates: TemplateRow[];
@@ -75,11 +76,7 @@ export function TemplatesView() {
     <>
       <h1>{tr.t('templatesTitle')}</h1>
       {!editor && <p class="note">{tr.t('editorOnly')}</p>}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alerts error={error} />
       {!list ? (
         !error && <p role="status">{tr.t('loading')}</p>
       ) : (

@@ -2,21 +2,16 @@
  * The event lifecycle rules shared by ingest, the worker, the sweeper and replays: which statuses are still in
  * flight, when the sweeper looks at an event again, and how long a send may hold its lease.
  */
+import { EVENT_STATUSES } from './event-status';
 import type { EventStatus, StoredEvent } from './model';
 
 /** Statuses a worker may still act on; writes that move an event on are conditional on one of these. */
 export const IN_FLIGHT_STATUSES: readonly EventStatus[] = ['received', 'processing', 'retrying'];
 
-export const FINAL_STATUSES: ReadonlySet<EventStatus> = new Set([
-  'sent',
-  'forwarded',
-  'ignored',
-  'failed-command',
-  'no-recipient',
-  'invalid-recipient',
-  'failed',
-  'dead',
-]);
+/** Every other status: nothing moves an event on from one of these but an operator's re-drive. */
+export const FINAL_STATUSES: ReadonlySet<EventStatus> = new Set(
+  EVENT_STATUSES.filter((status) => !IN_FLIGHT_STATUSES.includes(status)),
+);
 
 /** Final statuses an operator may re-drive (`_resend`, `cli events resend`). */
 export const RESENDABLE_STATUSES: readonly EventStatus[] = ['failed', 'dead'];
